@@ -1,0 +1,7 @@
+//! `zisk-logs job` (not built yet).
+
+use crate::config::Config;
+
+pub fn run(_config: &Config) -> Result<i32, String> {
+    Err("`job` is not available in this build yet".into())
+}

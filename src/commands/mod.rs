@@ -1,0 +1,6 @@
+//! One module per subcommand; each returns the process exit code.
+
+pub mod job;
+pub mod jobs;
+pub mod tail;
+pub mod workers;

@@ -1,0 +1,248 @@
+//! Derives job ID, worker ID and phase for an event: structured fields first, then the message
+//! shapes the real coordinator and worker print (DOMAIN.md), truncated IDs included.
+
+use serde_json::{Map, Value};
+
+use crate::event::{IdRef, Phase};
+
+/// What an event's message and fields say about job, worker and phase.
+#[derive(Debug, Default, PartialEq)]
+pub struct Derived {
+    pub job_id: Option<IdRef>,
+    pub worker_id: Option<IdRef>,
+    pub phase: Option<Phase>,
+}
+
+pub fn derive(message: &str, fields: &Map<String, Value>) -> Derived {
+    let mut out = Derived {
+        job_id: field_id(fields, "job_id", "JobId("),
+        worker_id: field_id(fields, "worker_id", "WorkerId("),
+        phase: fields.get("phase").and_then(Value::as_str).filter(|s| !s.is_empty()).map(Phase::new),
+    };
+    if out.job_id.is_none() || out.worker_id.is_none() {
+        let ids = ids_in_message(message);
+        if out.job_id.is_none() {
+            out.job_id = ids.job;
+        }
+        if out.worker_id.is_none() {
+            out.worker_id = ids.worker;
+        }
+    }
+    if out.phase.is_none() {
+        out.phase = phase_from_message(message);
+    }
+    out
+}
+
+fn field_id(fields: &Map<String, Value>, key: &str, wrapper: &str) -> Option<IdRef> {
+    let text = match fields.get(key)? {
+        Value::String(s) => s.trim(),
+        _ => return None,
+    };
+    if text.is_empty() {
+        return None;
+    }
+    // A field recorded with Debug formatting shows the wrapper type: `JobId(1a2b3c4d…)`.
+    if let Some(inner) = text.strip_prefix(wrapper) {
+        return wrapped_id(inner).map(|(id, _)| id);
+    }
+    Some(IdRef::full(text.trim_matches('"')))
+}
+
+#[derive(Debug, Default)]
+pub struct MessageIds {
+    pub job: Option<IdRef>,
+    pub worker: Option<IdRef>,
+}
+
+/// Finds the first job and worker ID a message names.
+pub fn ids_in_message(msg: &str) -> MessageIds {
+    let mut ids = MessageIds::default();
+    if let Some(pos) = msg.find("JobId(") {
+        ids.job = wrapped_id(&msg[pos + 6..]).map(|(id, _)| id);
+    }
+    if let Some(pos) = msg.find("WorkerId(") {
+        ids.worker = wrapped_id(&msg[pos + 9..]).map(|(id, _)| id);
+    }
+    if ids.job.is_none() {
+        if let Some(id) = word_after(msg, "job_id ").or_else(|| word_after(msg, "job_id=")) {
+            ids.job = Some(id);
+        }
+    }
+    if ids.worker.is_none() {
+        if let Some(id) = word_after(msg, "worker_id ").or_else(|| word_after(msg, "worker_id=")) {
+            ids.worker = Some(id);
+        }
+    }
+    if ids.job.is_some() && ids.worker.is_some() {
+        return ids;
+    }
+    let bytes = msg.as_bytes();
+    for start in uuid_positions(bytes) {
+        let uuid = &msg[start..start + 36];
+        if names_a_worker(&msg[..start], &msg[start + 36..]) {
+            if ids.worker.is_none() {
+                ids.worker = Some(IdRef::full(uuid));
+            }
+        } else if ids.job.is_none() {
+            ids.job = Some(IdRef::full(uuid));
+        }
+    }
+    ids
+}
+
+/// The words around a bare UUID that make it a worker's rather than a job's.
+fn names_a_worker(before: &str, after: &str) -> bool {
+    let before = before.trim_end_matches([' ', ':']);
+    after.starts_with(" registered")
+        || before.ends_with("Worker")
+        || before.ends_with("worker")
+        || before.ends_with("Worker ID")
+        || before.ends_with("worker_id")
+}
+
+/// The ID inside `JobId(…)`/`WorkerId(…)` (after the opening parenthesis), and whether it
+/// was cut short (`…` or `...` before the closing parenthesis).
+fn wrapped_id(inner: &str) -> Option<(IdRef, usize)> {
+    let end = inner.find(')')?;
+    let body = &inner[..end];
+    let (text, truncated) = if let Some(t) = body.strip_suffix('…') {
+        (t, true)
+    } else if let Some(t) = body.strip_suffix("...") {
+        (t, true)
+    } else {
+        (body, false)
+    };
+    let text = text.trim_matches('"');
+    if text.is_empty() || text.contains(char::is_whitespace) {
+        return None;
+    }
+    Some((IdRef { text: text.to_string(), truncated }, end + 1))
+}
+
+fn word_after(msg: &str, key: &str) -> Option<IdRef> {
+    let pos = msg.find(key)?;
+    let rest = msg[pos + key.len()..].trim_start_matches('"');
+    let end = rest
+        .find(|c: char| c.is_whitespace() || c == '"' || c == ',' || c == ')' || c == ';')
+        .unwrap_or(rest.len());
+    let word = &rest[..end];
+    if let Some(inner) = word.strip_prefix("JobId(").or_else(|| word.strip_prefix("WorkerId(")) {
+        return wrapped_id(inner).map(|(id, _)| id);
+    }
+    (!word.is_empty()).then(|| IdRef::full(word))
+}
+
+/// Start offsets of every canonical 8-4-4-4-12 hex UUID in `s`.
+pub fn uuid_positions(s: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    memchr::memchr_iter(b'-', s).filter_map(move |dash| {
+        let start = dash.checked_sub(8)?;
+        (is_uuid_at(s, start) && (start == 0 || !s[start - 1].is_ascii_hexdigit())).then_some(start)
+    })
+}
+
+pub fn is_uuid_at(s: &[u8], start: usize) -> bool {
+    if s.len() < start + 36 {
+        return false;
+    }
+    let u = &s[start..start + 36];
+    let ok = u.iter().enumerate().all(|(i, &c)| match i {
+        8 | 13 | 18 | 23 => c == b'-',
+        _ => c.is_ascii_hexdigit(),
+    });
+    ok && s.get(start + 36).is_none_or(|c| !c.is_ascii_hexdigit() && *c != b'-')
+}
+
+pub fn is_uuid(s: &str) -> bool {
+    s.len() == 36 && is_uuid_at(s.as_bytes(), 0)
+}
+
+/// The phase a message's words imply, for lines that carry no `phase` field.
+/// The bracketed tags the coordinator prints are checked before the worker's words.
+pub fn phase_from_message(msg: &str) -> Option<Phase> {
+    const TAGS: [(&str, fn() -> Phase); 5] = [
+        ("[Phase1]", Phase::contributions),
+        ("[Phase2", Phase::prove),
+        ("[Phase3]", Phase::aggregate),
+        ("[Execution]", Phase::execution),
+        ("[Contributions]", Phase::contributions),
+    ];
+    for (tag, phase) in TAGS {
+        if msg.contains(tag) {
+            return Some(phase());
+        }
+    }
+    const WORDS: [(&str, fn() -> Phase); 7] = [
+        ("Contribution", Phase::contributions),
+        ("Prove ", Phase::prove),
+        ("generate proof", Phase::prove),
+        ("ggregat", Phase::aggregate),
+        ("recurser", Phase::aggregate),
+        ("Prove:", Phase::prove),
+        ("[Prove]", Phase::prove),
+    ];
+    for (word, phase) in WORDS {
+        if msg.contains(word) {
+            return Some(phase());
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const JOB: &str = "1a2b3c4d-0000-4000-8000-00000000abcd";
+    const WORKER: &str = "9f8e7d6c-1111-4111-8111-111111111111";
+
+    fn msg(m: &str) -> Derived {
+        derive(m, &Map::new())
+    }
+
+    #[test]
+    fn truncated_ids_in_coordinator_messages() {
+        let d = msg("[Phase2] WorkerId(9f8e7d6c…) finished phase 2 for JobId(1a2b3c4d…) (2 / 3 workers done, 4.1s)");
+        assert_eq!(d.job_id, Some(IdRef::truncated("1a2b3c4d")));
+        assert_eq!(d.worker_id, Some(IdRef::truncated("9f8e7d6c")));
+        assert_eq!(d.phase, Some(Phase::prove()));
+        let dots = msg("Cancelled job JobId(1a2b3c4d...)");
+        assert_eq!(dots.job_id, Some(IdRef::truncated("1a2b3c4d")));
+        let short = msg("Worker WorkerId(gpu-07) disconnected");
+        assert_eq!(short.worker_id, Some(IdRef::full("gpu-07")));
+    }
+
+    #[test]
+    fn full_ids_in_messages() {
+        let d = msg(&format!("[Setup] job_id {JOB} Received setup for hash_id abc"));
+        assert_eq!(d.job_id, Some(IdRef::full(JOB)));
+        let r = msg(&format!("{WORKER} registered successfully"));
+        assert_eq!(r.worker_id, Some(IdRef::full(WORKER)));
+        assert_eq!(r.job_id, None);
+        let both = msg(&format!("Worker {WORKER} connection dropped while computing for job {JOB}"));
+        assert_eq!(both.worker_id, Some(IdRef::full(WORKER)));
+        assert_eq!(both.job_id, Some(IdRef::full(JOB)));
+    }
+
+    #[test]
+    fn structured_fields_win() {
+        let mut f = Map::new();
+        f.insert("job_id".into(), Value::String(JOB.into()));
+        f.insert("phase".into(), Value::String("prove".into()));
+        let d = derive("Computing Contribution for JobId(ffffffff…)", &f);
+        assert_eq!(d.job_id, Some(IdRef::full(JOB)));
+        assert_eq!(d.phase, Some(Phase::prove()));
+    }
+
+    #[test]
+    fn phase_words() {
+        assert_eq!(msg("Computing Contribution for JobId(1a2b3c4d…)").phase, Some(Phase::contributions()));
+        assert_eq!(msg("Failed to generate proof for JobId(1a2b3c4d…): boom").phase, Some(Phase::prove()));
+        assert_eq!(msg("Starting aggregation step for JobId(1a2b3c4d…)").phase, Some(Phase::aggregate()));
+        assert_eq!(
+            msg("[Phase3] Assigned worker WorkerId(9f8e7d6c…) as recurser for job JobId(1a2b3c4d…)").phase,
+            Some(Phase::aggregate())
+        );
+        assert_eq!(msg("Registration accepted: ok").phase, None);
+    }
+}

@@ -1,0 +1,214 @@
+//! The one event model every input shape is parsed into, and the small types it is made of.
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+use crate::time::Timestamp;
+
+/// Severity, most severe first, so `level <= threshold` means "at least this severe".
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Level {
+    Error,
+    Warn,
+    Info,
+    Debug,
+    Trace,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Error => "ERROR",
+            Level::Warn => "WARN",
+            Level::Info => "INFO",
+            Level::Debug => "DEBUG",
+            Level::Trace => "TRACE",
+        }
+    }
+
+    /// Parses the names tracing prints and the names operators type (case-insensitive,
+    /// syslog words too, so `--level err` and `--level warning` work like journalctl's `-p`).
+    pub fn parse(s: &str) -> Option<Level> {
+        let s = s.trim();
+        let lvl = match s.len() {
+            1..=7 => s.to_ascii_uppercase(),
+            _ => return None,
+        };
+        Some(match lvl.as_str() {
+            "ERROR" | "ERR" | "E" | "CRIT" | "ALERT" | "EMERG" | "FATAL" => Level::Error,
+            "WARN" | "WARNING" | "W" => Level::Warn,
+            "INFO" | "I" | "NOTICE" => Level::Info,
+            "DEBUG" | "D" => Level::Debug,
+            "TRACE" | "T" => Level::Trace,
+            _ => return None,
+        })
+    }
+
+    /// syslog PRIORITY 0–7 as journald stores it.
+    pub fn from_syslog_priority(p: u8) -> Level {
+        match p {
+            0..=3 => Level::Error,
+            4 => Level::Warn,
+            5 | 6 => Level::Info,
+            _ => Level::Debug,
+        }
+    }
+}
+
+impl fmt::Display for Level {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A job phase. A newtype over the name, so a phase that a newer ZisK adds is carried through
+/// instead of breaking the tool; the known ones are spelled canonically.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Phase(Arc<str>);
+
+impl Phase {
+    pub const KNOWN: [&'static str; 6] = [
+        "Contributions",
+        "Prove",
+        "Aggregate",
+        "Execution",
+        "ContributionsInputsStream",
+        "ContributionsHintsStream",
+    ];
+
+    /// Canonicalises case for known names ("prove" → "Prove"); keeps others as given.
+    pub fn new(name: &str) -> Phase {
+        let name = name.trim();
+        for known in Self::KNOWN {
+            if known.eq_ignore_ascii_case(name) {
+                return Phase(Arc::from(known));
+            }
+        }
+        Phase(Arc::from(name))
+    }
+
+    pub fn contributions() -> Phase {
+        Phase::new("Contributions")
+    }
+    pub fn prove() -> Phase {
+        Phase::new("Prove")
+    }
+    pub fn aggregate() -> Phase {
+        Phase::new("Aggregate")
+    }
+    pub fn execution() -> Phase {
+        Phase::new("Execution")
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn matches(&self, other: &Phase) -> bool {
+        self.0.eq_ignore_ascii_case(&other.0)
+    }
+}
+
+impl fmt::Display for Phase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Which side of the cluster a source belongs to: decided by the option that named the source.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Role {
+    Coordinator,
+    Worker,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Coordinator => "coordinator",
+            Role::Worker => "worker",
+        }
+    }
+}
+
+/// An ID as a line shows it: whole, or cut to its first characters (`JobId(1a2b3c4d…)`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct IdRef {
+    pub text: String,
+    pub truncated: bool,
+}
+
+impl IdRef {
+    pub fn full(text: impl Into<String>) -> IdRef {
+        IdRef { text: text.into(), truncated: false }
+    }
+    pub fn truncated(text: impl Into<String>) -> IdRef {
+        IdRef { text: text.into(), truncated: true }
+    }
+
+    /// Does the ID the user typed (full, or a prefix) name the same ID as this one?
+    /// A truncated ID shows only a prefix, so the shorter of the two must prefix the longer.
+    pub fn matches_query(&self, query: &str) -> bool {
+        if self.truncated {
+            if query.len() >= self.text.len() {
+                query.starts_with(&self.text)
+            } else {
+                self.text.starts_with(query)
+            }
+        } else {
+            self.text.starts_with(query)
+        }
+    }
+
+    /// The form shown to users: the full ID, or the prefix followed by `…`.
+    pub fn display(&self) -> String {
+        if self.truncated {
+            format!("{}…", self.text)
+        } else {
+            self.text.clone()
+        }
+    }
+}
+
+/// Where an event was read: a file and the 1-based line its first physical line was on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Origin {
+    pub path: Arc<str>,
+    pub line: u64,
+}
+
+/// One log event, whatever shape it arrived in.
+#[derive(Clone, Debug)]
+pub struct Event {
+    /// The event's own time, or the backend's envelope time when the line carries none.
+    pub ts: Option<Timestamp>,
+    /// The time used to order the event: `ts`, or for an untimed line the time of the event before it.
+    pub sort_ts: Timestamp,
+    pub level: Option<Level>,
+    pub target: Option<String>,
+    /// The message with ANSI escapes removed.
+    pub message: String,
+    /// Event fields and span fields together (event fields win on a clash).
+    pub fields: Map<String, Value>,
+    pub job_id: Option<IdRef>,
+    pub worker_id: Option<IdRef>,
+    pub phase: Option<Phase>,
+    /// Label of the source (host, pod/container, file stem) the event came from.
+    pub source: Arc<str>,
+    pub role: Option<Role>,
+    pub origin: Option<Origin>,
+    /// Every physical line of the event as read, ANSI included, joined with `\n`.
+    pub raw: Vec<u8>,
+    /// Shown to explain a job without naming it (job trail only).
+    pub context: bool,
+    /// Position within its stream, to keep stream order among equal times.
+    pub seq: u64,
+}
+
+impl Event {
+    pub fn raw_lossy(&self) -> std::borrow::Cow<'_, str> {
+        String::from_utf8_lossy(&self.raw)
+    }
+}

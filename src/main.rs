@@ -1,0 +1,53 @@
+//! zisk-logs: parse arguments, build the configuration, run the command, exit with its code.
+
+mod cli;
+mod commands;
+mod config;
+mod derive;
+mod event;
+mod filter;
+mod merge;
+mod parse;
+mod progress;
+mod read;
+mod render;
+mod report;
+mod source;
+mod time;
+
+use std::io::{BufWriter, Write};
+
+use clap::{CommandFactory, Parser};
+
+use cli::{Cli, Command};
+
+fn main() {
+    let cli = Cli::parse();
+    progress::enable_if_terminal();
+    let code = match run(cli) {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("zisk-logs: {}", render::sanitize(&message));
+            2
+        }
+    };
+    std::process::exit(code);
+}
+
+fn run(cli: Cli) -> Result<i32, String> {
+    let config = config::Config::from_args(&cli.global)?;
+    let stdout = std::io::stdout();
+    let out = BufWriter::with_capacity(64 * 1024, stdout.lock());
+    match &cli.command {
+        Command::Tail(args) => commands::tail::run(&config, args, out),
+        Command::Job(_) => commands::job::run(&config),
+        Command::Jobs(_) => commands::jobs::run(&config),
+        Command::Workers(_) => commands::workers::run(&config),
+        Command::Completions { shell } => {
+            let mut out = out;
+            clap_complete::generate(*shell, &mut Cli::command(), "zisk-logs", &mut out);
+            out.flush().map_err(|e| e.to_string())?;
+            Ok(0)
+        }
+    }
+}

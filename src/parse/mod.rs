@@ -1,0 +1,393 @@
+//! Turns the physical lines of one stream into events: detects the format of every line (a
+//! stream may switch format after a restart), joins pretty continuation lines, keeps the
+//! worker ID a start-up banner announces, and orders untimed lines after the event before them.
+
+mod json;
+mod pretty;
+mod text;
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+use crate::derive::derive;
+use crate::event::{Event, IdRef, Level, Origin, Role};
+use crate::time::Timestamp;
+
+/// What one line (or one pretty event) says, before IDs and phase are derived.
+#[derive(Debug, Default)]
+pub struct ParsedLine {
+    pub ts: Option<Timestamp>,
+    pub level: Option<Level>,
+    pub target: Option<String>,
+    pub message: String,
+    pub fields: Map<String, Value>,
+}
+
+/// What a backend knows about a line besides its text (journald's envelope, Docker's time).
+#[derive(Clone, Debug, Default)]
+pub struct Envelope {
+    pub ts: Option<Timestamp>,
+    pub level: Option<Level>,
+    /// Backend fields (host, unit, PID...), added under the event's fields.
+    pub fields: Option<Map<String, Value>>,
+}
+
+/// A cheap byte test run on an event's raw text before it is parsed: events that cannot match
+/// the filters are dropped without parsing. Any one literal found lets the event through.
+#[derive(Clone, Debug, Default)]
+pub struct Prefilter {
+    literals: Vec<memchr::memmem::Finder<'static>>,
+}
+
+impl Prefilter {
+    pub fn any_of(literals: &[String]) -> Prefilter {
+        Prefilter {
+            literals: literals.iter().map(|l| memchr::memmem::Finder::new(l.as_bytes()).into_owned()).collect(),
+        }
+    }
+    pub fn is_empty(&self) -> bool {
+        self.literals.is_empty()
+    }
+    pub fn may_match(&self, raw: &[u8]) -> bool {
+        self.literals.is_empty() || self.literals.iter().any(|f| f.find(raw).is_some())
+    }
+}
+
+/// Lines longer than this are cut (and reported) so that one runaway line cannot exhaust memory.
+pub const MAX_LINE_BYTES: usize = 1 << 20;
+
+/// Problems with the data itself, counted per stream and reported once at its end.
+#[derive(Debug, Default, Clone)]
+pub struct DataProblems {
+    pub invalid_utf8_lines: u64,
+    pub first_invalid_utf8_line: Option<u64>,
+    pub cut_lines: u64,
+    pub first_cut_line: Option<u64>,
+}
+
+impl DataProblems {
+    pub fn describe(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.invalid_utf8_lines > 0 {
+            out.push(format!(
+                "{} line(s) with invalid UTF-8 (first at line {}), shown with U+FFFD",
+                self.invalid_utf8_lines,
+                self.first_invalid_utf8_line.unwrap_or(0)
+            ));
+        }
+        if self.cut_lines > 0 {
+            out.push(format!(
+                "{} line(s) longer than {} MiB cut short (first at line {})",
+                self.cut_lines,
+                MAX_LINE_BYTES >> 20,
+                self.first_cut_line.unwrap_or(0)
+            ));
+        }
+        out
+    }
+}
+
+/// A pretty event whose continuation lines may still follow.
+struct Pending {
+    raw: Vec<u8>,
+    line_no: u64,
+    parsed: ParsedLine,
+    envelope: Envelope,
+}
+
+/// Parser state for one stream of lines from one source label.
+pub struct StreamParser {
+    label: Arc<str>,
+    role: Option<Role>,
+    path: Option<Arc<str>>,
+    prefilter: Prefilter,
+    /// The worker ID the last start-up banner named.
+    banner_worker: Option<IdRef>,
+    last_ts: Option<Timestamp>,
+    seq: u64,
+    pending: Option<Pending>,
+    /// Untimed lines seen before any timed one: they take the time of the first timed event.
+    leading: Vec<Event>,
+    pub problems: DataProblems,
+}
+
+impl StreamParser {
+    pub fn new(label: Arc<str>, role: Option<Role>, path: Option<Arc<str>>, prefilter: Prefilter) -> StreamParser {
+        StreamParser {
+            label,
+            role,
+            path,
+            prefilter,
+            banner_worker: None,
+            last_ts: None,
+            seq: 0,
+            pending: None,
+            leading: Vec::new(),
+            problems: DataProblems::default(),
+        }
+    }
+
+    pub fn label(&self) -> &Arc<str> {
+        &self.label
+    }
+
+    /// The file now being read (a stream may span several rotated files).
+    pub fn set_path(&mut self, path: Option<Arc<str>>) {
+        self.path = path;
+    }
+
+    /// The worker ID this stream's banner named, if one was seen.
+    pub fn banner_worker(&self) -> Option<&IdRef> {
+        self.banner_worker.as_ref()
+    }
+
+    /// Feeds one physical line (without its line ending). Finished events go to `out`.
+    pub fn push(&mut self, line: &[u8], line_no: u64, envelope: Envelope, out: &mut dyn FnMut(Event)) {
+        let line = strip_line_ending(line);
+        let line = if line.len() > MAX_LINE_BYTES {
+            self.problems.cut_lines += 1;
+            self.problems.first_cut_line.get_or_insert(line_no);
+            &line[..MAX_LINE_BYTES]
+        } else {
+            line
+        };
+        if line.iter().all(|c| c.is_ascii_whitespace()) {
+            // Blank lines separate pretty events; they are not events.
+            self.finish_pending(out);
+            return;
+        }
+        let text = self.decode(line, line_no);
+        let clean = strip_ansi(&text);
+        if self.pending.is_some() && pretty::is_continuation(&clean) {
+            let pending = self.pending.as_mut().expect("checked above");
+            pending.raw.push(b'\n');
+            pending.raw.extend_from_slice(line);
+            pretty::apply_continuation(&clean, &mut pending.parsed.fields);
+            return;
+        }
+        self.finish_pending(out);
+        if pretty::is_header(&clean) {
+            if let Some(parsed) = pretty::parse_header(&clean) {
+                self.pending = Some(Pending { raw: line.to_vec(), line_no, parsed, envelope });
+                return;
+            }
+        }
+        let could_be_event = matches!(clean.as_bytes().first(), Some(b'{') | Some(b'0'..=b'9'));
+        if could_be_event && !self.prefilter.may_match(line) {
+            if let Some((ts, _)) = Timestamp::parse_rfc3339_prefix(clean.as_bytes()) {
+                self.last_ts = Some(ts);
+            }
+            return;
+        }
+        let parsed = parse_single_line(&clean);
+        let raw = line.to_vec();
+        self.emit(parsed, &clean, raw, line_no, envelope, out);
+    }
+
+    /// Ends the stream (or a pause in a followed one): emits whatever is still held.
+    pub fn flush(&mut self, out: &mut dyn FnMut(Event)) {
+        self.finish_pending(out);
+        for e in self.leading.drain(..) {
+            out(e);
+        }
+    }
+
+    fn finish_pending(&mut self, out: &mut dyn FnMut(Event)) {
+        if let Some(p) = self.pending.take() {
+            if self.prefilter.may_match(&p.raw) {
+                let clean = String::new();
+                self.emit(Some(p.parsed), &clean, p.raw, p.line_no, p.envelope, out);
+            } else if let Some(ts) = p.parsed.ts {
+                self.last_ts = Some(ts);
+            }
+        }
+    }
+
+    fn decode<'a>(&mut self, line: &'a [u8], line_no: u64) -> Cow<'a, str> {
+        match std::str::from_utf8(line) {
+            Ok(s) => Cow::Borrowed(s),
+            Err(_) => {
+                self.problems.invalid_utf8_lines += 1;
+                self.problems.first_invalid_utf8_line.get_or_insert(line_no);
+                String::from_utf8_lossy(line)
+            }
+        }
+    }
+
+    fn emit(
+        &mut self,
+        parsed: Option<ParsedLine>,
+        clean: &str,
+        raw: Vec<u8>,
+        line_no: u64,
+        envelope: Envelope,
+        out: &mut dyn FnMut(Event),
+    ) {
+        let parsed = match parsed {
+            Some(p) => p,
+            None => {
+                let message = clean.trim_end().to_string();
+                self.read_banner(&message);
+                ParsedLine { message, ..ParsedLine::default() }
+            }
+        };
+        let mut fields = parsed.fields;
+        if let Some(extra) = envelope.fields {
+            for (k, v) in extra {
+                fields.entry(k).or_insert(v);
+            }
+        }
+        let derived = derive(&parsed.message, &fields);
+        let ts = parsed.ts.or(envelope.ts);
+        let worker_id = derived.worker_id.or_else(|| self.banner_worker.clone());
+        self.seq += 1;
+        let event = Event {
+            ts,
+            sort_ts: ts.or(self.last_ts).unwrap_or(Timestamp::MIN),
+            level: parsed.level.or(envelope.level),
+            target: parsed.target,
+            message: parsed.message,
+            fields,
+            job_id: derived.job_id,
+            worker_id,
+            phase: derived.phase,
+            source: self.label.clone(),
+            role: self.role,
+            origin: self.path.as_ref().map(|p| Origin { path: p.clone(), line: line_no }),
+            raw,
+            context: false,
+            seq: self.seq,
+        };
+        match ts {
+            Some(ts) => {
+                self.last_ts = Some(ts);
+                for mut early in self.leading.drain(..) {
+                    early.sort_ts = ts;
+                    out(early);
+                }
+                out(event);
+            }
+            None if self.last_ts.is_none() && self.leading.len() < 10_000 => self.leading.push(event),
+            None => out(event),
+        }
+    }
+
+    /// The worker's start-up banner (`   Worker ID <id>`) ties this stream to a worker.
+    fn read_banner(&mut self, message: &str) {
+        if let Some(id) = message.trim_start().strip_prefix("Worker ID") {
+            let id = id.trim();
+            if !id.is_empty() && !id.contains(char::is_whitespace) {
+                self.banner_worker = Some(IdRef::full(id));
+            }
+        }
+    }
+}
+
+fn parse_single_line(clean: &str) -> Option<ParsedLine> {
+    match clean.as_bytes().first()? {
+        b'{' => json::parse(clean),
+        b'0'..=b'9' => text::parse(clean),
+        _ => None,
+    }
+}
+
+fn strip_line_ending(line: &[u8]) -> &[u8] {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+/// Removes ANSI escape sequences (CSI, OSC and two-byte escapes).
+pub fn strip_ansi(s: &str) -> Cow<'_, str> {
+    if !s.contains('\x1b') {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\x1b' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('[') => {
+                for c in chars.by_ref() {
+                    if ('@'..='~').contains(&c) {
+                        break;
+                    }
+                }
+            }
+            Some(']') => {
+                while let Some(c) = chars.next() {
+                    if c == '\x07' {
+                        break;
+                    }
+                    if c == '\x1b' {
+                        chars.next();
+                        break;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_all(lines: &[&str]) -> Vec<Event> {
+        let mut p = StreamParser::new(Arc::from("w1"), Some(Role::Worker), Some(Arc::from("w1.log")), Prefilter::default());
+        let mut out = Vec::new();
+        for (i, l) in lines.iter().enumerate() {
+            p.push(l.as_bytes(), i as u64 + 1, Envelope::default(), &mut |e| out.push(e));
+        }
+        p.flush(&mut |e| out.push(e));
+        out
+    }
+
+    #[test]
+    fn banner_sets_worker_and_orders_before_first_event() {
+        let ev = parse_all(&[
+            "ZisK Worker v0.15.0",
+            "   Worker ID 9f8e7d6c-1111-4111-8111-111111111111",
+            "2026-11-21T10:00:00.000001Z INFO: Computing Prove for JobId(1a2b3c4d…)",
+        ]);
+        assert_eq!(ev.len(), 3);
+        assert_eq!(ev[0].level, None);
+        assert_eq!(ev[0].sort_ts, ev[2].sort_ts);
+        assert_eq!(ev[2].worker_id.as_ref().unwrap().text, "9f8e7d6c-1111-4111-8111-111111111111");
+        assert_eq!(ev[2].job_id, Some(IdRef::truncated("1a2b3c4d")));
+        assert_eq!(ev[2].origin.as_ref().unwrap().line, 3);
+    }
+
+    #[test]
+    fn pretty_lines_join_and_formats_switch() {
+        let ev = parse_all(&[
+            "  2026-11-21T10:00:00.000001Z  WARN zisk_worker: slow, n: 1",
+            "    at src/a.rs:1 on main",
+            "    in zisk_worker::job with job_id: \"abc\"",
+            "",
+            "2026-11-21T10:00:01.000001Z  INFO zisk_worker: next",
+            "{\"timestamp\":\"2026-11-21T10:00:02Z\",\"level\":\"ERROR\",\"fields\":{\"message\":\"json now\"}}",
+            "thread 'main' panicked at src/x.rs:1:1:",
+        ]);
+        assert_eq!(ev.len(), 4);
+        assert_eq!(ev[0].raw.split(|&b| b == b'\n').count(), 3);
+        assert_eq!(ev[0].job_id, Some(IdRef::full("abc")));
+        assert_eq!(ev[1].message, "next");
+        assert_eq!(ev[2].level, Some(Level::Error));
+        assert_eq!(ev[3].level, None);
+        assert_eq!(ev[3].sort_ts, ev[2].ts.unwrap());
+    }
+
+    #[test]
+    fn ansi_is_removed_from_the_message_but_kept_raw() {
+        let ev = parse_all(&["\x1b[2m2026-11-21T10:00:00.000001Z\x1b[0m \x1b[32mINFO\x1b[0m: \x1b[32mdone ✔\x1b[0m"]);
+        assert_eq!(ev[0].message, "done ✔");
+        assert!(ev[0].raw.contains(&0x1b));
+    }
+}

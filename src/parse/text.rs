@@ -1,0 +1,353 @@
+//! The one-line text formats: tracing-subscriber's `full` and `compact`, and the format the real
+//! ZisK coordinator and worker write today (`<ts> [rank=N] <target> <LEVEL>: <message>`).
+
+use serde_json::{Map, Value};
+
+use super::ParsedLine;
+use crate::event::Level;
+use crate::time::Timestamp;
+
+/// Parses a line (ANSI already removed) that starts with an RFC 3339 timestamp.
+pub fn parse(line: &str) -> Option<ParsedLine> {
+    let (ts, used) = Timestamp::parse_rfc3339_prefix(line.as_bytes())?;
+    let rest = line[used..].trim_start_matches(' ');
+    // full/compact: the level comes right after the time and is not followed by ':'.
+    if let Some((level, after)) = level_word(rest) {
+        if let Some(msg) = after.strip_prefix(':') {
+            return Some(zisk_line(ts, level, None, msg));
+        }
+        if after.is_empty() || after.starts_with(' ') {
+            return Some(fmt_line(ts, level, after.trim_start_matches(' ')));
+        }
+    }
+    // ZisK: optional `[rank=N] `, optional `target `, then `LEVEL: `.
+    let mut rest = rest;
+    let mut rank = None;
+    if let Some(r) = rest.strip_prefix("[rank=") {
+        let end = r.find("] ")?;
+        rank = Some(r[..end].to_string());
+        rest = &r[end + 2..];
+    }
+    if let Some((level, after)) = level_word(rest) {
+        let msg = after.strip_prefix(':')?;
+        let mut parsed = zisk_line(ts, level, None, msg);
+        add_rank(&mut parsed, rank);
+        return Some(parsed);
+    }
+    let space = rest.find(' ')?;
+    let target = &rest[..space];
+    if !is_target(target) {
+        return None;
+    }
+    let (level, after) = level_word(&rest[space + 1..])?;
+    let msg = after.strip_prefix(':')?;
+    let mut parsed = zisk_line(ts, level, Some(target), msg);
+    add_rank(&mut parsed, rank);
+    Some(parsed)
+}
+
+fn add_rank(parsed: &mut ParsedLine, rank: Option<String>) {
+    if let Some(rank) = rank {
+        let value = rank.parse::<i64>().map(Value::from).unwrap_or(Value::String(rank));
+        parsed.fields.insert("rank".into(), value);
+    }
+}
+
+fn zisk_line(ts: Timestamp, level: Level, target: Option<&str>, msg: &str) -> ParsedLine {
+    ParsedLine {
+        ts: Some(ts),
+        level: Some(level),
+        target: target.map(str::to_string),
+        message: msg.strip_prefix(' ').unwrap_or(msg).trim_end().to_string(),
+        fields: Map::new(),
+    }
+}
+
+/// The body of a `full` or `compact` line after the level:
+/// `[span{a=1}:span2{b=2}: | span:span2: ]target: message key=value ...`.
+fn fmt_line(ts: Timestamp, level: Level, body: &str) -> ParsedLine {
+    let mut fields = Map::new();
+    let (spans, target, rest) = split_prefix(body);
+    for span in spans {
+        if let Some(open) = span.find('{') {
+            let inner = span[open + 1..].strip_suffix('}').unwrap_or(&span[open + 1..]);
+            let (_, pairs) = split_trailing_fields(&format!(" {inner}"));
+            for (k, v) in pairs {
+                fields.insert(k, v);
+            }
+        }
+    }
+    let (message, pairs) = split_trailing_fields(rest);
+    for (k, v) in pairs {
+        fields.insert(k, v);
+    }
+    ParsedLine { ts: Some(ts), level: Some(level), target, message: message.trim_end().to_string(), fields }
+}
+
+/// Splits the `spans: target: ` prefix off a full/compact body.
+fn split_prefix(body: &str) -> (Vec<&str>, Option<String>, &str) {
+    let Some((seg1, after1)) = prefix_segment(body) else {
+        return (Vec::new(), None, body);
+    };
+    if let Some((seg2, after2)) = prefix_segment(after1) {
+        let seg1_is_spans = seg1.contains('{')
+            || has_single_colon(seg1)
+            || seg2.contains("::")
+            || (seg2.starts_with("zisk") && !seg1.starts_with("zisk"));
+        if seg1_is_spans {
+            return (span_items(seg1), Some(seg2.to_string()), after2);
+        }
+    }
+    if seg1.contains('{') {
+        // Spans but no target (with_target(false)).
+        return (span_items(seg1), None, after1);
+    }
+    (Vec::new(), Some(seg1.to_string()), after1)
+}
+
+/// One `xxx: ` segment where xxx is a module path or a span chain (no spaces outside braces).
+fn prefix_segment(s: &str) -> Option<(&str, &str)> {
+    let bytes = s.as_bytes();
+    let mut depth = 0usize;
+    let mut quoted = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
+        if quoted {
+            if c == b'\\' {
+                i += 1;
+            } else if c == b'"' {
+                quoted = false;
+            }
+        } else if depth > 0 {
+            match c {
+                b'"' => quoted = true,
+                b'{' => depth += 1,
+                b'}' => depth -= 1,
+                _ => {}
+            }
+        } else {
+            match c {
+                b'{' => depth += 1,
+                b':' if bytes.get(i + 1) == Some(&b' ') => {
+                    return (i > 0).then(|| (&s[..i], &s[i + 2..]));
+                }
+                b':' => {}
+                c if c.is_ascii_alphanumeric() || c == b'_' || c == b'-' || c == b'.' => {}
+                _ => return None,
+            }
+        }
+        i += 1;
+    }
+    None
+}
+
+fn has_single_colon(s: &str) -> bool {
+    let b = s.as_bytes();
+    (0..b.len()).any(|i| b[i] == b':' && b.get(i + 1) != Some(&b':') && (i == 0 || b[i - 1] != b':'))
+}
+
+/// `a{x=1}:b{y=2}` → [`a{x=1}`, `b{y=2}`]; single colons separate, `::` stays inside names.
+fn span_items(seg: &str) -> Vec<&str> {
+    let b = seg.as_bytes();
+    let mut items = Vec::new();
+    let (mut start, mut depth, mut i) = (0, 0usize, 0);
+    while i < b.len() {
+        match b[i] {
+            b'{' => depth += 1,
+            b'}' => depth = depth.saturating_sub(1),
+            b':' if depth == 0 && b.get(i + 1) == Some(&b':') => i += 1,
+            b':' if depth == 0 => {
+                items.push(&seg[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    if start < seg.len() {
+        items.push(&seg[start..]);
+    }
+    items
+}
+
+fn is_target(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes().next().is_some_and(|c| c.is_ascii_alphabetic() || c == b'_')
+        && s.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b':' || c == b'-')
+}
+
+/// Reads a tracing level word (`INFO`, ` WARN`, `ERROR`...) at the start of `s`.
+pub fn level_word(s: &str) -> Option<(Level, &str)> {
+    for (word, level) in [
+        ("INFO", Level::Info),
+        ("WARN", Level::Warn),
+        ("ERROR", Level::Error),
+        ("DEBUG", Level::Debug),
+        ("TRACE", Level::Trace),
+    ] {
+        if let Some(rest) = s.strip_prefix(word) {
+            return Some((level, rest));
+        }
+    }
+    None
+}
+
+/// Splits trailing ` key=value` pairs (tracing's default field formatting) off a message.
+/// Scans from the end so that `=` inside the message itself is left alone.
+pub fn split_trailing_fields(s: &str) -> (&str, Vec<(String, Value)>) {
+    let mut end = s.trim_end().len();
+    let mut pairs = Vec::new();
+    let b = s.as_bytes();
+    loop {
+        let Some((value_start, value)) = value_before(s, end) else { break };
+        if value_start == 0 || b[value_start - 1] != b'=' {
+            break;
+        }
+        let eq = value_start - 1;
+        let mut key_start = eq;
+        while key_start > 0 && (b[key_start - 1].is_ascii_alphanumeric() || b[key_start - 1] == b'_' || b[key_start - 1] == b'.') {
+            key_start -= 1;
+        }
+        if key_start == eq || (key_start > 0 && b[key_start - 1] != b' ') {
+            break;
+        }
+        pairs.push((s[key_start..eq].to_string(), value));
+        end = key_start.saturating_sub(1);
+        if key_start == 0 {
+            end = 0;
+            break;
+        }
+    }
+    pairs.reverse();
+    (&s[..end], pairs)
+}
+
+/// The field value that ends at `end`: a Debug-quoted string or a bare token.
+fn value_before(s: &str, end: usize) -> Option<(usize, Value)> {
+    let b = s.as_bytes();
+    if end == 0 {
+        return None;
+    }
+    if b[end - 1] == b'"' && end >= 2 {
+        let mut i = end - 1;
+        while i > 0 {
+            i -= 1;
+            if b[i] == b'"' {
+                let mut slashes = 0;
+                while i >= 1 + slashes && b[i - 1 - slashes] == b'\\' {
+                    slashes += 1;
+                }
+                if slashes % 2 == 0 {
+                    return Some((i, Value::String(unescape_debug(&s[i + 1..end - 1]))));
+                }
+            }
+        }
+        return None;
+    }
+    let token_start = s[..end].rfind(' ').map_or(0, |p| p + 1);
+    // A bare value starts after the `=` that follows its key.
+    let eq = s[token_start..end].find('=')? + token_start;
+    Some((eq + 1, scalar(&s[eq + 1..end])))
+}
+
+/// A bare field value as JSON: numbers and booleans typed, the rest a string.
+pub fn scalar(v: &str) -> Value {
+    if let Ok(i) = v.parse::<i64>() {
+        return Value::from(i);
+    }
+    if let Ok(f) = v.parse::<f64>() {
+        if f.is_finite() && v.contains('.') {
+            return Value::from(f);
+        }
+    }
+    match v {
+        "true" => Value::Bool(true),
+        "false" => Value::Bool(false),
+        _ => Value::String(v.to_string()),
+    }
+}
+
+/// Undoes Rust's `{:?}` string escaping.
+pub fn unescape_debug(s: &str) -> String {
+    if !s.contains('\\') {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('t') => out.push('\t'),
+            Some('r') => out.push('\r'),
+            Some('0') => out.push('\0'),
+            Some('u') => {
+                let hex: String = chars.by_ref().skip_while(|&c| c == '{').take_while(|&c| c != '}').collect();
+                if let Some(ch) = u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
+                    out.push(ch);
+                }
+            }
+            Some(other) => out.push(other),
+            None => out.push('\\'),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn full_with_spans_and_fields() {
+        let p = parse(r#"2026-11-21T10:00:00.000001Z  INFO job{job_id="ab cd" phase=Prove}:step{n=2}: zisk_worker::prove: Computing Prove for JobId(1a2b3c4d…) took=1.5 ok=true"#).unwrap();
+        assert_eq!(p.level, Some(Level::Info));
+        assert_eq!(p.target.as_deref(), Some("zisk_worker::prove"));
+        assert_eq!(p.message, "Computing Prove for JobId(1a2b3c4d…)");
+        assert_eq!(p.fields["job_id"], "ab cd");
+        assert_eq!(p.fields["phase"], "Prove");
+        assert_eq!(p.fields["n"], 2);
+        assert_eq!(p.fields["took"], 1.5);
+        assert_eq!(p.fields["ok"], true);
+    }
+
+    #[test]
+    fn compact_with_span_names() {
+        let p = parse("2026-11-21T10:00:00.000001Z  WARN job: zisk_coordinator: slow worker a=1 job_id=xyz").unwrap();
+        assert_eq!(p.level, Some(Level::Warn));
+        assert_eq!(p.target.as_deref(), Some("zisk_coordinator"));
+        assert_eq!(p.message, "slow worker");
+        assert_eq!(p.fields["job_id"], "xyz");
+    }
+
+    #[test]
+    fn message_with_colon_is_not_a_target() {
+        let p = parse("2026-11-21T10:00:00.000001Z ERROR zisk_worker: Prove computation failed for JobId(1a2b3c4d…): out of memory").unwrap();
+        assert_eq!(p.target.as_deref(), Some("zisk_worker"));
+        assert_eq!(p.message, "Prove computation failed for JobId(1a2b3c4d…): out of memory");
+    }
+
+    #[test]
+    fn zisk_shapes() {
+        let p = parse("2026-11-21T10:00:00.123456Z INFO: [Job] Started JobId(1a2b3c4d…) successfully").unwrap();
+        assert_eq!(p.message, "[Job] Started JobId(1a2b3c4d…) successfully");
+        assert_eq!(p.target, None);
+        let r = parse("2026-11-21T10:00:00.123456Z [rank=1] zisk_worker::prover DEBUG: heartbeat a=b").unwrap();
+        assert_eq!(r.level, Some(Level::Debug));
+        assert_eq!(r.target.as_deref(), Some("zisk_worker::prover"));
+        assert_eq!(r.message, "heartbeat a=b");
+        assert_eq!(r.fields["rank"], 1);
+        let w = parse("2026-11-21T10:00:00.123456Z WARN: [Phase2] Worker x: slow").unwrap();
+        assert_eq!(w.level, Some(Level::Warn));
+    }
+
+    #[test]
+    fn not_a_log_line() {
+        assert!(parse("2026-11-21T10:00:00.123456Z something else entirely").is_none());
+        assert!(parse("   Worker ID 1a2b").is_none());
+    }
+}

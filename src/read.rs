@@ -1,0 +1,47 @@
+//! Drives the stages from sources to the output: starts every source (in parallel, so one slow
+//! host does not hold up the others), collects their streams, and runs the merge.
+
+use std::sync::Arc;
+
+use crate::config::SourceSpec;
+use crate::event::Role;
+use crate::merge::{self, Merged};
+use crate::report;
+use crate::source::{self, ReadRequest, Source, SourceOptions, StreamSet};
+
+/// A source ready to start, with the role its events get.
+pub struct RoleSource {
+    pub role: Option<Role>,
+    pub source: Box<dyn Source>,
+}
+
+/// Opens SOURCE strings; a malformed one is a usage error, reported before anything is read.
+pub fn open_sources(specs: &[SourceSpec], options: &SourceOptions) -> Result<Vec<RoleSource>, String> {
+    specs
+        .iter()
+        .map(|s| Ok(RoleSource { role: s.role, source: source::open(&s.spec, options)? }))
+        .collect()
+}
+
+/// Reads every source through the merge into `out`. Returns how many sources were started.
+pub fn read(sources: Vec<RoleSource>, req: ReadRequest, out: &mut dyn FnMut(Merged) -> bool) -> usize {
+    let count = sources.len();
+    let req = Arc::new(req);
+    let (set, added) = StreamSet::new();
+    std::thread::scope(|scope| {
+        for s in &sources {
+            let (set, req) = (set.clone(), req.clone());
+            scope.spawn(move || {
+                crate::progress::show(&format!("reading {}", s.source.name()));
+                if let Err(e) = s.source.start(s.role, &req, &set) {
+                    report::source_failed(s.source.name(), &e);
+                }
+            });
+        }
+    });
+    drop(set);
+    crate::progress::clear();
+    let initial: Vec<_> = added.try_iter().collect();
+    merge::run(initial, added, req.follow, out);
+    count
+}

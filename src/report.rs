@@ -1,0 +1,53 @@
+//! Problems found while reading: one line each on stderr naming the source, counted so that
+//! the exit code can say that something could not be read. Never a panic or a backtrace.
+
+use std::io::Write;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+static PROBLEMS: AtomicUsize = AtomicUsize::new(0);
+static FAILED_SOURCES: AtomicUsize = AtomicUsize::new(0);
+static STDERR: Mutex<()> = Mutex::new(());
+
+/// Something in a source could not be read (a bad line, a truncated archive); the rest goes on.
+pub fn problem(source: &str, message: &str) {
+    PROBLEMS.fetch_add(1, Ordering::Relaxed);
+    say(&format!("{source}: {message}"));
+}
+
+/// A whole source could not be read.
+pub fn source_failed(source: &str, message: &str) {
+    FAILED_SOURCES.fetch_add(1, Ordering::Relaxed);
+    problem(source, message);
+}
+
+/// A notice that is not a problem (a followed file was rotated, a container appeared).
+pub fn notice(message: &str) {
+    say(message);
+}
+
+fn say(line: &str) {
+    let _guard = STDERR.lock().unwrap_or_else(|e| e.into_inner());
+    crate::progress::clear();
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "zisk-logs: {}", crate::render::sanitize(line));
+}
+
+pub fn problems() -> usize {
+    PROBLEMS.load(Ordering::Relaxed)
+}
+
+pub fn failed_sources() -> usize {
+    FAILED_SOURCES.load(Ordering::Relaxed)
+}
+
+/// Exit codes: 0 matched, 1 nothing matched, 2 usage error or nothing could be read,
+/// 3 something was printed (or some sources were read) but some source could not be read.
+pub fn exit_code(printed_any: bool, sources: usize) -> i32 {
+    match (problems() > 0, printed_any) {
+        (false, true) => 0,
+        (false, false) => 1,
+        (true, _) if !printed_any && sources > 0 && failed_sources() >= sources => 2,
+        (true, _) => 3,
+    }
+}

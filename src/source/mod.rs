@@ -1,0 +1,217 @@
+//! Where logs come from. Every backend is one module behind the small [`Source`] trait: it
+//! finds the streams a SOURCE names (files, hosts, containers, pods) and feeds each stream's
+//! lines through a [`LineFeeder`], which parses, filters and hands events to the merge stage.
+
+pub mod docker;
+pub mod file;
+pub mod journald;
+pub mod k8s;
+pub mod launchd;
+
+use std::sync::Arc;
+
+use crossbeam_channel::{bounded, Receiver, Sender};
+
+use crate::event::{Event, Role};
+use crate::parse::{Envelope, Prefilter, StreamParser};
+use crate::time::Timestamp;
+
+/// Which events a stream keeps (a [`crate::filter::Filter`], or the job trail's own rule).
+pub type Selector = Arc<dyn Fn(&Event) -> bool + Send + Sync>;
+
+/// What the command wants from every source. The time and text hints may be pushed down to a
+/// backend (journalctl, the Docker and Kubernetes APIs); the result must not depend on whether
+/// they are, since `select` is applied to every event afterwards.
+pub struct ReadRequest {
+    pub since: Option<Timestamp>,
+    pub until: Option<Timestamp>,
+    pub follow: bool,
+    /// Only the last N lines of each stream are needed (set only where that is equivalent).
+    pub tail_lines: Option<usize>,
+    /// A literal every wanted line contains (a job ID prefix), for backend-side grep.
+    pub grep_literal: Option<String>,
+    pub prefilter: Prefilter,
+    pub select: Selector,
+}
+
+/// What a stream sends to the merge stage.
+pub enum Msg {
+    Events(Vec<Event>),
+    /// All history has been sent; what follows (with `-f`) is live.
+    CaughtUp,
+}
+
+/// The receiving end of one stream, held by the merge stage.
+pub struct StreamRx {
+    pub label: Arc<str>,
+    pub rx: Receiver<Msg>,
+}
+
+/// Lets sources add streams, now or (when following) later. Cheap to clone.
+#[derive(Clone)]
+pub struct StreamSet {
+    added: Sender<StreamRx>,
+}
+
+impl StreamSet {
+    pub fn new() -> (StreamSet, Receiver<StreamRx>) {
+        let (tx, rx) = crossbeam_channel::unbounded();
+        (StreamSet { added: tx }, rx)
+    }
+
+    /// Registers a new stream and returns the sink its reader sends to.
+    pub fn add(&self, label: Arc<str>, source_name: &str) -> EventSink {
+        let (tx, rx) = bounded(64);
+        let _ = self.added.send(StreamRx { label: label.clone(), rx });
+        EventSink { tx, batch: Vec::with_capacity(BATCH), source_name: source_name.to_string(), closed: false }
+    }
+}
+
+const BATCH: usize = 512;
+
+/// The sending end of one stream: batches events so the channel is cheap per event.
+pub struct EventSink {
+    tx: Sender<Msg>,
+    batch: Vec<Event>,
+    source_name: String,
+    closed: bool,
+}
+
+impl EventSink {
+    pub fn source_name(&self) -> &str {
+        &self.source_name
+    }
+
+    /// Queues an event; false once the consumer has gone (stop reading).
+    pub fn send(&mut self, e: Event) -> bool {
+        self.batch.push(e);
+        if self.batch.len() >= BATCH {
+            return self.flush();
+        }
+        !self.closed
+    }
+
+    pub fn flush(&mut self) -> bool {
+        if !self.batch.is_empty() {
+            let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
+            if self.tx.send(Msg::Events(batch)).is_err() {
+                self.closed = true;
+            }
+        }
+        !self.closed
+    }
+
+    pub fn caught_up(&mut self) -> bool {
+        self.flush();
+        if self.tx.send(Msg::CaughtUp).is_err() {
+            self.closed = true;
+        }
+        !self.closed
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.closed
+    }
+}
+
+/// Parser + selection + sink for one stream of lines: what every backend feeds its lines into.
+pub struct LineFeeder {
+    pub parser: StreamParser,
+    pub sink: EventSink,
+    select: Selector,
+}
+
+impl LineFeeder {
+    pub fn new(set: &StreamSet, req: &ReadRequest, source_name: &str, label: Arc<str>, role: Option<Role>, path: Option<Arc<str>>) -> LineFeeder {
+        let sink = set.add(label.clone(), source_name);
+        let parser = StreamParser::new(label, role, path, req.prefilter.clone());
+        LineFeeder { parser, sink, select: req.select.clone() }
+    }
+
+    /// Feeds one physical line; false once the consumer has gone.
+    pub fn line(&mut self, line: &[u8], line_no: u64, envelope: Envelope) -> bool {
+        let (sink, select) = (&mut self.sink, &self.select);
+        self.parser.push(line, line_no, envelope, &mut |e| {
+            if select(&e) {
+                sink.send(e);
+            }
+        });
+        !self.sink.is_closed()
+    }
+
+    /// Emits held events (end of input, or a pause while following) and sends them on.
+    pub fn flush(&mut self) -> bool {
+        let (sink, select) = (&mut self.sink, &self.select);
+        self.parser.flush(&mut |e| {
+            if select(&e) {
+                sink.send(e);
+            }
+        });
+        self.sink.flush()
+    }
+
+    pub fn caught_up(&mut self) -> bool {
+        self.flush();
+        self.sink.caught_up()
+    }
+
+    /// Reports data problems (invalid UTF-8, cut lines) once, naming the source.
+    pub fn report_data_problems(&mut self, what: &str) {
+        for p in self.parser.problems.describe() {
+            crate::report::problem(what, &p);
+        }
+        self.parser.problems = Default::default();
+    }
+}
+
+/// A backend's view of one SOURCE the user named.
+pub trait Source: Send + Sync {
+    /// The SOURCE as the user wrote it, for messages.
+    fn name(&self) -> &str;
+    /// Finds the streams this source holds and starts a reader for each (a thread or task that
+    /// feeds a [`LineFeeder`] from `set`). With `req.follow`, may keep watching for streams that
+    /// appear later. Returns an error when the source cannot be read at all.
+    fn start(&self, role: Option<Role>, req: &Arc<ReadRequest>, set: &StreamSet) -> Result<(), String>;
+}
+
+/// A parsed SOURCE string: `file:PATH`, `journald:UNIT[@HOST][?dir=|?file=]`, `launchd:DIR`,
+/// `compose:[PROJECT/]SERVICE`, `docker:CONTAINER`, `k8s:NAMESPACE/SELECTOR[?opts]`, or a bare path.
+pub fn open(spec: &str, options: &SourceOptions) -> Result<Box<dyn Source>, String> {
+    let (scheme, rest) = match spec.split_once(':') {
+        Some((scheme, rest)) if ["file", "journald", "launchd", "compose", "docker", "k8s"].contains(&scheme) => (scheme, rest),
+        _ => ("file", spec),
+    };
+    if rest.is_empty() && scheme != "launchd" {
+        return Err(format!("source {spec:?}: nothing after '{scheme}:'"));
+    }
+    match scheme {
+        "file" => Ok(Box::new(file::FileSource::new(spec, rest))),
+        "journald" => journald::open(spec, rest, options),
+        "launchd" => launchd::open(spec, rest, options),
+        "compose" => docker::open_compose(spec, rest, options),
+        "docker" => docker::open_container(spec, rest, options),
+        "k8s" => k8s::open(spec, rest, options),
+        _ => unreachable!("scheme list above"),
+    }
+}
+
+/// Options that shape how sources are reached (from global flags).
+#[derive(Clone, Debug, Default)]
+pub struct SourceOptions {
+    /// Extra `-o` options for ssh (`--ssh-option`).
+    pub ssh_options: Vec<String>,
+    /// Most log streams followed at once (Kubernetes).
+    pub max_streams: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bare_paths_are_files() {
+        let s = open("fixtures/x.log", &SourceOptions::default()).unwrap();
+        assert_eq!(s.name(), "fixtures/x.log");
+        assert!(open("file:", &SourceOptions::default()).is_err());
+    }
+}
