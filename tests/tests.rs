@@ -1,1 +1,7 @@
-//! Integration tests: run the real binary.
+//! Integration tests: one binary (as ripgrep does), each module exercising the real `zisk-logs`
+//! binary against real inputs: fixture files, journal files, containers, an API server.
+
+#[macro_use]
+mod util;
+
+mod tail;

@@ -1,0 +1,1 @@
+//! `zisk-logs tail` over fixture files and stdin.

@@ -1,0 +1,86 @@
+//! Shared test helpers: run the binary, find fixtures, require external tools.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+/// The repository root (where Cargo.toml is).
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn fixtures() -> PathBuf {
+    root().join("fixtures")
+}
+
+pub fn cluster(name: &str) -> PathBuf {
+    fixtures().join("clusters").join(name)
+}
+
+/// A `zisk-logs` command with a clean environment for what we read (no user topology file,
+/// no colour unless asked) and stdin closed.
+pub fn zl() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_zisk-logs"));
+    cmd.env_remove("ZISK_LOGS_CONFIG")
+        .env_remove("NO_COLOR")
+        .env("XDG_CONFIG_HOME", "/nonexistent-zisk-logs-test")
+        .current_dir(std::env::temp_dir())
+        .stdin(Stdio::null());
+    cmd
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+pub fn run(cmd: &mut Command) -> Run {
+    let Output { status, stdout, stderr } = cmd.output().expect("run zisk-logs");
+    Run {
+        code: status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
+    }
+}
+
+/// Parses NDJSON output into values.
+pub fn ndjson(s: &str) -> Vec<serde_json::Value> {
+    s.lines().filter(|l| !l.trim().is_empty()).map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON line {l:?}: {e}"))).collect()
+}
+
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
+}
+
+/// Returns false (after printing why) when a tool or daemon a test needs is missing outside
+/// CI; under CI=true a missing tool fails the test instead: no silent skips.
+pub fn require(what: &str, available: bool) -> bool {
+    if available {
+        return true;
+    }
+    if in_ci() {
+        panic!("{what} is required under CI=true but is not available");
+    }
+    eprintln!("SKIPPED: {what} is not available on this machine");
+    false
+}
+
+/// Is `program` on PATH (or an absolute path that exists)?
+pub fn have_program(program: &str) -> bool {
+    if Path::new(program).is_absolute() {
+        return Path::new(program).exists();
+    }
+    std::env::var_os("PATH").is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join(program).is_file()))
+}
+
+/// Skips (or fails under CI) the calling test when `program` is missing.
+#[macro_export]
+macro_rules! require_program {
+    ($program:expr) => {
+        if !$crate::util::require(&format!("program `{}`", $program), $crate::util::have_program($program)) {
+            return;
+        }
+    };
+}
