@@ -7,6 +7,7 @@ pub mod file;
 pub mod journald;
 pub mod k8s;
 pub mod launchd;
+pub mod runtime;
 
 use std::sync::Arc;
 
