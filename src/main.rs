@@ -31,6 +31,7 @@ fn main() {
             2
         }
     };
+    source::shutdown();
     std::process::exit(code);
 }
 

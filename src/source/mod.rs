@@ -120,17 +120,22 @@ pub struct LineFeeder {
     pub parser: StreamParser,
     pub sink: EventSink,
     select: Selector,
+    /// Lines a backend knows are not the program's (newsyslog's "logfile turned over"): skipped.
+    pub drop_line: Option<fn(&[u8]) -> bool>,
 }
 
 impl LineFeeder {
     pub fn new(set: &StreamSet, req: &ReadRequest, source_name: &str, label: Arc<str>, role: Option<Role>, path: Option<Arc<str>>) -> LineFeeder {
         let sink = set.add(label.clone(), source_name);
         let parser = StreamParser::new(label, role, path, req.prefilter.clone());
-        LineFeeder { parser, sink, select: req.select.clone() }
+        LineFeeder { parser, sink, select: req.select.clone(), drop_line: None }
     }
 
     /// Feeds one physical line; false once the consumer has gone.
     pub fn line(&mut self, line: &[u8], line_no: u64, envelope: Envelope) -> bool {
+        if self.drop_line.is_some_and(|drop| drop(line)) {
+            return !self.sink.is_closed();
+        }
         let (sink, select) = (&mut self.sink, &self.select);
         self.parser.push(line, line_no, envelope, &mut |e| {
             if select(&e) {
@@ -194,6 +199,12 @@ pub fn open(spec: &str, options: &SourceOptions) -> Result<Box<dyn Source>, Stri
         "k8s" => k8s::open(spec, rest, options),
         _ => unreachable!("scheme list above"),
     }
+}
+
+/// Ends what sources started that would outlive the process (journalctl and ssh children);
+/// called before exiting.
+pub fn shutdown() {
+    journald::kill_children();
 }
 
 /// Options that shape how sources are reached (from global flags).
