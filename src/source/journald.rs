@@ -92,11 +92,18 @@ impl Target {
             Some(q) => match q.split_once('=') {
                 Some(("dir", v)) if !v.is_empty() => Location::Dir(v.to_string()),
                 Some(("file", v)) if !v.is_empty() => Location::File(v.to_string()),
-                _ => return Err(format!("unknown option {q:?}: expected ?dir=FOLDER or ?file=PATH")),
+                _ => {
+                    return Err(format!(
+                        "unknown option {q:?}: expected ?dir=FOLDER or ?file=PATH"
+                    ))
+                }
             },
         };
         let (unit, host) = if let Some(i) = target.find(".service@") {
-            (&target[..i + ".service".len()], Some(&target[i + ".service@".len()..]))
+            (
+                &target[..i + ".service".len()],
+                Some(&target[i + ".service@".len()..]),
+            )
         } else if target.ends_with(".service") {
             (target, None)
         } else {
@@ -111,8 +118,16 @@ impl Target {
         if host.is_some_and(str::is_empty) {
             return Err("nothing after '@': expected a host".into());
         }
-        let unit = if unit.contains('.') { unit.to_string() } else { format!("{unit}.service") };
-        Ok(Target { unit, host: host.map(str::to_string), location })
+        let unit = if unit.contains('.') {
+            unit.to_string()
+        } else {
+            format!("{unit}.service")
+        };
+        Ok(Target {
+            unit,
+            host: host.map(str::to_string),
+            location,
+        })
     }
 
     fn many_hosts(&self) -> bool {
@@ -123,7 +138,11 @@ impl Target {
     fn fixed_label(&self) -> String {
         match &self.host {
             Some(h) => h.rsplit('@').next().unwrap_or(h).to_string(),
-            None => self.unit.strip_suffix(".service").unwrap_or(&self.unit).to_string(),
+            None => self
+                .unit
+                .strip_suffix(".service")
+                .unwrap_or(&self.unit)
+                .to_string(),
         }
     }
 
@@ -143,7 +162,11 @@ impl Target {
 
 pub fn open(spec: &str, rest: &str, options: &SourceOptions) -> Result<Box<dyn Source>, String> {
     let target = Target::parse(rest).map_err(|e| format!("source {spec:?}: {e}"))?;
-    Ok(Box::new(JournaldSource { name: spec.to_string(), target, ssh_options: options.ssh_options.clone() }))
+    Ok(Box::new(JournaldSource {
+        name: spec.to_string(),
+        target,
+        ssh_options: options.ssh_options.clone(),
+    }))
 }
 
 pub struct JournaldSource {
@@ -157,8 +180,17 @@ impl Source for JournaldSource {
         &self.name
     }
 
-    fn start(&self, role: Option<Role>, req: &Arc<ReadRequest>, set: &StreamSet) -> Result<(), String> {
-        let runner = Runner { name: self.name.clone(), target: self.target.clone(), ssh_options: self.ssh_options.clone() };
+    fn start(
+        &self,
+        role: Option<Role>,
+        req: &Arc<ReadRequest>,
+        set: &StreamSet,
+    ) -> Result<(), String> {
+        let runner = Runner {
+            name: self.name.clone(),
+            target: self.target.clone(),
+            ssh_options: self.ssh_options.clone(),
+        };
         let mut hosts = Hosts::new(&runner, role, req.clone(), set.clone());
         if runner.target.many_hosts() {
             // Every host's stream must exist before history is merged: ask for the host names.
@@ -191,7 +223,9 @@ struct Query {
 
 /// The arguments after `journalctl`.
 fn journalctl_args(target: &Target, q: &Query) -> Vec<String> {
-    let mut a: Vec<String> = ["--output=json", "--all", "--no-pager"].map(String::from).to_vec();
+    let mut a: Vec<String> = ["--output=json", "--all", "--no-pager"]
+        .map(String::from)
+        .to_vec();
     match &target.location {
         Location::System => {}
         Location::Dir(d) => a.push(format!("--directory={d}")),
@@ -225,7 +259,12 @@ fn journalctl_args(target: &Target, q: &Query) -> Vec<String> {
 }
 
 fn unit_matches(unit: &str) -> Vec<String> {
-    vec![format!("{F_UNIT}={unit}"), "+".into(), "_PID=1".into(), format!("UNIT={unit}")]
+    vec![
+        format!("{F_UNIT}={unit}"),
+        "+".into(),
+        "_PID=1".into(),
+        format!("UNIT={unit}"),
+    ]
 }
 
 /// Quotes one word for a POSIX shell: ssh joins the remote command into one string that the
@@ -249,7 +288,10 @@ fn command_line(host: Option<&str>, ssh_options: &[String], args: &[String]) -> 
     // ssh takes the first value given for an option, so the user's win over these defaults.
     v.extend(["-o", "ConnectTimeout=10", "-T", "--"].map(String::from));
     v.push(host.to_string());
-    let remote: Vec<String> = std::iter::once("journalctl").chain(args.iter().map(String::as_str)).map(shell_quote).collect();
+    let remote: Vec<String> = std::iter::once("journalctl")
+        .chain(args.iter().map(String::as_str))
+        .map(shell_quote)
+        .collect();
     v.push(remote.join(" "));
     v
 }
@@ -292,12 +334,19 @@ struct Entry {
 
 /// Decodes one line of `journalctl -o json`.
 fn parse_entry(line: &[u8]) -> Result<Entry, String> {
-    let map: Map<String, Value> = serde_json::from_slice(line).map_err(|e| format!("unreadable journalctl output: {e}"))?;
-    let text = |k: &str| map.get(k).and_then(decode_value).map(|b| String::from_utf8_lossy(&b).into_owned());
+    let map: Map<String, Value> =
+        serde_json::from_slice(line).map_err(|e| format!("unreadable journalctl output: {e}"))?;
+    let text = |k: &str| {
+        map.get(k)
+            .and_then(decode_value)
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+    };
     Ok(Entry {
         message: map.get(F_MESSAGE).and_then(decode_value),
         message_null: map.get(F_MESSAGE).is_some_and(Value::is_null),
-        ts: text(F_REALTIME).and_then(|s| s.trim().parse::<i64>().ok()).map(Timestamp),
+        ts: text(F_REALTIME)
+            .and_then(|s| s.trim().parse::<i64>().ok())
+            .map(Timestamp),
         priority: text(F_PRIORITY).and_then(|s| s.trim().parse().ok()),
         host: text(F_HOSTNAME),
         unit: text(F_UNIT),
@@ -311,9 +360,13 @@ fn parse_entry(line: &[u8]) -> Result<Entry, String> {
 fn decode_value(v: &Value) -> Option<Vec<u8>> {
     match v {
         Value::String(s) => Some(s.as_bytes().to_vec()),
-        Value::Array(items) if items.iter().all(Value::is_u64) => {
-            Some(items.iter().filter_map(Value::as_u64).map(|b| b as u8).collect())
-        }
+        Value::Array(items) if items.iter().all(Value::is_u64) => Some(
+            items
+                .iter()
+                .filter_map(Value::as_u64)
+                .map(|b| b as u8)
+                .collect(),
+        ),
         Value::Array(items) => items.iter().find_map(decode_value),
         _ => None,
     }
@@ -331,7 +384,11 @@ impl Entry {
         if let Some(p) = self.pid {
             fields.insert(F_PID.into(), Value::from(p));
         }
-        Envelope { ts: self.ts, level: self.priority.map(Level::from_syslog_priority), fields: Some(fields) }
+        Envelope {
+            ts: self.ts,
+            level: self.priority.map(Level::from_syslog_priority),
+            fields: Some(fields),
+        }
     }
 
     fn first_line(&self) -> &[u8] {
@@ -341,18 +398,26 @@ impl Entry {
 
     /// Could this entry continue a pretty event begun in an earlier entry?
     fn is_continuation(&self) -> bool {
-        let clean = crate::parse::strip_ansi(&String::from_utf8_lossy(self.first_line())).into_owned();
+        let clean =
+            crate::parse::strip_ansi(&String::from_utf8_lossy(self.first_line())).into_owned();
         let trimmed = clean.trim_start_matches(' ');
-        clean.len() - trimmed.len() >= 4 && (trimmed.starts_with("at ") || trimmed.starts_with("in "))
+        clean.len() - trimmed.len() >= 4
+            && (trimmed.starts_with("at ") || trimmed.starts_with("in "))
     }
 
     /// Does this entry begin an event (for counting events in a `-n` window)?
     fn starts_event(&self) -> bool {
-        self.message.is_some() && !self.first_line().iter().all(u8::is_ascii_whitespace) && !self.is_continuation()
+        self.message.is_some()
+            && !self.first_line().iter().all(u8::is_ascii_whitespace)
+            && !self.is_continuation()
     }
 
     fn is_banner(&self) -> bool {
-        memchr::memmem::find(self.message.as_deref().unwrap_or_default(), BANNER.as_bytes()).is_some()
+        memchr::memmem::find(
+            self.message.as_deref().unwrap_or_default(),
+            BANNER.as_bytes(),
+        )
+        .is_some()
     }
 }
 
@@ -376,8 +441,17 @@ struct Hosts {
 
 impl Hosts {
     fn new(runner: &Runner, role: Option<Role>, req: Arc<ReadRequest>, set: StreamSet) -> Hosts {
-        let fixed_label = (!runner.target.many_hosts()).then(|| Arc::from(runner.target.fixed_label().as_str()));
-        Hosts { name: runner.name.clone(), fixed_label, role, req, set, senders: HashMap::new(), threads: Vec::new() }
+        let fixed_label =
+            (!runner.target.many_hosts()).then(|| Arc::from(runner.target.fixed_label().as_str()));
+        Hosts {
+            name: runner.name.clone(),
+            fixed_label,
+            role,
+            req,
+            set,
+            senders: HashMap::new(),
+            threads: Vec::new(),
+        }
     }
 
     fn get(&mut self, host: Option<&str>) -> &Sender<HostMsg> {
@@ -387,10 +461,18 @@ impl Hosts {
             (None, None) => Arc::from("unknown-host"),
         };
         if !self.senders.contains_key(&*label) {
-            let feeder = LineFeeder::new(&self.set, &self.req, &self.name, label.clone(), self.role, None);
+            let feeder = LineFeeder::new(
+                &self.set,
+                &self.req,
+                &self.name,
+                label.clone(),
+                self.role,
+                None,
+            );
             let (tx, rx) = unbounded();
             let what = format!("{} ({label})", self.name);
-            self.threads.push(std::thread::spawn(move || host_loop(feeder, rx, &what)));
+            self.threads
+                .push(std::thread::spawn(move || host_loop(feeder, rx, &what)));
             self.senders.insert(label.to_string(), tx);
         }
         &self.senders[&*label]
@@ -398,7 +480,9 @@ impl Hosts {
 
     fn send(&mut self, entry: Entry) -> bool {
         let host = entry.host.clone();
-        self.get(host.as_deref()).send(HostMsg::Entry(entry)).is_ok()
+        self.get(host.as_deref())
+            .send(HostMsg::Entry(entry))
+            .is_ok()
     }
 
     fn caught_up(&mut self) {
@@ -423,7 +507,11 @@ fn host_loop(mut feeder: LineFeeder, rx: Receiver<HostMsg>, what: &str) {
     let mut live = false;
     let mut held = false;
     loop {
-        let msg = if live { rx.recv_timeout(LIVE_IDLE) } else { rx.recv().map_err(|_| RecvTimeoutError::Disconnected) };
+        let msg = if live {
+            rx.recv_timeout(LIVE_IDLE)
+        } else {
+            rx.recv().map_err(|_| RecvTimeoutError::Disconnected)
+        };
         match msg {
             Ok(HostMsg::Entry(entry)) => {
                 let envelope = entry.envelope();
@@ -476,7 +564,10 @@ static CHILDREN: Mutex<Vec<u32>> = Mutex::new(Vec::new());
 pub fn kill_children() {
     let pids = std::mem::take(&mut *CHILDREN.lock().unwrap_or_else(|e| e.into_inner()));
     for pid in pids {
-        let _ = Command::new("kill").arg(pid.to_string()).stderr(Stdio::null()).status();
+        let _ = Command::new("kill")
+            .arg(pid.to_string())
+            .stderr(Stdio::null())
+            .status();
     }
 }
 
@@ -491,7 +582,11 @@ impl Running {
     /// Waits for the exit; returns the exit code (None: killed by a signal) and stderr's lines.
     fn finish(mut self) -> (Option<i32>, Vec<String>) {
         let code = self.child.wait().ok().and_then(|s| s.code());
-        let stderr = self.stderr.take().and_then(|h| h.join().ok()).unwrap_or_default();
+        let stderr = self
+            .stderr
+            .take()
+            .and_then(|h| h.join().ok())
+            .unwrap_or_default();
         (code, stderr)
     }
 }
@@ -501,7 +596,10 @@ impl Drop for Running {
         let _ = self.child.kill();
         let _ = self.child.wait();
         let pid = self.child.id();
-        CHILDREN.lock().unwrap_or_else(|e| e.into_inner()).retain(|&p| p != pid);
+        CHILDREN
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|&p| p != pid);
     }
 }
 
@@ -532,22 +630,38 @@ impl Runner {
                 std::io::ErrorKind::NotFound => "journalctl not found: this host has no systemd journal tools (Debian package systemd)".to_string(),
                 _ => format!("cannot run {}: {e}", argv[0]),
             })?;
-        CHILDREN.lock().unwrap_or_else(|e| e.into_inner()).push(child.id());
+        CHILDREN
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(child.id());
         let stdout = BufReader::with_capacity(256 * 1024, child.stdout.take().expect("piped"));
         let mut err = child.stderr.take().expect("piped");
         // Drained on the side so a chatty stderr cannot block the child.
         let stderr = std::thread::spawn(move || {
             let mut buf = Vec::new();
             let _ = err.read_to_end(&mut buf);
-            String::from_utf8_lossy(&buf).lines().map(str::trim).filter(|l| !l.is_empty()).take(50).map(String::from).collect()
+            String::from_utf8_lossy(&buf)
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .take(50)
+                .map(String::from)
+                .collect()
         });
-        Ok(Running { child, stdout, stderr: Some(stderr) })
+        Ok(Running {
+            child,
+            stdout,
+            stderr: Some(stderr),
+        })
     }
 
     /// Runs a query to its end, calling `each` for every entry (false stops early).
     fn query(&self, q: &Query, each: &mut dyn FnMut(Entry) -> bool) -> Result<Outcome, String> {
         let mut running = self.spawn(&journalctl_args(&self.target, q))?;
-        let mut outcome = Outcome { entries: 0, last_cursor: None };
+        let mut outcome = Outcome {
+            entries: 0,
+            last_cursor: None,
+        };
         let mut line = Vec::new();
         let mut null_reported = false;
         loop {
@@ -591,7 +705,10 @@ impl Runner {
                     return Err(msg);
                 }
                 report::problem(&self.name, &msg);
-            } else if !line.starts_with("Hint:") && !line.contains("Pass -q to") && !line.starts_with("Users in groups") {
+            } else if !line.starts_with("Hint:")
+                && !line.contains("Pass -q to")
+                && !line.starts_with("Users in groups")
+            {
                 report::problem(&self.name, line);
             }
         }
@@ -614,7 +731,12 @@ impl Runner {
         if code != Some(0) {
             return Err(explain_failure(&self.target, code, &stderr));
         }
-        let mut hosts: Vec<String> = out.lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect();
+        let mut hosts: Vec<String> = out
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(String::from)
+            .collect();
         hosts.sort();
         Ok(hosts)
     }
@@ -623,7 +745,12 @@ impl Runner {
     fn grep_supported(&self) -> bool {
         static KNOWN: Mutex<Vec<(Option<String>, bool)>> = Mutex::new(Vec::new());
         let key = self.target.host.clone();
-        if let Some((_, ok)) = KNOWN.lock().unwrap_or_else(|e| e.into_inner()).iter().find(|(k, _)| *k == key) {
+        if let Some((_, ok)) = KNOWN
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .find(|(k, _)| *k == key)
+        {
             return *ok;
         }
         let ok = self
@@ -636,7 +763,10 @@ impl Runner {
                 code == Some(0) && out.contains("+PCRE2")
             })
             .unwrap_or(false);
-        KNOWN.lock().unwrap_or_else(|e| e.into_inner()).push((key, ok));
+        KNOWN
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((key, ok));
         ok
     }
 
@@ -662,7 +792,11 @@ impl Runner {
             follow: true,
             after_cursor: last_cursor.clone(),
             lines: None,
-            since_secs: if last_cursor.is_none() { pushed.since_secs } else { None },
+            since_secs: if last_cursor.is_none() {
+                pushed.since_secs
+            } else {
+                None
+            },
             until_secs: pushed.until_secs,
             grep: pushed.grep.clone(),
         };
@@ -681,8 +815,15 @@ impl Runner {
 
     /// Reads the history into the host streams. Returns the query pushed down (for follow and
     /// for the emptiness check), the last cursor and how many entries the main query gave.
-    fn history(&self, req: &ReadRequest, hosts: &mut Hosts) -> Result<(Query, Option<String>, usize), String> {
-        if let Some(n) = req.tail_lines.filter(|_| req.since.is_none() && req.until.is_none() && req.grep_literal.is_none()) {
+    fn history(
+        &self,
+        req: &ReadRequest,
+        hosts: &mut Hosts,
+    ) -> Result<(Query, Option<String>, usize), String> {
+        if let Some(n) = req
+            .tail_lines
+            .filter(|_| req.since.is_none() && req.until.is_none() && req.grep_literal.is_none())
+        {
             if let Some(done) = self.history_window(n, hosts)? {
                 return Ok(done);
             }
@@ -708,9 +849,16 @@ impl Runner {
     }
 
     /// `-n`: reads the last entries only, when they hold N whole events; None means read all.
-    fn history_window(&self, n: usize, hosts: &mut Hosts) -> Result<Option<(Query, Option<String>, usize)>, String> {
+    fn history_window(
+        &self,
+        n: usize,
+        hosts: &mut Hosts,
+    ) -> Result<Option<(Query, Option<String>, usize)>, String> {
         let want = n.saturating_mul(4).saturating_add(64);
-        let q = Query { lines: Some(want), ..Query::default() };
+        let q = Query {
+            lines: Some(want),
+            ..Query::default()
+        };
         let mut window = Vec::new();
         let out = self.query(&q, &mut |e| {
             window.push(e);
@@ -734,25 +882,41 @@ impl Runner {
             if events < n || !self.grep_supported() {
                 return Ok(None);
             }
-            let first = window.iter().filter_map(|e| e.ts).min().map_or(0, |t| t.secs_floor() + 1);
-            let in_window: HashSet<&String> = window.iter().filter_map(|e| e.cursor.as_ref()).collect();
-            let first_per_host: HashMap<&Option<String>, Timestamp> = window.iter().fold(HashMap::new(), |mut m, e| {
-                if let Some(ts) = e.ts {
-                    m.entry(&e.host).or_insert(ts);
-                }
-                m
-            });
+            let first = window
+                .iter()
+                .filter_map(|e| e.ts)
+                .min()
+                .map_or(0, |t| t.secs_floor() + 1);
+            let in_window: HashSet<&String> =
+                window.iter().filter_map(|e| e.cursor.as_ref()).collect();
+            let first_per_host: HashMap<&Option<String>, Timestamp> =
+                window.iter().fold(HashMap::new(), |mut m, e| {
+                    if let Some(ts) = e.ts {
+                        m.entry(&e.host).or_insert(ts);
+                    }
+                    m
+                });
             let mut banners: HashMap<Option<String>, Entry> = HashMap::new();
-            self.query(&Query { until_secs: Some(first), grep: Some(BANNER.into()), ..Query::default() }, &mut |e| {
-                let before = match (first_per_host.get(&e.host), e.ts) {
-                    (Some(first), Some(ts)) => ts <= *first,
-                    _ => false,
-                };
-                if before && e.is_banner() && !e.cursor.as_ref().is_some_and(|c| in_window.contains(c)) {
-                    banners.insert(e.host.clone(), e);
-                }
-                true
-            })?;
+            self.query(
+                &Query {
+                    until_secs: Some(first),
+                    grep: Some(BANNER.into()),
+                    ..Query::default()
+                },
+                &mut |e| {
+                    let before = match (first_per_host.get(&e.host), e.ts) {
+                        (Some(first), Some(ts)) => ts <= *first,
+                        _ => false,
+                    };
+                    if before
+                        && e.is_banner()
+                        && !e.cursor.as_ref().is_some_and(|c| in_window.contains(c))
+                    {
+                        banners.insert(e.host.clone(), e);
+                    }
+                    true
+                },
+            )?;
             for (_, b) in banners {
                 hosts.send(b);
             }
@@ -767,14 +931,25 @@ impl Runner {
     }
 
     /// Feeds each host's last banner entry before `until_secs`; returns their cursors.
-    fn feed_banners_before(&self, until_secs: i64, hosts: &mut Hosts) -> Result<HashSet<String>, String> {
+    fn feed_banners_before(
+        &self,
+        until_secs: i64,
+        hosts: &mut Hosts,
+    ) -> Result<HashSet<String>, String> {
         let mut banners: HashMap<Option<String>, Entry> = HashMap::new();
-        self.query(&Query { until_secs: Some(until_secs), grep: Some(BANNER.into()), ..Query::default() }, &mut |e| {
-            if e.is_banner() {
-                banners.insert(e.host.clone(), e);
-            }
-            true
-        })?;
+        self.query(
+            &Query {
+                until_secs: Some(until_secs),
+                grep: Some(BANNER.into()),
+                ..Query::default()
+            },
+            &mut |e| {
+                if e.is_banner() {
+                    banners.insert(e.host.clone(), e);
+                }
+                true
+            },
+        )?;
         let mut fed = HashSet::new();
         for (_, b) in banners {
             if let Some(c) = &b.cursor {
@@ -790,13 +965,25 @@ impl Runner {
         let any = if *pushed == (Query::default()) {
             false
         } else {
-            match self.query(&Query { lines: Some(1), ..Query::default() }, &mut |_| true) {
+            match self.query(
+                &Query {
+                    lines: Some(1),
+                    ..Query::default()
+                },
+                &mut |_| true,
+            ) {
                 Ok(o) => o.entries > 0,
                 Err(_) => return,
             }
         };
         if !any {
-            report::source_failed(&self.name, &format!("no journal entries for {} (check the unit name: systemctl list-units 'zisk*')", self.target.describe()));
+            report::source_failed(
+                &self.name,
+                &format!(
+                    "no journal entries for {} (check the unit name: systemctl list-units 'zisk*')",
+                    self.target.describe()
+                ),
+            );
         }
     }
 }
@@ -808,17 +995,28 @@ fn permission_message() -> String {
 /// One clear line from a failed journalctl or ssh.
 fn explain_failure(target: &Target, code: Option<i32>, stderr: &[String]) -> String {
     let all = stderr.join(" ");
-    let last = stderr.iter().rev().find(|l| !l.starts_with("Warning: Permanently added")).cloned().unwrap_or_default();
+    let last = stderr
+        .iter()
+        .rev()
+        .find(|l| !l.starts_with("Warning: Permanently added"))
+        .cloned()
+        .unwrap_or_default();
     if let Some(host) = &target.host {
         if code == Some(255) {
-            let hint = if all.contains("Host key verification failed") || all.contains("REMOTE HOST IDENTIFICATION HAS CHANGED") {
+            let hint = if all.contains("Host key verification failed")
+                || all.contains("REMOTE HOST IDENTIFICATION HAS CHANGED")
+            {
                 " (the host key is unknown or has changed: connect once with ssh to check it, or pass --ssh-option StrictHostKeyChecking=accept-new)"
             } else if all.contains("Permission denied") {
                 " (ssh runs in batch mode, without password prompts: use a key from ssh-agent or --ssh-option IdentityFile=KEY)"
             } else {
                 ""
             };
-            let what = if last.is_empty() { "no message".to_string() } else { last };
+            let what = if last.is_empty() {
+                "no message".to_string()
+            } else {
+                last
+            };
             return format!("ssh to {host} failed: {what}{hint}");
         }
         if code == Some(127) || all.contains("command not found") {
@@ -842,13 +1040,22 @@ mod tests {
     #[test]
     fn targets_parse() {
         let t = Target::parse("zisk-worker").unwrap();
-        assert_eq!((t.unit.as_str(), t.host.as_deref(), &t.location), ("zisk-worker.service", None, &Location::System));
+        assert_eq!(
+            (t.unit.as_str(), t.host.as_deref(), &t.location),
+            ("zisk-worker.service", None, &Location::System)
+        );
         let t = Target::parse("zisk-worker@me@gpu-01?dir=/var/log/journal/remote").unwrap();
-        assert_eq!((t.unit.as_str(), t.host.as_deref()), ("zisk-worker.service", Some("me@gpu-01")));
+        assert_eq!(
+            (t.unit.as_str(), t.host.as_deref()),
+            ("zisk-worker.service", Some("me@gpu-01"))
+        );
         assert_eq!(t.location, Location::Dir("/var/log/journal/remote".into()));
         assert_eq!(t.fixed_label(), "gpu-01");
         let t = Target::parse("zisk-worker@1.service@gpu").unwrap();
-        assert_eq!((t.unit.as_str(), t.host.as_deref()), ("zisk-worker@1.service", Some("gpu")));
+        assert_eq!(
+            (t.unit.as_str(), t.host.as_deref()),
+            ("zisk-worker@1.service", Some("gpu"))
+        );
         let t = Target::parse("zisk-worker@1.service").unwrap();
         assert_eq!((t.unit.as_str(), t.host), ("zisk-worker@1.service", None));
         let t = Target::parse("z.service?file=/j/system@abc.journal").unwrap();
@@ -861,7 +1068,13 @@ mod tests {
     #[test]
     fn journalctl_command_is_data() {
         let t = Target::parse("zc?dir=/d").unwrap();
-        let q = Query { since_secs: Some(100), grep: Some("x".into()), follow: true, after_cursor: Some("c".into()), ..Query::default() };
+        let q = Query {
+            since_secs: Some(100),
+            grep: Some("x".into()),
+            follow: true,
+            after_cursor: Some("c".into()),
+            ..Query::default()
+        };
         assert_eq!(
             journalctl_args(&t, &q),
             [
@@ -886,8 +1099,24 @@ mod tests {
 
     #[test]
     fn remote_arguments_are_quoted_for_the_remote_shell() {
-        let argv = command_line(Some("me@h"), &["Port=2222".into()], &["--grep=a'b; $(rm -rf /) c".into()]);
-        assert_eq!(&argv[..8], ["ssh", "-o", "BatchMode=yes", "-o", "Port=2222", "-o", "ConnectTimeout=10", "-T"]);
+        let argv = command_line(
+            Some("me@h"),
+            &["Port=2222".into()],
+            &["--grep=a'b; $(rm -rf /) c".into()],
+        );
+        assert_eq!(
+            &argv[..8],
+            [
+                "ssh",
+                "-o",
+                "BatchMode=yes",
+                "-o",
+                "Port=2222",
+                "-o",
+                "ConnectTimeout=10",
+                "-T"
+            ]
+        );
         assert_eq!(&argv[8..10], ["--", "me@h"]);
         assert_eq!(argv[10], r#"'journalctl' '--grep=a'\''b; $(rm -rf /) c'"#);
         assert_eq!(argv.len(), 11);
@@ -896,7 +1125,10 @@ mod tests {
     #[test]
     fn grep_pattern_escapes_the_literal() {
         assert_eq!(pcre_escape("a.b(c)"), r"a\.b\(c\)");
-        assert_eq!(job_grep_pattern("1a2b3c4d"), r"(?m)^\s|^$|Worker ID|1a2b3c4d");
+        assert_eq!(
+            job_grep_pattern("1a2b3c4d"),
+            r"(?m)^\s|^$|Worker ID|1a2b3c4d"
+        );
     }
 
     #[test]
@@ -904,7 +1136,10 @@ mod tests {
         let e = parse_entry(br#"{"MESSAGE":[27,91,51,50,109,104,255],"__REALTIME_TIMESTAMP":"1705312801000000","_HOSTNAME":"hb","PRIORITY":"4","_PID":"100","__CURSOR":"s=1"}"#).unwrap();
         assert_eq!(e.message.as_deref(), Some(&b"\x1b[32mh\xff"[..]));
         assert_eq!(e.ts, Some(Timestamp(1705312801000000)));
-        assert_eq!((e.priority, e.pid, e.host.as_deref(), e.cursor.as_deref()), (Some(4), Some(100), Some("hb"), Some("s=1")));
+        assert_eq!(
+            (e.priority, e.pid, e.host.as_deref(), e.cursor.as_deref()),
+            (Some(4), Some(100), Some("hb"), Some("s=1"))
+        );
         assert_eq!(e.envelope().level, Some(Level::Warn));
         let e = parse_entry(br#"{"MESSAGE":null,"TAG":["a","b"]}"#).unwrap();
         assert!(e.message_null && e.message.is_none());
@@ -917,7 +1152,10 @@ mod tests {
 
     #[test]
     fn continuation_entries_are_recognised() {
-        let e = |m: &str| Entry { message: Some(m.as_bytes().to_vec()), ..Entry::default() };
+        let e = |m: &str| Entry {
+            message: Some(m.as_bytes().to_vec()),
+            ..Entry::default()
+        };
         assert!(e("    in zisk_worker::job with job_id: \"abc\"").is_continuation());
         assert!(!e("    in zisk_worker::job with job_id: \"abc\"").starts_event());
         assert!(e("  2026-11-21T10:00:00Z  INFO x: y").starts_event());
@@ -927,13 +1165,34 @@ mod tests {
     #[test]
     fn failures_become_one_clear_line() {
         let t = Target::parse("z@h").unwrap();
-        let m = explain_failure(&t, Some(255), &["ssh: connect to host h port 1: Connection refused".into()]);
-        assert_eq!(m, "ssh to h failed: ssh: connect to host h port 1: Connection refused");
-        assert!(explain_failure(&t, Some(255), &["Host key verification failed.".into()]).contains("StrictHostKeyChecking"));
-        assert_eq!(explain_failure(&t, Some(127), &["bash: line 1: journalctl: command not found".into()]), "journalctl not found on h");
+        let m = explain_failure(
+            &t,
+            Some(255),
+            &["ssh: connect to host h port 1: Connection refused".into()],
+        );
+        assert_eq!(
+            m,
+            "ssh to h failed: ssh: connect to host h port 1: Connection refused"
+        );
+        assert!(
+            explain_failure(&t, Some(255), &["Host key verification failed.".into()])
+                .contains("StrictHostKeyChecking")
+        );
+        assert_eq!(
+            explain_failure(
+                &t,
+                Some(127),
+                &["bash: line 1: journalctl: command not found".into()]
+            ),
+            "journalctl not found on h"
+        );
         let local = Target::parse("z?dir=/nope").unwrap();
         assert_eq!(
-            explain_failure(&local, Some(1), &["Failed to open /nope: No such file or directory".into()]),
+            explain_failure(
+                &local,
+                Some(1),
+                &["Failed to open /nope: No such file or directory".into()]
+            ),
             "journalctl failed (exit 1): Failed to open /nope: No such file or directory"
         );
     }

@@ -22,7 +22,10 @@ const DEFAULT_DIR: &str = "/var/log";
 
 pub fn open(spec: &str, rest: &str, _options: &SourceOptions) -> Result<Box<dyn Source>, String> {
     let dir = if rest.is_empty() { DEFAULT_DIR } else { rest };
-    Ok(Box::new(LaunchdSource { name: spec.to_string(), dir: PathBuf::from(dir) }))
+    Ok(Box::new(LaunchdSource {
+        name: spec.to_string(),
+        dir: PathBuf::from(dir),
+    }))
 }
 
 pub struct LaunchdSource {
@@ -35,7 +38,12 @@ impl Source for LaunchdSource {
         &self.name
     }
 
-    fn start(&self, role: Option<Role>, req: &Arc<ReadRequest>, set: &StreamSet) -> Result<(), String> {
+    fn start(
+        &self,
+        role: Option<Role>,
+        req: &Arc<ReadRequest>,
+        set: &StreamSet,
+    ) -> Result<(), String> {
         // Without a role (a bare `launchd:` source), read both logs.
         let roles = match role {
             Some(r) => vec![r],
@@ -50,10 +58,14 @@ impl Source for LaunchdSource {
             }
         }
         if groups.is_empty() {
-            return Err(format!("no zisk-coordinator or zisk-worker logs under {}", self.dir.display()));
+            return Err(format!(
+                "no zisk-coordinator or zisk-worker logs under {}",
+                self.dir.display()
+            ));
         }
         for (r, group) in groups {
-            let mut feeder = LineFeeder::new(set, req, &self.name, group.label.clone(), Some(r), None);
+            let mut feeder =
+                LineFeeder::new(set, req, &self.name, group.label.clone(), Some(r), None);
             feeder.drop_line = Some(is_turnover_line);
             let req = req.clone();
             std::thread::spawn(move || read_group(&group, &mut feeder, &req));
@@ -88,7 +100,10 @@ fn plan(dir: &Path, role: Role, follow: bool) -> Result<FileGroup, String> {
     }
     if !files.contains(&live) && (follow || files.is_empty()) {
         if !follow {
-            return Err(format!("no {} (nor newsyslog archives of it)", live.display()));
+            return Err(format!(
+                "no {} (nor newsyslog archives of it)",
+                live.display()
+            ));
         }
         files.push(live);
     }
@@ -98,20 +113,31 @@ fn plan(dir: &Path, role: Role, follow: bool) -> Result<FileGroup, String> {
 
 /// `name.log`, `name.log.N`, `name.log.N.gz|.bz2|.xz|.zst`.
 fn is_rotation_of(file_name: &str, live_name: &str) -> bool {
-    let Some(rest) = file_name.strip_prefix(live_name) else { return false };
+    let Some(rest) = file_name.strip_prefix(live_name) else {
+        return false;
+    };
     if rest.is_empty() {
         return true;
     }
-    let Some(rest) = rest.strip_prefix('.') else { return false };
+    let Some(rest) = rest.strip_prefix('.') else {
+        return false;
+    };
     let (number, ext) = rest.split_once('.').unwrap_or((rest, ""));
-    !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit()) && ["", "gz", "bz2", "xz", "zst"].contains(&ext)
+    !number.is_empty()
+        && number.bytes().all(|b| b.is_ascii_digit())
+        && ["", "gz", "bz2", "xz", "zst"].contains(&ext)
 }
 
 /// `Jan 15 10:00:00 host newsyslog[123]: logfile turned over due to size>100K`.
 fn is_turnover_line(line: &[u8]) -> bool {
     let line = line.strip_suffix(b"\n").unwrap_or(line);
-    let Some(at) = memchr::memmem::find(line, b" newsyslog[") else { return false };
-    let looks_dated = line.len() > 15 && line[..3].iter().all(u8::is_ascii_alphabetic) && line[3] == b' ' && line[9] == b':';
+    let Some(at) = memchr::memmem::find(line, b" newsyslog[") else {
+        return false;
+    };
+    let looks_dated = line.len() > 15
+        && line[..3].iter().all(u8::is_ascii_alphabetic)
+        && line[3] == b' '
+        && line[9] == b':';
     looks_dated && at > 15 && memchr::memmem::find(&line[at..], b"]: logfile turned over").is_some()
 }
 
@@ -121,20 +147,39 @@ mod tests {
 
     #[test]
     fn rotation_names() {
-        for ok in ["zisk-worker.log", "zisk-worker.log.0", "zisk-worker.log.0.gz", "zisk-worker.log.12.bz2"] {
+        for ok in [
+            "zisk-worker.log",
+            "zisk-worker.log.0",
+            "zisk-worker.log.0.gz",
+            "zisk-worker.log.12.bz2",
+        ] {
             assert!(is_rotation_of(ok, "zisk-worker.log"), "{ok}");
         }
-        for no in ["zisk-worker.log.bak", "zisk-worker.log.0.tmp", "zisk-worker.logx", "zisk-worker.log.zAbc123", "zisk-worker.log."] {
+        for no in [
+            "zisk-worker.log.bak",
+            "zisk-worker.log.0.tmp",
+            "zisk-worker.logx",
+            "zisk-worker.log.zAbc123",
+            "zisk-worker.log.",
+        ] {
             assert!(!is_rotation_of(no, "zisk-worker.log"), "{no}");
         }
     }
 
     #[test]
     fn turnover_lines_are_recognised() {
-        assert!(is_turnover_line(b"Jan 15 10:00:00 mac-01 newsyslog[812]: logfile turned over due to size>102400K"));
-        assert!(is_turnover_line(b"Nov  3 09:30:00 mac-01 newsyslog[1]: logfile turned over\n"));
-        assert!(!is_turnover_line(b"2026-11-21T10:00:00Z INFO: newsyslog[1]: logfile turned over"));
-        assert!(!is_turnover_line(b"Jan 15 10:00:00 mac-01 zisk-worker[3]: started"));
+        assert!(is_turnover_line(
+            b"Jan 15 10:00:00 mac-01 newsyslog[812]: logfile turned over due to size>102400K"
+        ));
+        assert!(is_turnover_line(
+            b"Nov  3 09:30:00 mac-01 newsyslog[1]: logfile turned over\n"
+        ));
+        assert!(!is_turnover_line(
+            b"2026-11-21T10:00:00Z INFO: newsyslog[1]: logfile turned over"
+        ));
+        assert!(!is_turnover_line(
+            b"Jan 15 10:00:00 mac-01 zisk-worker[3]: started"
+        ));
     }
 
     #[test]
@@ -142,14 +187,38 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let folder = dir.path().join("zisk-worker");
         std::fs::create_dir(&folder).unwrap();
-        for f in ["zisk-worker.log", "zisk-worker.log.0", "zisk-worker.log.1.gz", "zisk-worker.log.2.bz2", "other.log"] {
+        for f in [
+            "zisk-worker.log",
+            "zisk-worker.log.0",
+            "zisk-worker.log.1.gz",
+            "zisk-worker.log.2.bz2",
+            "other.log",
+        ] {
             std::fs::write(folder.join(f), "x\n").unwrap();
         }
         let g = plan(dir.path(), Role::Worker, false).unwrap();
-        let names: Vec<_> = g.files.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
-        assert_eq!(names, ["zisk-worker.log.2.bz2", "zisk-worker.log.1.gz", "zisk-worker.log.0", "zisk-worker.log"]);
+        let names: Vec<_> = g
+            .files
+            .iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "zisk-worker.log.2.bz2",
+                "zisk-worker.log.1.gz",
+                "zisk-worker.log.0",
+                "zisk-worker.log"
+            ]
+        );
         assert_eq!(&*g.label, "zisk-worker");
         assert!(plan(dir.path(), Role::Coordinator, false).is_err());
-        assert_eq!(plan(dir.path(), Role::Coordinator, true).unwrap().files.len(), 1);
+        assert_eq!(
+            plan(dir.path(), Role::Coordinator, true)
+                .unwrap()
+                .files
+                .len(),
+            1
+        );
     }
 }
