@@ -8,7 +8,9 @@
 //!   authorised-daemon terms.
 //! - `--level` is never pushed to `-p`: ZisK writes to stdout, so journald stores PRIORITY 6
 //!   for every line, WARN and ERROR lines included; `-p warning` would drop them. PRIORITY is
-//!   only the level of lines whose text has none.
+//!   only the level of lines whose text has none, and then only when it is not that default 6
+//!   (which says nothing about the line), so an unparsed line has no level here as in a file;
+//!   systemd's own messages about the unit (exit status: 4 or 3) keep theirs.
 //! - `--since`/`--until` are pushed as `@EPOCH`, widened by [`TIME_MARGIN_SECS`], because the
 //!   filter applies to the time in the text (a little before journald's reception time) and a
 //!   pretty event's continuation entries must not lose their header. Lines before the window
@@ -55,6 +57,8 @@ const F_PRIORITY: &str = "PRIORITY";
 const TIME_MARGIN_SECS: i64 = 300;
 /// While following, a host's held pretty event is emitted after this long without new entries.
 const LIVE_IDLE: Duration = Duration::from_millis(150);
+/// The PRIORITY journald gives every line a service writes to stdout or stderr (info).
+const DEFAULT_STDOUT_PRIORITY: u8 = 6;
 /// What a worker's start-up banner line contains.
 const BANNER: &str = "Worker ID";
 
@@ -998,7 +1002,16 @@ fn explain_failure(target: &Target, code: Option<i32>, stderr: &[String]) -> Str
     let last = stderr
         .iter()
         .rev()
-        .find(|l| !l.starts_with("Warning: Permanently added"))
+        .find(|l| {
+            ![
+                "Warning: Permanently added",
+                "Hint:",
+                "Users in groups",
+                "Pass -q",
+            ]
+            .iter()
+            .any(|n| l.starts_with(n))
+        })
         .cloned()
         .unwrap_or_default();
     if let Some(host) = &target.host {
@@ -1023,8 +1036,10 @@ fn explain_failure(target: &Target, code: Option<i32>, stderr: &[String]) -> Str
             return format!("journalctl not found on {host}");
         }
     }
-    if all.contains("Permission denied") || all.contains("insufficient permissions") {
-        return format!("{} ({})", permission_message(), last);
+    if all.contains("insufficient permissions")
+        || all.contains("not seeing messages from other users")
+    {
+        return permission_message();
     }
     match code {
         Some(c) if !last.is_empty() => format!("journalctl failed (exit {c}): {last}"),
