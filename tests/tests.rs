@@ -5,4 +5,6 @@
 mod util;
 
 mod formats;
+mod journald;
+mod launchd;
 mod tail;

@@ -388,11 +388,9 @@ impl Entry {
         if let Some(p) = self.pid {
             fields.insert(F_PID.into(), Value::from(p));
         }
-        Envelope {
-            ts: self.ts,
-            level: self.priority.map(Level::from_syslog_priority),
-            fields: Some(fields),
-        }
+        // journald stores PRIORITY 6 for every stdout line whatever it says: that is no level.
+        let level = self.priority.filter(|&p| p != DEFAULT_STDOUT_PRIORITY).map(Level::from_syslog_priority);
+        Envelope { ts: self.ts, level, fields: Some(fields) }
     }
 
     fn first_line(&self) -> &[u8] {
@@ -510,6 +508,7 @@ fn host_loop(mut feeder: LineFeeder, rx: Receiver<HostMsg>, what: &str) {
     let mut line_no = 0u64;
     let mut live = false;
     let mut held = false;
+    let mut leading = true;
     loop {
         let msg = if live {
             rx.recv_timeout(LIVE_IDLE)
@@ -518,7 +517,17 @@ fn host_loop(mut feeder: LineFeeder, rx: Receiver<HostMsg>, what: &str) {
         };
         match msg {
             Ok(HostMsg::Entry(entry)) => {
-                let envelope = entry.envelope();
+                let mut envelope = entry.envelope();
+                if leading {
+                    // Until the first line that can carry its own time (a start-up banner), lines
+                    // are untimed as in a file, so the parser dates them and ties them to the
+                    // worker the banner names, as it does for files.
+                    if could_be_timed(entry.first_line()) {
+                        leading = false;
+                    } else {
+                        envelope.ts = None;
+                    }
+                }
                 let message = entry.message.unwrap_or_default();
                 for line in message.split(|&b| b == b'\n') {
                     line_no += 1;
@@ -555,6 +564,13 @@ fn host_loop(mut feeder: LineFeeder, rx: Receiver<HostMsg>, what: &str) {
             }
         }
     }
+}
+
+/// Could the parser find a time in this line (text, JSON or pretty format)?
+fn could_be_timed(line: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(line);
+    let clean = crate::parse::strip_ansi(&text);
+    matches!(clean.trim_start().as_bytes().first(), Some(b'0'..=b'9' | b'{'))
 }
 
 // ----------------------------------------------------------------------------------------------

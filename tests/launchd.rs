@@ -1,0 +1,1 @@
+//! `launchd:` sources: newsyslog-rotated files (stub; filled below).
