@@ -11,7 +11,8 @@ use crate::formats::{cluster_sources, truth, truth_jobs};
 use crate::journald::{assert_same, event_keys, line_reader, wait_for};
 use crate::util::*;
 
-const TURNOVER: &str = "Nov 21 10:30:00 mac-01 newsyslog[812]: logfile turned over due to size>102400K";
+const TURNOVER: &str =
+    "Nov 21 10:30:00 mac-01 newsyslog[812]: logfile turned over due to size>102400K";
 
 fn gzip(data: &[u8]) -> Vec<u8> {
     let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
@@ -55,12 +56,23 @@ fn cluster_launchd(cluster: &str, root: &Path) -> Vec<String> {
     let base = crate::util::cluster(cluster);
     let t = truth(cluster);
     let coord = root.join("coordinator");
-    lay_out(&std::fs::read(base.join(t["coordinator"].as_str().unwrap())).unwrap(), &coord.join("zisk-coordinator"), "zisk-coordinator");
-    let mut args = vec!["--coordinator".to_string(), format!("launchd:{}", coord.display())];
+    lay_out(
+        &std::fs::read(base.join(t["coordinator"].as_str().unwrap())).unwrap(),
+        &coord.join("zisk-coordinator"),
+        "zisk-coordinator",
+    );
+    let mut args = vec![
+        "--coordinator".to_string(),
+        format!("launchd:{}", coord.display()),
+    ];
     for w in t["workers"].as_array().unwrap() {
         let file = w["file"].as_str().unwrap();
         let dir = root.join(file.trim_end_matches(".log"));
-        lay_out(&std::fs::read(base.join(file)).unwrap(), &dir.join("zisk-worker"), "zisk-worker");
+        lay_out(
+            &std::fs::read(base.join(file)).unwrap(),
+            &dir.join("zisk-worker"),
+            "zisk-worker",
+        );
         args.extend(["--worker".to_string(), format!("launchd:{}", dir.display())]);
     }
     args
@@ -76,14 +88,29 @@ fn rotated_compressed_launchd_files_give_the_same_events_as_plain_files() {
         let root = tempfile::tempdir().unwrap();
         let launchd = cluster_launchd(cluster, root.path());
         let job = truth_jobs(cluster)[0].clone();
-        for extra in [vec![], vec!["--job", job.as_str()], vec!["--phase", "prove"], vec!["--level", "warn"]] {
-            let (files, ours) = (tail_json(&cluster_sources(cluster), &extra), tail_json(&launchd, &extra));
+        for extra in [
+            vec![],
+            vec!["--job", job.as_str()],
+            vec!["--phase", "prove"],
+            vec!["--level", "warn"],
+        ] {
+            let (files, ours) = (
+                tail_json(&cluster_sources(cluster), &extra),
+                tail_json(&launchd, &extra),
+            );
             let what = format!("{cluster} {extra:?} via launchd");
             assert_eq!(ours.code, files.code, "{what}: {}", ours.stderr);
             assert!(ours.stderr.is_empty(), "{what}: {}", ours.stderr);
-            assert!(!ours.stdout.contains("turned over"), "{what}: newsyslog lines shown");
+            assert!(
+                !ours.stdout.contains("turned over"),
+                "{what}: newsyslog lines shown"
+            );
             // The labels are the log names (every worker is `zisk-worker`), so compare without them.
-            assert_same(&what, &event_keys(&ndjson(&files.stdout), false), &event_keys(&ndjson(&ours.stdout), false));
+            assert_same(
+                &what,
+                &event_keys(&ndjson(&files.stdout), false),
+                &event_keys(&ndjson(&ours.stdout), false),
+            );
         }
     }
 }
@@ -101,15 +128,41 @@ fn a_corrupt_archive_is_reported_and_the_rest_is_read() {
     let r = tail_json(&["--worker".into(), src], &[]);
     assert_eq!(r.code, 3, "{}", r.stderr);
     assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
-    assert!(r.stderr.contains("zisk-worker.log.1.gz: truncated or corrupt archive after line"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("zisk-worker.log.1.gz: truncated or corrupt archive after line"),
+        "{}",
+        r.stderr
+    );
     let events = ndjson(&r.stdout);
-    let live_last = String::from_utf8_lossy(&log).lines().rev().find(|l| !l.trim().is_empty()).unwrap().to_string();
-    assert!(events.iter().any(|e| live_last.contains(e["message"].as_str().unwrap())), "the live file's last line is missing");
+    let live_last = String::from_utf8_lossy(&log)
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap()
+        .to_string();
+    assert!(
+        events
+            .iter()
+            .any(|e| live_last.contains(e["message"].as_str().unwrap())),
+        "the live file's last line is missing"
+    );
 
     // No log at all for the role: one clear line, exit 2.
-    let r = tail_json(&["--coordinator".into(), format!("launchd:{}", root.path().display())], &[]);
+    let r = tail_json(
+        &[
+            "--coordinator".into(),
+            format!("launchd:{}", root.path().display()),
+        ],
+        &[],
+    );
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("zisk-coordinator/zisk-coordinator.log (nor newsyslog archives of it)"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("zisk-coordinator/zisk-coordinator.log (nor newsyslog archives of it)"),
+        "{}",
+        r.stderr
+    );
 }
 
 /// Rotates like newsyslog with Z: "turned over" into the old file, `ln` to `.0` (older archives
@@ -127,17 +180,29 @@ fn newsyslog_rotate(folder: &Path) {
     let tmp = folder.join("zisk-worker.log.zAb12C");
     std::fs::write(&tmp, format!("{TURNOVER}\n")).unwrap();
     std::fs::rename(&tmp, &live).unwrap();
-    let ok = Command::new("gzip").arg("-f").arg(folder.join("zisk-worker.log.0")).status().unwrap();
+    let ok = Command::new("gzip")
+        .arg("-f")
+        .arg(folder.join("zisk-worker.log.0"))
+        .status()
+        .unwrap();
     assert!(ok.success());
 }
 
 fn append(path: &Path, line: &str) {
-    let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path).unwrap();
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .unwrap();
     f.write_all(format!("{line}\n").as_bytes()).unwrap();
 }
 
 fn numbered(i: usize) -> String {
-    format!("2026-11-21T10:{:02}:{:02}.000000Z INFO: line {i:04} of the rotation test", i / 60, i % 60)
+    format!(
+        "2026-11-21T10:{:02}:{:02}.000000Z INFO: line {i:04} of the rotation test",
+        i / 60,
+        i % 60
+    )
 }
 
 #[test]
@@ -151,7 +216,16 @@ fn follow_survives_newsyslog_rotation_and_truncation_without_loss_or_repeats() {
         append(&live, &numbered(i));
     }
     let mut child = zl()
-        .args(["--worker", &format!("launchd:{}", root.path().display()), "tail", "-f", "-n", "1000", "-o", "raw"])
+        .args([
+            "--worker",
+            &format!("launchd:{}", root.path().display()),
+            "tail",
+            "-f",
+            "-n",
+            "1000",
+            "-o",
+            "raw",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -170,7 +244,12 @@ fn follow_survives_newsyslog_rotation_and_truncation_without_loss_or_repeats() {
             append(&live, &numbered(i));
             i += 1;
         }
-        wait_for(&rx, &mut seen, &format!("line {:04}", i - 1), Duration::from_secs(20));
+        wait_for(
+            &rx,
+            &mut seen,
+            &format!("line {:04}", i - 1),
+            Duration::from_secs(20),
+        );
     }
     // Truncation (copy-truncate style) while following.
     std::fs::write(&live, "").unwrap();
@@ -179,12 +258,21 @@ fn follow_survives_newsyslog_rotation_and_truncation_without_loss_or_repeats() {
         append(&live, &numbered(i));
         i += 1;
     }
-    wait_for(&rx, &mut seen, &format!("line {:04}", i - 1), Duration::from_secs(20));
+    wait_for(
+        &rx,
+        &mut seen,
+        &format!("line {:04}", i - 1),
+        Duration::from_secs(20),
+    );
     let _ = child.kill();
     let _ = child.wait();
     for n in 0..i {
         let want = format!("line {n:04} ");
-        assert_eq!(seen.iter().filter(|l| l.contains(&want)).count(), 1, "{want}: {seen:#?}");
+        assert_eq!(
+            seen.iter().filter(|l| l.contains(&want)).count(),
+            1,
+            "{want}: {seen:#?}"
+        );
     }
     assert!(!seen.iter().any(|l| l.contains("turned over")), "{seen:#?}");
     assert_eq!(seen.len(), i, "{seen:#?}");

@@ -389,8 +389,15 @@ impl Entry {
             fields.insert(F_PID.into(), Value::from(p));
         }
         // journald stores PRIORITY 6 for every stdout line whatever it says: that is no level.
-        let level = self.priority.filter(|&p| p != DEFAULT_STDOUT_PRIORITY).map(Level::from_syslog_priority);
-        Envelope { ts: self.ts, level, fields: Some(fields) }
+        let level = self
+            .priority
+            .filter(|&p| p != DEFAULT_STDOUT_PRIORITY)
+            .map(Level::from_syslog_priority);
+        Envelope {
+            ts: self.ts,
+            level,
+            fields: Some(fields),
+        }
     }
 
     fn first_line(&self) -> &[u8] {
@@ -570,7 +577,10 @@ fn host_loop(mut feeder: LineFeeder, rx: Receiver<HostMsg>, what: &str) {
 fn could_be_timed(line: &[u8]) -> bool {
     let text = String::from_utf8_lossy(line);
     let clean = crate::parse::strip_ansi(&text);
-    matches!(clean.trim_start().as_bytes().first(), Some(b'0'..=b'9' | b'{'))
+    matches!(
+        clean.trim_start().as_bytes().first(),
+        Some(b'0'..=b'9' | b'{')
+    )
 }
 
 // ----------------------------------------------------------------------------------------------
