@@ -22,7 +22,10 @@ pub fn split_prefix(msg: &[u8]) -> (Option<EngineTime>, &[u8]) {
     let Some(space) = memchr::memchr(b' ', &msg[..msg.len().min(40)]) else {
         return (None, msg);
     };
-    match std::str::from_utf8(&msg[..space]).ok().and_then(|s| DateTime::parse_from_rfc3339(s).ok()) {
+    match std::str::from_utf8(&msg[..space])
+        .ok()
+        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+    {
         Some(t) => match t.timestamp_nanos_opt() {
             Some(nanos) => (Some(nanos), &msg[space + 1..]),
             None => (None, msg),
@@ -34,7 +37,14 @@ pub fn split_prefix(msg: &[u8]) -> (Option<EngineTime>, &[u8]) {
 /// Is this exactly the engine's fixed-width prefix (`YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ `)?
 fn is_engine_prefix(b: &[u8]) -> bool {
     const SHAPE: &[u8; PREFIX_LEN] = b"dddd-dd-ddTdd:dd:dd.dddddddddZ ";
-    b.len() >= PREFIX_LEN && SHAPE.iter().zip(b).all(|(s, c)| if *s == b'd' { c.is_ascii_digit() } else { s == c })
+    b.len() >= PREFIX_LEN
+        && SHAPE.iter().zip(b).all(|(s, c)| {
+            if *s == b'd' {
+                c.is_ascii_digit()
+            } else {
+                s == c
+            }
+        })
 }
 
 /// With a TTY the stream is raw, and bollard cuts it after each `\n`; a long line's partial
@@ -87,7 +97,13 @@ pub struct LineJoiner {
 impl LineJoiner {
     /// Adds one message's text; every line it completes goes to `out` with the time of the
     /// line's first message.
-    pub fn push(&mut self, stream: Stream, ts: Option<Timestamp>, mut text: &[u8], out: &mut dyn FnMut(&[u8], Option<Timestamp>)) {
+    pub fn push(
+        &mut self,
+        stream: Stream,
+        ts: Option<Timestamp>,
+        mut text: &[u8],
+        out: &mut dyn FnMut(&[u8], Option<Timestamp>),
+    ) {
         let part = &mut self.parts[stream as usize];
         while let Some(i) = memchr::memchr(b'\n', text) {
             if part.data.is_empty() {
@@ -208,16 +224,27 @@ mod tests {
         let (t, text) = split_prefix(msg.as_bytes());
         assert_eq!(text, b"hello world\n");
         assert_eq!(t, Some(1_705_312_800_123_456_789));
-        assert_eq!(engine_time_to_timestamp(t.unwrap()).to_string(), "2024-01-15T10:00:00.123456Z");
-        assert_eq!(split_prefix(b"no prefix here"), (None, &b"no prefix here"[..]));
+        assert_eq!(
+            engine_time_to_timestamp(t.unwrap()).to_string(),
+            "2024-01-15T10:00:00.123456Z"
+        );
+        assert_eq!(
+            split_prefix(b"no prefix here"),
+            (None, &b"no prefix here"[..])
+        );
         assert!(is_engine_prefix(T.as_bytes()));
-        assert!(!is_engine_prefix(b"2024-01-15T10:00:00.123Z hello world......"));
+        assert!(!is_engine_prefix(
+            b"2024-01-15T10:00:00.123Z hello world......"
+        ));
     }
 
     #[test]
     fn daemon_error_frames_are_recognised() {
         let frame = b"\x03\0\0\0\0\0\0\x2eError grabbing logs: log message is too large\n";
-        assert_eq!(daemon_error(frame).as_deref(), Some("Error grabbing logs: log message is too large"));
+        assert_eq!(
+            daemon_error(frame).as_deref(),
+            Some("Error grabbing logs: log message is too large")
+        );
         assert_eq!(daemon_error(format!("{T}text").as_bytes()), None);
     }
 
@@ -225,7 +252,9 @@ mod tests {
     fn partial_messages_join_per_stream() {
         let mut j = LineJoiner::default();
         let mut lines = Vec::new();
-        let mut out = |l: &[u8], ts: Option<Timestamp>| lines.push((String::from_utf8_lossy(l).into_owned(), ts.map(|t| t.0)));
+        let mut out = |l: &[u8], ts: Option<Timestamp>| {
+            lines.push((String::from_utf8_lossy(l).into_owned(), ts.map(|t| t.0)))
+        };
         j.push(Stream::Stdout, Some(Timestamp(1)), b"aaa", &mut out);
         j.push(Stream::Stderr, Some(Timestamp(2)), b"err line\n", &mut out);
         j.push(Stream::Stdout, Some(Timestamp(3)), b"bbb\nnext\n", &mut out);
@@ -233,7 +262,12 @@ mod tests {
         j.finish(&mut out);
         assert_eq!(
             lines,
-            [("err line".into(), Some(2)), ("aaabbb".into(), Some(1)), ("next".into(), Some(3)), ("tail".into(), Some(4))]
+            [
+                ("err line".into(), Some(2)),
+                ("aaabbb".into(), Some(1)),
+                ("next".into(), Some(3)),
+                ("tail".into(), Some(4))
+            ]
         );
     }
 
@@ -261,13 +295,19 @@ mod tests {
         }
         assert_eq!(c.resume(), Some(10));
         // The engine sends everything from second 10 again, then new lines.
-        let again: Vec<bool> = [at(10, 1), at(10, 2), at(10, 3), at(11, 0)].into_iter().map(|t| c.admit(t)).collect();
+        let again: Vec<bool> = [at(10, 1), at(10, 2), at(10, 3), at(11, 0)]
+            .into_iter()
+            .map(|t| c.admit(t))
+            .collect();
         assert_eq!(again, [false, false, true, true]);
         // Identical times are counted, not compared.
         let mut c = Cursor::default();
         assert!(c.admit(at(5, 7)) && c.admit(at(5, 7)));
         c.resume();
-        assert_eq!([at(5, 7), at(5, 7), at(5, 7)].map(|t| c.admit(t)), [false, false, true]);
+        assert_eq!(
+            [at(5, 7), at(5, 7), at(5, 7)].map(|t| c.admit(t)),
+            [false, false, true]
+        );
     }
 
     #[test]
@@ -277,7 +317,10 @@ mod tests {
         // tail=2 returned the last two lines of second 10; three earlier ones exist.
         assert!(c.admit(at(10, 40)) && c.admit(at(10, 50)));
         assert_eq!(c.resume(), Some(10));
-        let again: Vec<bool> = [10, 20, 30, 40, 50, 60].into_iter().map(|n| c.admit(at(10, n))).collect();
+        let again: Vec<bool> = [10, 20, 30, 40, 50, 60]
+            .into_iter()
+            .map(|n| c.admit(at(10, n)))
+            .collect();
         assert_eq!(again, [false, false, false, false, false, true]);
     }
 }

@@ -45,28 +45,51 @@ pub struct DockerSource {
 
 /// `compose:PROJECT/SERVICE`, or `compose:SERVICE` in the project of `COMPOSE_PROJECT_NAME` or
 /// of the current folder (named as Compose names it).
-pub fn open_compose(spec: &str, rest: &str, _options: &SourceOptions) -> Result<Box<dyn Source>, String> {
+pub fn open_compose(
+    spec: &str,
+    rest: &str,
+    _options: &SourceOptions,
+) -> Result<Box<dyn Source>, String> {
     let (project, service) = match rest.split_once('/') {
         Some((p, s)) => (p.to_string(), s.to_string()),
         None => (default_project()?, rest.to_string()),
     };
     if project.is_empty() || service.is_empty() || service.contains('/') {
-        return Err(format!("source {spec:?}: expected compose:PROJECT/SERVICE or compose:SERVICE"));
+        return Err(format!(
+            "source {spec:?}: expected compose:PROJECT/SERVICE or compose:SERVICE"
+        ));
     }
-    Ok(Box::new(DockerSource { name: spec.to_string(), selection: Selection::Service { project, service } }))
+    Ok(Box::new(DockerSource {
+        name: spec.to_string(),
+        selection: Selection::Service { project, service },
+    }))
 }
 
 /// `docker:CONTAINER`, by name or ID.
-pub fn open_container(spec: &str, rest: &str, _options: &SourceOptions) -> Result<Box<dyn Source>, String> {
-    Ok(Box::new(DockerSource { name: spec.to_string(), selection: Selection::Container(rest.trim_start_matches('/').to_string()) }))
+pub fn open_container(
+    spec: &str,
+    rest: &str,
+    _options: &SourceOptions,
+) -> Result<Box<dyn Source>, String> {
+    Ok(Box::new(DockerSource {
+        name: spec.to_string(),
+        selection: Selection::Container(rest.trim_start_matches('/').to_string()),
+    }))
 }
 
 fn default_project() -> Result<String, String> {
-    if let Some(p) = std::env::var("COMPOSE_PROJECT_NAME").ok().filter(|p| !p.is_empty()) {
+    if let Some(p) = std::env::var("COMPOSE_PROJECT_NAME")
+        .ok()
+        .filter(|p| !p.is_empty())
+    {
         return Ok(p);
     }
-    let dir = std::env::current_dir().map_err(|e| format!("cannot tell the Compose project: no current folder ({e})"))?;
-    let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let dir = std::env::current_dir()
+        .map_err(|e| format!("cannot tell the Compose project: no current folder ({e})"))?;
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let project = normalize_project_name(&name);
     if project.is_empty() {
         return Err(format!("cannot tell the Compose project from the folder name {name:?}: use compose:PROJECT/SERVICE"));
@@ -77,7 +100,11 @@ fn default_project() -> Result<String, String> {
 /// Compose's project name for a folder: lower case, only `a-z0-9_-`, no leading `_` or `-`
 /// (compose-go `NormalizeProjectName`; Compose v1 differs only in keeping a leading `_`/`-`).
 pub fn normalize_project_name(name: &str) -> String {
-    let kept: String = name.to_lowercase().chars().filter(|c| matches!(c, 'a'..='z' | '0'..='9' | '_' | '-')).collect();
+    let kept: String = name
+        .to_lowercase()
+        .chars()
+        .filter(|c| matches!(c, 'a'..='z' | '0'..='9' | '_' | '-'))
+        .collect();
     kept.trim_start_matches(['_', '-']).to_string()
 }
 
@@ -86,7 +113,12 @@ impl Source for DockerSource {
         &self.name
     }
 
-    fn start(&self, role: Option<Role>, req: &Arc<ReadRequest>, set: &StreamSet) -> Result<(), String> {
+    fn start(
+        &self,
+        role: Option<Role>,
+        req: &Arc<ReadRequest>,
+        set: &StreamSet,
+    ) -> Result<(), String> {
         let handle = runtime::handle()?;
         let ctx = Ctx {
             docker: handle.block_on(connect())?,
@@ -130,7 +162,11 @@ impl Ctx {
         match &self.selection {
             Selection::Container(name) => Ok(vec![self.inspect(name).await?]),
             Selection::Service { project, service } => {
-                let labels = [format!("{LABEL_PROJECT}={project}"), format!("{LABEL_SERVICE}={service}"), format!("{LABEL_ONEOFF}=False")];
+                let labels = [
+                    format!("{LABEL_PROJECT}={project}"),
+                    format!("{LABEL_SERVICE}={service}"),
+                    format!("{LABEL_ONEOFF}=False"),
+                ];
                 let found = self.list(&labels).await?;
                 if found.is_empty() {
                     return Err(self.explain_no_service(project, service).await);
@@ -145,57 +181,121 @@ impl Ctx {
     }
 
     /// Container IDs with all these labels, in replica order.
-    async fn list(&self, labels: &[String]) -> Result<Vec<(String, HashMap<String, String>)>, String> {
+    async fn list(
+        &self,
+        labels: &[String],
+    ) -> Result<Vec<(String, HashMap<String, String>)>, String> {
         let filters = HashMap::from([("label".to_string(), labels.to_vec())]);
-        let opts = ListContainersOptions { all: true, filters: Some(filters), ..Default::default() };
-        let list = self.docker.list_containers(Some(opts)).await.map_err(|e| describe(&e))?;
+        let opts = ListContainersOptions {
+            all: true,
+            filters: Some(filters),
+            ..Default::default()
+        };
+        let list = self
+            .docker
+            .list_containers(Some(opts))
+            .await
+            .map_err(|e| describe(&e))?;
         let mut found: Vec<(String, HashMap<String, String>, String)> = list
             .into_iter()
             .filter_map(|c| {
-                let name = c.names.as_ref().and_then(|n| n.first()).map(|n| n.trim_start_matches('/').to_string()).unwrap_or_default();
+                let name = c
+                    .names
+                    .as_ref()
+                    .and_then(|n| n.first())
+                    .map(|n| n.trim_start_matches('/').to_string())
+                    .unwrap_or_default();
                 Some((c.id?, c.labels.unwrap_or_default(), name))
             })
             .collect();
-        let number = |l: &HashMap<String, String>| l.get(LABEL_NUMBER).and_then(|n| n.parse::<u64>().ok()).unwrap_or(u64::MAX);
+        let number = |l: &HashMap<String, String>| {
+            l.get(LABEL_NUMBER)
+                .and_then(|n| n.parse::<u64>().ok())
+                .unwrap_or(u64::MAX)
+        };
         found.sort_by(|a, b| (number(&a.1), &a.2).cmp(&(number(&b.1), &b.2)));
-        Ok(found.into_iter().map(|(id, labels, _)| (id, labels)).collect())
+        Ok(found
+            .into_iter()
+            .map(|(id, labels, _)| (id, labels))
+            .collect())
     }
 
     async fn explain_no_service(&self, project: &str, service: &str) -> String {
-        let in_project = self.list(&[format!("{LABEL_PROJECT}={project}")]).await.unwrap_or_default();
-        let mut services: Vec<&str> = in_project.iter().filter_map(|(_, l)| l.get(LABEL_SERVICE).map(String::as_str)).collect();
+        let in_project = self
+            .list(&[format!("{LABEL_PROJECT}={project}")])
+            .await
+            .unwrap_or_default();
+        let mut services: Vec<&str> = in_project
+            .iter()
+            .filter_map(|(_, l)| l.get(LABEL_SERVICE).map(String::as_str))
+            .collect();
         services.sort_unstable();
         services.dedup();
         if services.is_empty() {
             format!("no containers of Compose project {project:?} (none has the label {LABEL_PROJECT}={project})")
         } else {
-            format!("Compose project {project:?} has no service {service:?} (its services: {})", services.join(", "))
+            format!(
+                "Compose project {project:?} has no service {service:?} (its services: {})",
+                services.join(", ")
+            )
         }
     }
 
     async fn inspect(&self, name: &str) -> Result<Target, String> {
-        let info = self.docker.inspect_container(name, None::<InspectContainerOptions>).await.map_err(|e| match e {
-            bollard::errors::Error::DockerResponseServerError { status_code: 404, .. } => format!("no such container {name:?}"),
-            e => describe(&e),
-        })?;
+        let info = self
+            .docker
+            .inspect_container(name, None::<InspectContainerOptions>)
+            .await
+            .map_err(|e| match e {
+                bollard::errors::Error::DockerResponseServerError {
+                    status_code: 404, ..
+                } => format!("no such container {name:?}"),
+                e => describe(&e),
+            })?;
         let id = info.id.unwrap_or_else(|| name.to_string());
-        let shown = info.name.map(|n| n.trim_start_matches('/').to_string()).unwrap_or_else(|| name.to_string());
+        let shown = info
+            .name
+            .map(|n| n.trim_start_matches('/').to_string())
+            .unwrap_or_else(|| name.to_string());
         let tty = info.config.and_then(|c| c.tty).unwrap_or(false);
-        Ok(Target { id, name: shown, tty })
+        Ok(Target {
+            id,
+            name: shown,
+            tty,
+        })
     }
 
     /// Starts the thread that reads one container into its own stream.
     fn spawn_reader(&self, target: Target, fresh: bool) {
-        let feeder = LineFeeder::new(&self.set, &self.req, &self.source, Arc::from(target.name.as_str()), self.role, None);
+        let feeder = LineFeeder::new(
+            &self.set,
+            &self.req,
+            &self.source,
+            Arc::from(target.name.as_str()),
+            self.role,
+            None,
+        );
         let restarts = self.req.follow.then(|| {
             let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-            self.restarts.lock().unwrap_or_else(|e| e.into_inner()).insert(target.id.clone(), tx);
+            self.restarts
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(target.id.clone(), tx);
             rx
         });
-        let reader = Reader { docker: self.docker.clone(), req: self.req.clone(), target, feeder, restarts, fresh };
+        let reader = Reader {
+            docker: self.docker.clone(),
+            req: self.req.clone(),
+            target,
+            feeder,
+            restarts,
+            fresh,
+        };
         let handle = self.handle.clone();
         // A thread per container: the feeder blocks when the merge is not ready for more.
-        let spawned = std::thread::Builder::new().name("docker-logs".into()).spawn(move || handle.block_on(reader.run()));
+        let spawned = std::thread::Builder::new()
+            .name("docker-logs".into())
+            .spawn(move || handle.block_on(reader.run()));
         if let Err(e) = spawned {
             report::problem(&self.source, &format!("cannot start a reader thread: {e}"));
         }
@@ -206,17 +306,28 @@ impl Ctx {
     async fn watch(self: Arc<Self>, mut since: i64) {
         let mut retry = Duration::from_millis(200);
         loop {
-            let mut filters = HashMap::from([("type".to_string(), vec!["container".to_string()]), ("event".to_string(), vec!["start".to_string()])]);
+            let mut filters = HashMap::from([
+                ("type".to_string(), vec!["container".to_string()]),
+                ("event".to_string(), vec!["start".to_string()]),
+            ]);
             match &self.selection {
                 Selection::Service { project, service } => {
-                    let labels = vec![format!("{LABEL_PROJECT}={project}"), format!("{LABEL_SERVICE}={service}"), format!("{LABEL_ONEOFF}=False")];
+                    let labels = vec![
+                        format!("{LABEL_PROJECT}={project}"),
+                        format!("{LABEL_SERVICE}={service}"),
+                        format!("{LABEL_ONEOFF}=False"),
+                    ];
                     filters.insert("label".into(), labels);
                 }
                 Selection::Container(name) => {
                     filters.insert("container".into(), vec![name.clone()]);
                 }
             }
-            let opts = EventsOptions { since: Some(since.to_string()), until: None, filters: Some(filters) };
+            let opts = EventsOptions {
+                since: Some(since.to_string()),
+                until: None,
+                filters: Some(filters),
+            };
             let mut events = self.docker.events(Some(opts));
             let ended = loop {
                 match events.next().await {
@@ -234,23 +345,37 @@ impl Ctx {
             if self.set_closed() {
                 return;
             }
-            report::problem(&self.source, &format!("lost the Docker event stream ({ended}); opening it again"));
+            report::problem(
+                &self.source,
+                &format!("lost the Docker event stream ({ended}); opening it again"),
+            );
             tokio::time::sleep(retry).await;
             retry = (retry * 2).min(MAX_RETRY);
         }
     }
 
     async fn started(&self, id: String) {
-        let known = self.restarts.lock().unwrap_or_else(|e| e.into_inner()).get(&id).map(|tx| tx.send(()).is_ok());
+        let known = self
+            .restarts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&id)
+            .map(|tx| tx.send(()).is_ok());
         match known {
             Some(true) => {}
             Some(false) => {} // its reader has ended (the output went away)
             None => match self.inspect(&id).await {
                 Ok(target) => {
-                    report::notice(&format!("{}: following new container {}", self.source, target.name));
+                    report::notice(&format!(
+                        "{}: following new container {}",
+                        self.source, target.name
+                    ));
                     self.spawn_reader(target, true);
                 }
-                Err(e) => report::problem(&self.source, &format!("cannot follow new container {id}: {e}")),
+                Err(e) => report::problem(
+                    &self.source,
+                    &format!("cannot follow new container {id}: {e}"),
+                ),
             },
         }
     }
@@ -265,7 +390,10 @@ impl Ctx {
 /// Connects to the engine `DOCKER_HOST` names (default: the local socket) and agrees on an API
 /// version (bollard speaks 1.53; older engines reject requests made with a newer version).
 async fn connect() -> Result<Docker, String> {
-    let host = std::env::var("DOCKER_HOST").ok().filter(|h| !h.is_empty()).unwrap_or_else(|| DEFAULT_HOST.to_string());
+    let host = std::env::var("DOCKER_HOST")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| DEFAULT_HOST.to_string());
     let docker = if let Some(path) = host.strip_prefix("unix://") {
         check_socket(path)?;
         Docker::connect_with_unix(&host, REQUEST_TIMEOUT_SECS, bollard::API_DEFAULT_VERSION)
@@ -275,11 +403,20 @@ async fn connect() -> Result<Docker, String> {
         Docker::connect_with_host(&host)
     }
     .map_err(|e| format!("cannot use the Docker engine at {host}: {}", describe(&e)))?;
-    let negotiated = tokio::time::timeout(Duration::from_secs(REQUEST_TIMEOUT_SECS), docker.negotiate_version()).await;
+    let negotiated = tokio::time::timeout(
+        Duration::from_secs(REQUEST_TIMEOUT_SECS),
+        docker.negotiate_version(),
+    )
+    .await;
     match negotiated {
         Ok(Ok(docker)) => Ok(docker),
-        Ok(Err(e)) => Err(format!("the Docker engine at {host} does not answer: {}", describe(&e))),
-        Err(_) => Err(format!("the Docker engine at {host} does not answer within {REQUEST_TIMEOUT_SECS} s")),
+        Ok(Err(e)) => Err(format!(
+            "the Docker engine at {host} does not answer: {}",
+            describe(&e)
+        )),
+        Err(_) => Err(format!(
+            "the Docker engine at {host} does not answer within {REQUEST_TIMEOUT_SECS} s"
+        )),
     }
 }
 
@@ -307,7 +444,10 @@ fn socket_error(path: &str, kind: std::io::ErrorKind, detail: &str) -> String {
 /// One line for a bollard error: the engine's own message when it sent one.
 fn describe(e: &bollard::errors::Error) -> String {
     match e {
-        bollard::errors::Error::DockerResponseServerError { status_code, message } => format!("{message} (HTTP {status_code})"),
+        bollard::errors::Error::DockerResponseServerError {
+            status_code,
+            message,
+        } => format!("{message} (HTTP {status_code})"),
         e => e.to_string(),
     }
 }

@@ -12,7 +12,10 @@ use futures::StreamExt;
 use serde_json::{Map, Value};
 use tokio::sync::mpsc::UnboundedReceiver;
 
-use super::decode::{daemon_error, engine_time_to_timestamp, split_prefix, split_tty_item, Cursor, LineJoiner, Stream};
+use super::decode::{
+    daemon_error, engine_time_to_timestamp, split_prefix, split_tty_item, Cursor, LineJoiner,
+    Stream,
+};
 use super::describe;
 use crate::parse::Envelope;
 use crate::report;
@@ -61,7 +64,12 @@ impl Reader {
     pub async fn run(mut self) {
         let mut fields = Map::new();
         fields.insert("container".into(), Value::String(self.target.name.clone()));
-        let mut st = State { cursor: Cursor::default(), joiner: LineJoiner::default(), line_no: 0, fields };
+        let mut st = State {
+            cursor: Cursor::default(),
+            joiner: LineJoiner::default(),
+            line_no: 0,
+            fields,
+        };
         let label = self.feeder.parser.label().to_string();
 
         let tail = self.req.tail_lines.filter(|_| !self.fresh).map(tail_for);
@@ -71,7 +79,13 @@ impl Reader {
         let since = self.req.since.map(Timestamp::secs_floor);
         let history = self.options(false, since, tail);
         if let Err(e) = self.pump(history, &mut st, false).await {
-            report::source_failed(&label, &format!("cannot read the logs of container {}: {e}", self.target.name));
+            report::source_failed(
+                &label,
+                &format!(
+                    "cannot read the logs of container {}: {e}",
+                    self.target.name
+                ),
+            );
         }
         let Some(mut restarts) = self.restarts.take() else {
             self.finish(&mut st);
@@ -82,13 +96,22 @@ impl Reader {
             return;
         }
         loop {
-            let since = match (st.cursor.resume(), self.req.since.map(Timestamp::secs_floor)) {
+            let since = match (
+                st.cursor.resume(),
+                self.req.since.map(Timestamp::secs_floor),
+            ) {
                 (Some(a), Some(b)) => Some(a.max(b)),
                 (a, b) => a.or(b),
             };
             let live = self.options(true, since, None);
             if let Err(e) = self.pump(live, &mut st, true).await {
-                report::problem(&label, &format!("log stream of container {} broke off: {e}", self.target.name));
+                report::problem(
+                    &label,
+                    &format!(
+                        "log stream of container {} broke off: {e}",
+                        self.target.name
+                    ),
+                );
             }
             self.finish(&mut st);
             if !self.feeder.flush() {
@@ -108,7 +131,10 @@ impl Reader {
             stdout: true,
             stderr: true,
             since: since.map_or(0, clamp_i32).max(0),
-            until: self.req.until.map_or(0, |u| clamp_i32(ceil_secs(u) + UNTIL_SLACK_SECS)),
+            until: self
+                .req
+                .until
+                .map_or(0, |u| clamp_i32(ceil_secs(u) + UNTIL_SLACK_SECS)),
             timestamps: true,
             tail: tail.unwrap_or_else(|| "all".into()),
         }
@@ -141,14 +167,21 @@ impl Reader {
                 LogOutput::StdErr { message } => (Stream::Stderr, message),
                 LogOutput::Console { message } => {
                     if let Some(err) = daemon_error(message) {
-                        report::problem(self.feeder.parser.label(), &format!("error from the Docker engine in the log stream: {err}"));
+                        report::problem(
+                            self.feeder.parser.label(),
+                            &format!("error from the Docker engine in the log stream: {err}"),
+                        );
                         continue;
                     }
                     (Stream::Stdout, message)
                 }
                 LogOutput::StdIn { .. } => continue,
             };
-            let messages = if self.target.tty { split_tty_item(bytes) } else { vec![&bytes[..]] };
+            let messages = if self.target.tty {
+                split_tty_item(bytes)
+            } else {
+                vec![&bytes[..]]
+            };
             for msg in messages {
                 let (t, text) = split_prefix(msg);
                 if let Some(t) = t {
@@ -159,7 +192,9 @@ impl Reader {
                 let ts = t.map(engine_time_to_timestamp);
                 let tag = (!self.target.tty).then_some(stream_kind);
                 let (feeder, fields, line_no) = (&mut self.feeder, &st.fields, &mut st.line_no);
-                st.joiner.push(stream_kind, ts, text, &mut |line, ts| feed(feeder, fields, line_no, tag, line, ts));
+                st.joiner.push(stream_kind, ts, text, &mut |line, ts| {
+                    feed(feeder, fields, line_no, tag, line, ts)
+                });
             }
             if self.feeder.sink.is_closed() {
                 return Ok(());
@@ -169,18 +204,34 @@ impl Reader {
 
     fn finish(&mut self, st: &mut State) {
         let (feeder, fields, line_no) = (&mut self.feeder, &st.fields, &mut st.line_no);
-        st.joiner.finish(&mut |line, ts| feed(feeder, fields, line_no, None, line, ts));
+        st.joiner
+            .finish(&mut |line, ts| feed(feeder, fields, line_no, None, line, ts));
         self.feeder.report_data_problems(&self.target.name);
     }
 }
 
-fn feed(feeder: &mut LineFeeder, fields: &Map<String, Value>, line_no: &mut u64, stream: Option<Stream>, line: &[u8], ts: Option<Timestamp>) {
+fn feed(
+    feeder: &mut LineFeeder,
+    fields: &Map<String, Value>,
+    line_no: &mut u64,
+    stream: Option<Stream>,
+    line: &[u8],
+    ts: Option<Timestamp>,
+) {
     *line_no += 1;
     let mut fields = fields.clone();
     if stream == Some(Stream::Stderr) {
         fields.insert("stream".into(), Value::String("stderr".into()));
     }
-    feeder.line(line, *line_no, Envelope { ts, level: None, fields: Some(fields) });
+    feeder.line(
+        line,
+        *line_no,
+        Envelope {
+            ts,
+            level: None,
+            fields: Some(fields),
+        },
+    );
 }
 
 fn ceil_secs(t: Timestamp) -> i64 {
