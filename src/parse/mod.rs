@@ -266,7 +266,8 @@ impl StreamParser {
             }
         }
         let derived = derive(&parsed.message, &fields);
-        let ts = parsed.ts.or(envelope.ts);
+        let own_ts = parsed.ts;
+        let ts = own_ts.or(envelope.ts);
         let worker_id = derived.worker_id.or_else(|| self.banner_worker.clone());
         self.seq += 1;
         let event = Event {
@@ -290,6 +291,12 @@ impl StreamParser {
             seq: self.seq,
         };
         match ts {
+            // A line without a time of its own before the first timed one (a banner) is held
+            // even when the backend stamped it (Docker, journald), so that a banner's worker
+            // ID reaches the lines above it as it does in a file.
+            _ if own_ts.is_none() && self.last_ts.is_none() && self.leading.len() < 10_000 => {
+                self.leading.push(event)
+            }
             Some(ts) => {
                 self.last_ts = Some(ts);
                 for mut early in self.leading.drain(..) {
@@ -297,9 +304,6 @@ impl StreamParser {
                     out(early);
                 }
                 out(event);
-            }
-            None if self.last_ts.is_none() && self.leading.len() < 10_000 => {
-                self.leading.push(event)
             }
             None => out(event),
         }
@@ -408,6 +412,43 @@ mod tests {
         );
         assert_eq!(ev[2].job_id, Some(IdRef::truncated("1a2b3c4d")));
         assert_eq!(ev[2].origin.as_ref().unwrap().line, 3);
+    }
+
+    #[test]
+    fn banner_stamped_by_the_backend_still_names_the_worker_above_it() {
+        let mut p = StreamParser::new(
+            Arc::from("c"),
+            Some(Role::Worker),
+            None,
+            Prefilter::default(),
+        );
+        let mut ev = Vec::new();
+        let stamped = |us| Envelope {
+            ts: Some(Timestamp(us)),
+            ..Envelope::default()
+        };
+        for (i, l) in [
+            "ZisK Worker v0.15.0",
+            "   Worker ID w-1",
+            "2026-11-21T10:00:00.000001Z INFO: up",
+        ]
+        .iter()
+        .enumerate()
+        {
+            p.push(
+                l.as_bytes(),
+                i as u64 + 1,
+                stamped(9_000_000_000_000_000),
+                &mut |e| ev.push(e),
+            );
+        }
+        p.flush(&mut |e| ev.push(e));
+        assert_eq!(ev.len(), 3);
+        assert!(ev
+            .iter()
+            .all(|e| e.worker_id.as_ref().is_some_and(|w| w.text == "w-1")));
+        assert_eq!(ev[0].ts, Some(Timestamp(9_000_000_000_000_000)));
+        assert_eq!(ev[0].sort_ts, ev[2].sort_ts);
     }
 
     #[test]
