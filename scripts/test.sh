@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on a fresh Debian machine: installs the real tools the tests drive
-# (journalctl + systemd-journal-remote, sshd, busybox-static for Docker images) when missing,
-# then runs `cargo test`. Docker Engine and kubectl are expected to be present already.
+# (journalctl + systemd-journal-remote, sshd, busybox-static for Docker images) when missing
+# and docker-compose), then runs `cargo test`. The Docker Engine and kubectl are expected to be
+# present already (this machine kind starts the engine; kubectl ships with the image).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +12,7 @@ command -v journalctl >/dev/null 2>&1 || missing+=(systemd)
 [ -x /usr/sbin/sshd ] || missing+=(openssh-server)
 command -v ssh >/dev/null 2>&1 || missing+=(openssh-client)
 [ -x /bin/busybox ] || missing+=(busybox-static)
+command -v docker-compose >/dev/null 2>&1 || docker compose version >/dev/null 2>&1 || missing+=(docker-compose)
 
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing test dependencies: ${missing[*]}"
