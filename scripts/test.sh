@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on a fresh Debian machine: installs the real tools the tests drive
-# (journalctl + systemd-journal-remote, sshd, busybox-static for Docker images) when missing
-# and docker-compose), then runs `cargo test`. The Docker Engine and kubectl are expected to be
+# (journalctl + systemd-journal-remote, sshd, busybox-static for Docker images, docker-compose)
+# when missing, then runs `cargo test`. The Docker Engine and kubectl are expected to be
 # present already (this machine kind starts the engine; kubectl ships with the image).
 set -euo pipefail
 cd "$(dirname "$0")/.."
