@@ -73,7 +73,10 @@ pub const USER: &str = "system:serviceaccount:zisk:reader";
 pub fn rfc3339_nano(nanos: i128) -> String {
     let secs = nanos.div_euclid(1_000_000_000) as i64;
     let sub = nanos.rem_euclid(1_000_000_000) as u32;
-    chrono::DateTime::from_timestamp(secs, sub).unwrap().format("%Y-%m-%dT%H:%M:%S%.9fZ").to_string()
+    chrono::DateTime::from_timestamp(secs, sub)
+        .unwrap()
+        .format("%Y-%m-%dT%H:%M:%S%.9fZ")
+        .to_string()
 }
 
 fn parse_time(s: &str) -> Option<i128> {
@@ -82,14 +85,23 @@ fn parse_time(s: &str) -> Option<i128> {
 }
 
 fn now_nanos() -> i128 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as i128
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as i128
 }
 
 impl FakeApi {
     pub fn start() -> FakeApi {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().unwrap().port();
-        let inner = Arc::new(Inner { world: Mutex::new(World { rv: 1000, ..World::default() }), changed: Condvar::new() });
+        let inner = Arc::new(Inner {
+            world: Mutex::new(World {
+                rv: 1000,
+                ..World::default()
+            }),
+            changed: Condvar::new(),
+        });
         let api = FakeApi { port, inner };
         let server = api.clone();
         std::thread::spawn(move || {
@@ -113,7 +125,11 @@ impl FakeApi {
         if let Some((ns, name, kind)) = pod {
             w.rv += 1;
             let rv = w.rv;
-            let p = w.pods.iter_mut().find(|p| p.namespace == ns && p.name == name).expect("pod");
+            let p = w
+                .pods
+                .iter_mut()
+                .find(|p| p.namespace == ns && p.name == name)
+                .expect("pod");
             p.rv = rv;
             let json = with_kind(pod_json(p));
             w.events.push((rv, kind, json));
@@ -126,11 +142,20 @@ impl FakeApi {
         self.change(None, |w| w.namespaces.push(ns.to_string()));
     }
 
-    pub fn add_pod(&self, ns: &str, name: &str, labels: &[(&str, &str)], containers: &[(&str, Vec<Line>)]) {
+    pub fn add_pod(
+        &self,
+        ns: &str,
+        name: &str,
+        labels: &[(&str, &str)],
+        containers: &[(&str, Vec<Line>)],
+    ) {
         let pod = Pod {
             namespace: ns.to_string(),
             name: name.to_string(),
-            labels: labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            labels: labels
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
             containers: containers
                 .iter()
                 .map(|(c, lines)| Container {
@@ -149,18 +174,40 @@ impl FakeApi {
         self.change(Some((ns, name, "ADDED")), |w| w.pods.push(pod));
     }
 
-    pub fn with_container(&self, ns: &str, pod: &str, container: &str, f: impl FnOnce(&mut Container)) {
+    pub fn with_container(
+        &self,
+        ns: &str,
+        pod: &str,
+        container: &str,
+        f: impl FnOnce(&mut Container),
+    ) {
         self.change(Some((ns, pod, "MODIFIED")), |w| {
-            let p = w.pods.iter_mut().find(|p| p.namespace == ns && p.name == pod).expect("pod");
-            f(p.containers.iter_mut().find(|c| c.name == container).expect("container"));
+            let p = w
+                .pods
+                .iter_mut()
+                .find(|p| p.namespace == ns && p.name == pod)
+                .expect("pod");
+            f(p.containers
+                .iter_mut()
+                .find(|c| c.name == container)
+                .expect("container"));
         });
     }
 
     /// Appends lines to the running container (no pod event: logs are not pod state).
     pub fn append(&self, ns: &str, pod: &str, container: &str, lines: &[Line]) {
         self.change(None, |w| {
-            let p = w.pods.iter_mut().find(|p| p.namespace == ns && p.name == pod).expect("pod");
-            p.containers.iter_mut().find(|c| c.name == container).expect("container").lines.extend_from_slice(lines);
+            let p = w
+                .pods
+                .iter_mut()
+                .find(|p| p.namespace == ns && p.name == pod)
+                .expect("pod");
+            p.containers
+                .iter_mut()
+                .find(|c| c.name == container)
+                .expect("container")
+                .lines
+                .extend_from_slice(lines);
         });
     }
 
@@ -181,7 +228,11 @@ impl FakeApi {
 
     /// A kubeconfig with a context `fake` (this server) and `down` (nothing listens there).
     pub fn kubeconfig(&self, dir: &Path) -> PathBuf {
-        let dead = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let dead = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         let text = format!(
             "apiVersion: v1\nkind: Config\nclusters:\n- name: fake\n  cluster:\n    server: http://127.0.0.1:{}\n- name: down\n  cluster:\n    server: http://127.0.0.1:{dead}\nusers:\n- name: reader\n  user:\n    token: test-token\ncontexts:\n- name: fake\n  context:\n    cluster: fake\n    user: reader\n    namespace: zisk\n- name: down\n  context:\n    cluster: down\n    user: reader\ncurrent-context: fake\n",
             self.port
@@ -205,20 +256,32 @@ impl FakeApi {
                 Ok(_) => {}
             }
         }
-        let target = request_line.split_whitespace().nth(1).unwrap_or("/").to_string();
+        let target = request_line
+            .split_whitespace()
+            .nth(1)
+            .unwrap_or("/")
+            .to_string();
         self.world().requests.push(target.clone());
         let (path, query) = target.split_once('?').unwrap_or((&target, ""));
         let q: BTreeMap<String, String> = url_pairs(query);
         let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
         let mut out = conn;
         match parts.as_slice() {
-            ["version"] => respond(&mut out, 200, &json!({"major":"1","minor":"32","gitVersion":"v1.32.0","platform":"linux/amd64"})),
+            ["version"] => respond(
+                &mut out,
+                200,
+                &json!({"major":"1","minor":"32","gitVersion":"v1.32.0","platform":"linux/amd64"}),
+            ),
             ["api"] => respond(
                 &mut out,
                 200,
                 &json!({"kind":"APIVersions","versions":["v1"],"serverAddressByClientCIDRs":[{"clientCIDR":"0.0.0.0/0","serverAddress":format!("127.0.0.1:{}", self.port)}]}),
             ),
-            ["apis"] => respond(&mut out, 200, &json!({"kind":"APIGroupList","apiVersion":"v1","groups":[]})),
+            ["apis"] => respond(
+                &mut out,
+                200,
+                &json!({"kind":"APIGroupList","apiVersion":"v1","groups":[]}),
+            ),
             ["api", "v1"] => respond(
                 &mut out,
                 200,
@@ -230,9 +293,22 @@ impl FakeApi {
             ),
             ["api", "v1", "namespaces", ns] => {
                 if self.world().namespaces.iter().any(|n| n == ns) {
-                    respond(&mut out, 200, &json!({"kind":"Namespace","apiVersion":"v1","metadata":{"name":ns},"status":{"phase":"Active"}}))
+                    respond(
+                        &mut out,
+                        200,
+                        &json!({"kind":"Namespace","apiVersion":"v1","metadata":{"name":ns},"status":{"phase":"Active"}}),
+                    )
                 } else {
-                    respond(&mut out, 404, &status(404, "NotFound", &format!("namespaces \"{ns}\" not found"), Some(("namespaces", ns))))
+                    respond(
+                        &mut out,
+                        404,
+                        &status(
+                            404,
+                            "NotFound",
+                            &format!("namespaces \"{ns}\" not found"),
+                            Some(("namespaces", ns)),
+                        ),
+                    )
                 }
             }
             ["api", "v1", "namespaces", ns, "pods"] => {
@@ -246,7 +322,12 @@ impl FakeApi {
                     self.watch(&mut out, ns, &selector, &q);
                 } else {
                     let w = self.world();
-                    let items: Vec<Value> = w.pods.iter().filter(|p| p.namespace == *ns && matches(&selector, &p.labels)).map(pod_json).collect();
+                    let items: Vec<Value> = w
+                        .pods
+                        .iter()
+                        .filter(|p| p.namespace == *ns && matches(&selector, &p.labels))
+                        .map(pod_json)
+                        .collect();
                     let body = json!({"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":w.rv.to_string()},"items":items});
                     drop(w);
                     respond(&mut out, 200, &body)
@@ -257,7 +338,11 @@ impl FakeApi {
                     return respond(&mut out, 403, &body);
                 }
                 let w = self.world();
-                match w.pods.iter().find(|p| p.namespace == *ns && p.name == *name) {
+                match w
+                    .pods
+                    .iter()
+                    .find(|p| p.namespace == *ns && p.name == *name)
+                {
                     Some(p) => {
                         let body = with_kind(pod_json(p));
                         drop(w);
@@ -265,18 +350,42 @@ impl FakeApi {
                     }
                     None => {
                         drop(w);
-                        respond(&mut out, 404, &status(404, "NotFound", &format!("pods \"{name}\" not found"), Some(("pods", name))))
+                        respond(
+                            &mut out,
+                            404,
+                            &status(
+                                404,
+                                "NotFound",
+                                &format!("pods \"{name}\" not found"),
+                                Some(("pods", name)),
+                            ),
+                        )
                     }
                 }
             }
-            ["api", "v1", "namespaces", ns, "pods", name, "log"] => self.log(&mut out, ns, name, &q),
-            _ => respond(&mut out, 404, &status(404, "NotFound", "the server could not find the requested resource", None)),
+            ["api", "v1", "namespaces", ns, "pods", name, "log"] => {
+                self.log(&mut out, ns, name, &q)
+            }
+            _ => respond(
+                &mut out,
+                404,
+                &status(
+                    404,
+                    "NotFound",
+                    "the server could not find the requested resource",
+                    None,
+                ),
+            ),
         }
     }
 
     fn forbidden(&self, verb: &str, resource: &str, ns: &str, name: Option<&str>) -> Option<Value> {
         let w = self.world();
-        if !w.forbidden.iter().any(|(v, r, n)| v == verb && r == resource && n == ns) {
+        if !w
+            .forbidden
+            .iter()
+            .any(|(v, r, n)| v == verb && r == resource && n == ns)
+        {
             return None;
         }
         let what = match name {
@@ -284,12 +393,25 @@ impl FakeApi {
             None => "pods is forbidden".to_string(),
         };
         let message = format!("{what}: User \"{USER}\" cannot {verb} resource \"{resource}\" in API group \"\" in the namespace \"{ns}\"");
-        Some(status(403, "Forbidden", &message, Some(("pods", name.unwrap_or("")))))
+        Some(status(
+            403,
+            "Forbidden",
+            &message,
+            Some(("pods", name.unwrap_or(""))),
+        ))
     }
 
     fn watch(&self, out: &mut TcpStream, ns: &str, selector: &str, q: &BTreeMap<String, String>) {
-        let from: u64 = q.get("resourceVersion").and_then(|v| v.parse().ok()).unwrap_or(0);
-        let timeout = Duration::from_secs(q.get("timeoutSeconds").and_then(|v| v.parse().ok()).unwrap_or(60).min(60));
+        let from: u64 = q
+            .get("resourceVersion")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        let timeout = Duration::from_secs(
+            q.get("timeoutSeconds")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(60)
+                .min(60),
+        );
         if start_chunked(out).is_err() {
             return;
         }
@@ -297,10 +419,20 @@ impl FakeApi {
         let mut sent = from;
         let mut w = self.world();
         if from == 0 {
-            let initial: Vec<Value> = w.pods.iter().filter(|p| p.namespace == ns && matches(selector, &p.labels)).map(|p| with_kind(pod_json(p))).collect();
+            let initial: Vec<Value> = w
+                .pods
+                .iter()
+                .filter(|p| p.namespace == ns && matches(selector, &p.labels))
+                .map(|p| with_kind(pod_json(p)))
+                .collect();
             sent = w.rv;
             for pod in initial {
-                if chunk(out, format!("{}\n", json!({"type":"ADDED","object":pod})).as_bytes()).is_err() {
+                if chunk(
+                    out,
+                    format!("{}\n", json!({"type":"ADDED","object":pod})).as_bytes(),
+                )
+                .is_err()
+                {
                     return;
                 }
             }
@@ -310,7 +442,9 @@ impl FakeApi {
                 .events
                 .iter()
                 .filter(|(rv, _, pod)| {
-                    let labels: BTreeMap<String, String> = serde_json::from_value(pod["metadata"]["labels"].clone()).unwrap_or_default();
+                    let labels: BTreeMap<String, String> =
+                        serde_json::from_value(pod["metadata"]["labels"].clone())
+                            .unwrap_or_default();
                     *rv > sent && pod["metadata"]["namespace"] == ns && matches(selector, &labels)
                 })
                 .map(|(_, kind, pod)| format!("{}\n", json!({"type":kind,"object":pod})))
@@ -324,7 +458,12 @@ impl FakeApi {
             }
             w = self.world();
             if w.rv == sent {
-                w = self.inner.changed.wait_timeout(w, Duration::from_millis(200)).unwrap_or_else(|e| e.into_inner()).0;
+                w = self
+                    .inner
+                    .changed
+                    .wait_timeout(w, Duration::from_millis(200))
+                    .unwrap_or_else(|e| e.into_inner())
+                    .0;
             }
         }
         drop(w);
@@ -338,14 +477,29 @@ impl FakeApi {
         let flag = |k: &str| matches!(q.get(k).map(String::as_str), Some("true" | "1"));
         let (follow, timestamps, previous) = (flag("follow"), flag("timestamps"), flag("previous"));
         let since = q.get("sinceTime").and_then(|s| parse_time(s)).or_else(|| {
-            q.get("sinceSeconds").and_then(|s| s.parse::<i128>().ok()).map(|s| now_nanos() - s * 1_000_000_000)
+            q.get("sinceSeconds")
+                .and_then(|s| s.parse::<i128>().ok())
+                .map(|s| now_nanos() - s * 1_000_000_000)
         });
-        let tail: Option<usize> = q.get("tailLines").and_then(|s| s.parse::<i64>().ok()).filter(|n| *n >= 0).map(|n| n as usize);
+        let tail: Option<usize> = q
+            .get("tailLines")
+            .and_then(|s| s.parse::<i64>().ok())
+            .filter(|n| *n >= 0)
+            .map(|n| n as usize);
         let (container, id, mut lines, live) = {
             let w = self.world();
             let Some(pod) = w.pods.iter().find(|p| p.namespace == ns && p.name == name) else {
                 drop(w);
-                return respond(out, 404, &status(404, "NotFound", &format!("pods \"{name}\" not found"), Some(("pods", name))));
+                return respond(
+                    out,
+                    404,
+                    &status(
+                        404,
+                        "NotFound",
+                        &format!("pods \"{name}\" not found"),
+                        Some(("pods", name)),
+                    ),
+                );
             };
             let names: Vec<&str> = pod.containers.iter().map(|c| c.name.as_str()).collect();
             let c = match q.get("container") {
@@ -359,7 +513,10 @@ impl FakeApi {
                 },
                 None if pod.containers.len() == 1 => &pod.containers[0],
                 None => {
-                    let m = format!("a container name must be specified for pod {name}, choose one of: [{}]", names.join(" "));
+                    let m = format!(
+                        "a container name must be specified for pod {name}, choose one of: [{}]",
+                        names.join(" ")
+                    );
                     drop(w);
                     return respond(out, 400, &status(400, "BadRequest", &m, None));
                 }
@@ -368,17 +525,28 @@ impl FakeApi {
                 match &c.previous {
                     Some((id, lines)) => (c.name.clone(), id.clone(), lines.clone(), false),
                     None => {
-                        let m = format!("previous terminated container \"{}\" in pod \"{name}\" not found", c.name);
+                        let m = format!(
+                            "previous terminated container \"{}\" in pod \"{name}\" not found",
+                            c.name
+                        );
                         drop(w);
                         return respond(out, 400, &status(400, "BadRequest", &m, None));
                     }
                 }
             } else if let State::Waiting(reason) = &c.state {
-                let m = format!("container \"{}\" in pod \"{name}\" is waiting to start: {reason}", c.name);
+                let m = format!(
+                    "container \"{}\" in pod \"{name}\" is waiting to start: {reason}",
+                    c.name
+                );
                 drop(w);
                 return respond(out, 400, &status(400, "BadRequest", &m, None));
             } else {
-                (c.name.clone(), c.id.clone(), c.lines.clone(), c.state == State::Running)
+                (
+                    c.name.clone(),
+                    c.id.clone(),
+                    c.lines.clone(),
+                    c.state == State::Running,
+                )
             }
         };
         let total = lines.len();
@@ -387,11 +555,20 @@ impl FakeApi {
             let skip = lines.len().saturating_sub(n);
             lines.drain(..skip);
         }
-        let format = |(t, text): &Line| if timestamps { format!("{} {text}\n", rfc3339_nano(*t)) } else { format!("{text}\n") };
+        let format = |(t, text): &Line| {
+            if timestamps {
+                format!("{} {text}\n", rfc3339_nano(*t))
+            } else {
+                format!("{text}\n")
+            }
+        };
         if out.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n").is_err() {
             return;
         }
-        let (drops_at_start, drop_after) = self.container_state(ns, name, &container).map(|c| (c.2, c.3)).unwrap_or((0, 0));
+        let (drops_at_start, drop_after) = self
+            .container_state(ns, name, &container)
+            .map(|c| (c.2, c.3))
+            .unwrap_or((0, 0));
         let mut sent_lines = 0usize;
         // History in 700-byte chunks that cut lines anywhere.
         let history: String = lines.iter().map(format).collect();
@@ -408,7 +585,10 @@ impl FakeApi {
         let mut next = total;
         let deadline = Instant::now() + Duration::from_secs(120);
         while Instant::now() < deadline {
-            let Some((cur_id, state, drops, _, fresh)) = self.container_state(ns, name, &container).map(|(id, st, d, a, all)| (id, st, d, a, all[next.min(all.len())..].to_vec())) else {
+            let Some((cur_id, state, drops, _, fresh)) = self
+                .container_state(ns, name, &container)
+                .map(|(id, st, d, a, all)| (id, st, d, a, all[next.min(all.len())..].to_vec()))
+            else {
                 break;
             };
             for l in &fresh {
@@ -431,17 +611,31 @@ impl FakeApi {
                 break;
             }
             let w = self.world();
-            let _unused = self.inner.changed.wait_timeout(w, Duration::from_millis(100));
+            let _unused = self
+                .inner
+                .changed
+                .wait_timeout(w, Duration::from_millis(100));
         }
         let _ = out.write_all(b"0\r\n\r\n");
     }
 
     #[allow(clippy::type_complexity)]
-    fn container_state(&self, ns: &str, pod: &str, container: &str) -> Option<(String, State, u64, usize, Vec<Line>)> {
+    fn container_state(
+        &self,
+        ns: &str,
+        pod: &str,
+        container: &str,
+    ) -> Option<(String, State, u64, usize, Vec<Line>)> {
         let w = self.world();
         let p = w.pods.iter().find(|p| p.namespace == ns && p.name == pod)?;
         let c = p.containers.iter().find(|c| c.name == container)?;
-        Some((c.id.clone(), c.state.clone(), c.drops, c.drop_after, c.lines.clone()))
+        Some((
+            c.id.clone(),
+            c.state.clone(),
+            c.drops,
+            c.drop_after,
+            c.lines.clone(),
+        ))
     }
 }
 
@@ -476,23 +670,31 @@ fn decode(s: &str) -> String {
 
 /// Equality-based label selectors: `a=b`, `a==b`, `a!=b`, `a`, `!a`, joined with commas.
 pub fn matches(selector: &str, labels: &BTreeMap<String, String>) -> bool {
-    selector.split(',').map(str::trim).filter(|t| !t.is_empty()).all(|term| {
-        if let Some((k, v)) = term.split_once("!=") {
-            labels.get(k.trim()).map(String::as_str) != Some(v.trim())
-        } else if let Some((k, v)) = term.split_once("==").or_else(|| term.split_once('=')) {
-            labels.get(k.trim()).map(String::as_str) == Some(v.trim())
-        } else if let Some(k) = term.strip_prefix('!') {
-            !labels.contains_key(k)
-        } else {
-            labels.contains_key(term)
-        }
-    })
+    selector
+        .split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .all(|term| {
+            if let Some((k, v)) = term.split_once("!=") {
+                labels.get(k.trim()).map(String::as_str) != Some(v.trim())
+            } else if let Some((k, v)) = term.split_once("==").or_else(|| term.split_once('=')) {
+                labels.get(k.trim()).map(String::as_str) == Some(v.trim())
+            } else if let Some(k) = term.strip_prefix('!') {
+                !labels.contains_key(k)
+            } else {
+                labels.contains_key(term)
+            }
+        })
 }
 
 fn status(code: u16, reason: &str, message: &str, details: Option<(&str, &str)>) -> Value {
     let mut s = json!({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":message,"reason":reason,"code":code});
     if let Some((kind, name)) = details {
-        s["details"] = if name.is_empty() { json!({"kind":kind}) } else { json!({"name":name,"kind":kind}) };
+        s["details"] = if name.is_empty() {
+            json!({"kind":kind})
+        } else {
+            json!({"name":name,"kind":kind})
+        };
     }
     s
 }
@@ -552,7 +754,10 @@ fn pod_json(p: &Pod) -> Value {
             s
         })
         .collect();
-    let waiting = p.containers.iter().any(|c| matches!(c.state, State::Waiting(_)));
+    let waiting = p
+        .containers
+        .iter()
+        .any(|c| matches!(c.state, State::Waiting(_)));
     json!({
         "metadata": {"name":p.name,"namespace":p.namespace,"uid":format!("uid-{}", p.name),"resourceVersion":p.rv.to_string(),"creationTimestamp":"2026-11-21T09:59:00Z","labels":p.labels},
         "spec": {"nodeName":"node-1","containers": p.containers.iter().map(|c| json!({"name":c.name,"image":"ghcr.io/0xpolygonhermez/zisk-worker:0.15.0"})).collect::<Vec<_>>()},
@@ -565,7 +770,12 @@ fn pod_json(p: &Pod) -> Value {
 /// untimed lines 1 ms apart before the first timed one).
 pub fn kubelet_lines(text: &str) -> Vec<Line> {
     let own: Vec<Option<i128>> = text.lines().map(own_time).collect();
-    let first = own.iter().flatten().next().copied().unwrap_or(1_795_000_000_000_000_000);
+    let first = own
+        .iter()
+        .flatten()
+        .next()
+        .copied()
+        .unwrap_or(1_795_000_000_000_000_000);
     let mut out = Vec::new();
     let mut last: Option<i128> = None;
     for (i, (line, t)) in text.lines().zip(&own).enumerate() {

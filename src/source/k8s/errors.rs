@@ -5,10 +5,21 @@ use kube::Error;
 
 /// What was being attempted, for the message.
 pub enum Action<'a> {
-    ListPods { namespace: &'a str },
-    WatchPods { namespace: &'a str },
-    GetPod { namespace: &'a str, pod: &'a str },
-    Logs { namespace: &'a str, pod: &'a str, container: &'a str },
+    ListPods {
+        namespace: &'a str,
+    },
+    WatchPods {
+        namespace: &'a str,
+    },
+    GetPod {
+        namespace: &'a str,
+        pod: &'a str,
+    },
+    Logs {
+        namespace: &'a str,
+        pod: &'a str,
+        container: &'a str,
+    },
 }
 
 impl Action<'_> {
@@ -33,14 +44,20 @@ impl Action<'_> {
 /// One line describing an API error.
 pub fn describe(e: &Error, action: &Action, api_url: &str) -> String {
     let Error::Api(status) = e else {
-        return format!("cannot reach the Kubernetes API at {}: {}", api_url, chain(e));
+        let why = chain(e);
+        let why = why.strip_prefix("ServiceError: ").unwrap_or(&why);
+        return format!("cannot reach the Kubernetes API at {api_url}: {why}");
     };
     // kube reconstructs a Status with this reason when the body was not one.
     let raw = status.reason == "Failed to parse error data";
     let message = status.message.trim();
     if raw {
         let text: String = message.chars().take(300).collect();
-        return format!("the Kubernetes API answered HTTP {}: {}", status.code, if text.is_empty() { "(no body)" } else { &text });
+        return format!(
+            "the Kubernetes API answered HTTP {}: {}",
+            status.code,
+            if text.is_empty() { "(no body)" } else { &text }
+        );
     }
     let ns = action.namespace();
     match status.code {

@@ -68,7 +68,11 @@ pub fn parse_spec(rest: &str) -> Result<Spec, String> {
                 }
             }
             "context" | "container" => return Err(format!("option {key}= needs a value")),
-            _ => return Err(format!("unknown option {key:?} (known: context, container, previous)")),
+            _ => {
+                return Err(format!(
+                    "unknown option {key:?} (known: context, container, previous)"
+                ))
+            }
         }
     }
     Ok(spec)
@@ -76,7 +80,11 @@ pub fn parse_spec(rest: &str) -> Result<Spec, String> {
 
 pub fn open(spec: &str, rest: &str, options: &SourceOptions) -> Result<Box<dyn Source>, String> {
     let parsed = parse_spec(rest).map_err(|e| format!("source {spec:?}: {e}"))?;
-    Ok(Box::new(K8sSource { name: spec.to_string(), spec: parsed, max_streams: options.max_streams.max(1) }))
+    Ok(Box::new(K8sSource {
+        name: spec.to_string(),
+        spec: parsed,
+        max_streams: options.max_streams.max(1),
+    }))
 }
 
 pub struct K8sSource {
@@ -120,16 +128,31 @@ impl Source for K8sSource {
         &self.name
     }
 
-    fn start(&self, role: Option<Role>, req: &Arc<ReadRequest>, set: &StreamSet) -> Result<(), String> {
+    fn start(
+        &self,
+        role: Option<Role>,
+        req: &Arc<ReadRequest>,
+        set: &StreamSet,
+    ) -> Result<(), String> {
         let handle = super::runtime::handle()?;
         let spec = self.spec.clone();
         let (client, api_url, pods) = handle.block_on(async {
             let (client, api_url) = connect(spec.context.as_deref()).await?;
             let api: Api<Pod> = Api::namespaced(client.clone(), &spec.namespace);
-            let list = api.list(&ListParams::default().labels(&spec.selector)).await;
+            let list = api
+                .list(&ListParams::default().labels(&spec.selector))
+                .await;
             let pods = match list {
                 Ok(list) => list.items,
-                Err(e) => return Err(describe(&e, &errors::Action::ListPods { namespace: &spec.namespace }, &api_url)),
+                Err(e) => {
+                    return Err(describe(
+                        &e,
+                        &errors::Action::ListPods {
+                            namespace: &spec.namespace,
+                        },
+                        &api_url,
+                    ))
+                }
             };
             if pods.is_empty() {
                 // Listing in a namespace that does not exist gives an empty list, not a 404.
@@ -158,11 +181,17 @@ impl Source for K8sSource {
         });
         let follow = req.follow && !shared.spec.previous;
         if pods.is_empty() {
-            let what = format!("no pod matches {:?} in namespace {:?}", shared.spec.selector, shared.spec.namespace);
+            let what = format!(
+                "no pod matches {:?} in namespace {:?}",
+                shared.spec.selector, shared.spec.namespace
+            );
             if !follow {
                 return Err(what);
             }
-            report::notice(&format!("{}: {what} yet; waiting for one to appear", self.name));
+            report::notice(&format!(
+                "{}: {what} yet; waiting for one to appear",
+                self.name
+            ));
         }
         let mut targets = Vec::new();
         for pod in &pods {
@@ -174,9 +203,19 @@ impl Source for K8sSource {
         let spool = !follow && targets.len() > self.max_streams;
         for target in targets {
             if follow {
-                shared.known.lock().unwrap_or_else(|e| e.into_inner()).insert((target.pod.clone(), target.container.clone()), target.container_id.clone());
+                shared
+                    .known
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(
+                        (target.pod.clone(), target.container.clone()),
+                        target.container_id.clone(),
+                    );
                 if target.container_id.is_empty() {
-                    report::notice(&format!("{}: {} has not started yet; following it once it starts", self.name, target.label));
+                    report::notice(&format!(
+                        "{}: {} has not started yet; following it once it starts",
+                        self.name, target.label
+                    ));
                     continue;
                 }
             }
@@ -192,7 +231,14 @@ impl Source for K8sSource {
 /// Starts one reader thread for a target. `live`: the target appeared while following (its
 /// whole log is new, so `-n` does not apply).
 pub(crate) fn start_reader(shared: &Arc<Shared>, target: Target, live: bool, spool: bool) {
-    let feeder = LineFeeder::new(&shared.set, &shared.req, &shared.name, target.label.clone(), shared.role, None);
+    let feeder = LineFeeder::new(
+        &shared.set,
+        &shared.req,
+        &shared.name,
+        target.label.clone(),
+        shared.role,
+        None,
+    );
     let shared = shared.clone();
     std::thread::spawn(move || {
         let handle = shared.handle.clone();
@@ -203,17 +249,29 @@ pub(crate) fn start_reader(shared: &Arc<Shared>, target: Target, live: bool, spo
 /// The containers of a pod to read, by the `?container=` option (default: all regular ones).
 pub(crate) fn targets_of(shared: &Shared, pod: &Pod, report_missing: bool) -> Vec<Target> {
     let name = pod.metadata.name.clone().unwrap_or_default();
-    let Some(spec) = &pod.spec else { return Vec::new() };
+    let Some(spec) = &pod.spec else {
+        return Vec::new();
+    };
     let regular: Vec<&str> = spec.containers.iter().map(|c| c.name.as_str()).collect();
     let chosen: Vec<&str> = match &shared.spec.container {
         None => regular.clone(),
         Some(want) => {
-            let init = spec.init_containers.iter().flatten().map(|c| c.name.as_str());
+            let init = spec
+                .init_containers
+                .iter()
+                .flatten()
+                .map(|c| c.name.as_str());
             if regular.iter().copied().chain(init).any(|c| c == want) {
                 vec![want.as_str()]
             } else {
                 if report_missing {
-                    report::problem(&shared.name, &format!("pod {name} has no container {want:?} (it has: {})", regular.join(", ")));
+                    report::problem(
+                        &shared.name,
+                        &format!(
+                            "pod {name} has no container {want:?} (it has: {})",
+                            regular.join(", ")
+                        ),
+                    );
                 }
                 return Vec::new();
             }
@@ -221,7 +279,11 @@ pub(crate) fn targets_of(shared: &Shared, pod: &Pod, report_missing: bool) -> Ve
     };
     let statuses = pod.status.as_ref().map(|s| {
         let all = [&s.container_statuses, &s.init_container_statuses];
-        all.into_iter().flatten().flatten().cloned().collect::<Vec<ContainerStatus>>()
+        all.into_iter()
+            .flatten()
+            .flatten()
+            .cloned()
+            .collect::<Vec<ContainerStatus>>()
     });
     chosen
         .into_iter()
@@ -231,7 +293,14 @@ pub(crate) fn targets_of(shared: &Shared, pod: &Pod, report_missing: bool) -> Ve
                 pod: name.clone(),
                 container: c.to_string(),
                 container_id: status.map(current_container_id).unwrap_or_default(),
-                label: Arc::from(if regular.len() > 1 { format!("{name}/{c}") } else { name.clone() }.as_str()),
+                label: Arc::from(
+                    if regular.len() > 1 {
+                        format!("{name}/{c}")
+                    } else {
+                        name.clone()
+                    }
+                    .as_str(),
+                ),
             }
         })
         .collect()
@@ -246,7 +315,10 @@ pub(crate) fn current_container_id(s: &ContainerStatus) -> String {
     } else if let Some(t) = state.and_then(|st| st.terminated.as_ref()) {
         t.container_id.clone().or_else(|| s.container_id.clone())
     } else {
-        s.last_state.as_ref().and_then(|l| l.terminated.as_ref()).and_then(|t| t.container_id.clone())
+        s.last_state
+            .as_ref()
+            .and_then(|l| l.terminated.as_ref())
+            .and_then(|t| t.container_id.clone())
     };
     id.unwrap_or_default()
 }
@@ -264,7 +336,8 @@ async fn connect(context: Option<&str>) -> Result<(Client, String), String> {
     };
     config.connect_timeout = Some(std::time::Duration::from_secs(10));
     let url = config.cluster_url.to_string();
-    let client = Client::try_from(config).map_err(|e| format!("cannot set up the Kubernetes client: {}", errors::chain(&e)))?;
+    let client = Client::try_from(config)
+        .map_err(|e| format!("cannot set up the Kubernetes client: {}", errors::chain(&e)))?;
     Ok((client, url))
 }
 
@@ -274,7 +347,10 @@ mod tests {
 
     #[test]
     fn selector_may_hold_slashes() {
-        let s = parse_spec("zisk/app.kubernetes.io/name=zisk-worker?context=prod&container=worker&previous=true").unwrap();
+        let s = parse_spec(
+            "zisk/app.kubernetes.io/name=zisk-worker?context=prod&container=worker&previous=true",
+        )
+        .unwrap();
         assert_eq!(s.namespace, "zisk");
         assert_eq!(s.selector, "app.kubernetes.io/name=zisk-worker");
         assert_eq!(s.context.as_deref(), Some("prod"));

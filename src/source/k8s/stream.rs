@@ -76,7 +76,9 @@ impl Position {
 pub(crate) fn split_kubelet_ts(line: &[u8]) -> (Option<Timestamp>, &[u8]) {
     match Timestamp::parse_rfc3339_prefix(line) {
         Some((ts, n)) if line.get(n) == Some(&b' ') => (Some(ts), &line[n + 1..]),
-        Some((ts, n)) if n == line.len() || line[n..].iter().all(|&c| c == b'\n' || c == b'\r') => (Some(ts), &line[n..]),
+        Some((ts, n)) if n == line.len() || line[n..].iter().all(|&c| c == b'\n' || c == b'\r') => {
+            (Some(ts), &line[n..])
+        }
         _ => (None, line),
     }
 }
@@ -102,7 +104,15 @@ impl Reading<'_> {
         match &mut self.out {
             Out::Feed(feeder) => {
                 self.pos.line_no += 1;
-                feeder.line(text, self.pos.line_no, Envelope { ts, level: None, fields: Some(self.fields.clone()) })
+                feeder.line(
+                    text,
+                    self.pos.line_no,
+                    Envelope {
+                        ts,
+                        level: None,
+                        fields: Some(self.fields.clone()),
+                    },
+                )
             }
             Out::Hold(v) => {
                 v.push((text.to_vec(), ts));
@@ -184,7 +194,13 @@ async fn pump<R: AsyncBufRead + Unpin>(mut body: R, reading: &mut Reading<'_>, l
 }
 
 impl Shared {
-    fn params(&self, target: &Target, follow: bool, since_sec: Option<i64>, tail: Option<usize>) -> LogParams {
+    fn params(
+        &self,
+        target: &Target,
+        follow: bool,
+        since_sec: Option<i64>,
+        tail: Option<usize>,
+    ) -> LogParams {
         LogParams {
             container: Some(target.container.clone()),
             follow,
@@ -197,7 +213,13 @@ impl Shared {
         }
     }
 
-    async fn request(&self, target: &Target, params: &LogParams, reading: &mut Reading<'_>, live: bool) -> End {
+    async fn request(
+        &self,
+        target: &Target,
+        params: &LogParams,
+        reading: &mut Reading<'_>,
+        live: bool,
+    ) -> End {
         match self.api.log_stream(&target.pod, params).await {
             Ok(body) => pump(Box::pin(body), reading, live).await,
             Err(e @ kube::Error::Api(_)) => End::Api(e),
@@ -206,7 +228,11 @@ impl Shared {
     }
 
     fn logs_action<'a>(&'a self, target: &'a Target) -> Action<'a> {
-        Action::Logs { namespace: &self.spec.namespace, pod: &target.pod, container: &target.container }
+        Action::Logs {
+            namespace: &self.spec.namespace,
+            pod: &target.pod,
+            container: &target.container,
+        }
     }
 
     fn where_(&self, target: &Target) -> String {
@@ -215,26 +241,52 @@ impl Shared {
 
     /// Whether the container a reader follows is still the running one.
     async fn still_running(&self, target: &Target) -> Result<bool, String> {
-        let pod = self.api.get(&target.pod).await.map_err(|e| {
-            describe(&e, &Action::GetPod { namespace: &self.spec.namespace, pod: &target.pod }, &self.api_url)
-        })?;
-        let status = pod.status.as_ref().and_then(|s| s.container_statuses.as_ref()).and_then(|all| all.iter().find(|c| c.name == target.container));
+        let pod = match self.api.get(&target.pod).await {
+            Ok(pod) => pod,
+            Err(kube::Error::Api(s)) if s.code == 404 => return Ok(false),
+            Err(e) => {
+                return Err(describe(
+                    &e,
+                    &Action::GetPod {
+                        namespace: &self.spec.namespace,
+                        pod: &target.pod,
+                    },
+                    &self.api_url,
+                ))
+            }
+        };
+        let status = pod
+            .status
+            .as_ref()
+            .and_then(|s| s.container_statuses.as_ref())
+            .and_then(|all| all.iter().find(|c| c.name == target.container));
         Ok(status.is_some_and(|s| {
             let running = s.state.as_ref().is_some_and(|st| st.running.is_some());
-            running && (target.container_id.is_empty() || current_container_id(s) == target.container_id)
+            running
+                && (target.container_id.is_empty()
+                    || current_container_id(s) == target.container_id)
         }))
     }
 }
 
 /// Reads one target: history, `caught_up`, then live lines when following.
-pub(crate) async fn read_target(shared: &Shared, target: &Target, mut feeder: LineFeeder, live: bool, hold: bool) {
+pub(crate) async fn read_target(
+    shared: &Shared,
+    target: &Target,
+    mut feeder: LineFeeder,
+    live: bool,
+    hold: bool,
+) {
     let follow = shared.req.follow && !shared.spec.previous;
     let permit = match shared.limit.clone().try_acquire_owned() {
         Ok(p) => p,
         Err(_) => {
             if follow {
                 if shared.cap_reported.swap(true, Ordering::Relaxed) {
-                    report::notice(&format!("{}: waits for a free log stream", shared.where_(target)));
+                    report::notice(&format!(
+                        "{}: waits for a free log stream",
+                        shared.where_(target)
+                    ));
                 } else {
                     report::problem(
                         &shared.where_(target),
@@ -270,16 +322,30 @@ pub(crate) async fn read_target(shared: &Shared, target: &Target, mut feeder: Li
         let first = attempt == 0;
         let from = pos.resume().or(since);
         let params = shared.params(target, false, from, if first { tail } else { None });
-        let out = if hold { Out::Hold(&mut held) } else { Out::Feed(&mut feeder) };
-        let mut reading = Reading { out, fields: &fields, pos: &mut pos };
+        let out = if hold {
+            Out::Hold(&mut held)
+        } else {
+            Out::Feed(&mut feeder)
+        };
+        let mut reading = Reading {
+            out,
+            fields: &fields,
+            pos: &mut pos,
+        };
         match shared.request(target, &params, &mut reading, false).await {
             End::Done => break true,
             End::Api(e) => {
-                report::problem(&shared.where_(target), &describe(&e, &shared.logs_action(target), &shared.api_url));
+                report::problem(
+                    &shared.where_(target),
+                    &describe(&e, &shared.logs_action(target), &shared.api_url),
+                );
                 break false;
             }
             End::Broken(why) if attempt < HISTORY_RETRIES => {
-                report::notice(&format!("{}: log request broke off ({why}); resuming", shared.where_(target)));
+                report::notice(&format!(
+                    "{}: log request broke off ({why}); resuming",
+                    shared.where_(target)
+                ));
                 attempt += 1;
                 tokio::time::sleep(Duration::from_millis(100 << attempt)).await;
             }
@@ -293,7 +359,15 @@ pub(crate) async fn read_target(shared: &Shared, target: &Target, mut feeder: Li
         drop(permit);
         for (text, ts) in held {
             pos.line_no += 1;
-            if !feeder.line(&text, pos.line_no, Envelope { ts, level: None, fields: Some(fields.clone()) }) {
+            if !feeder.line(
+                &text,
+                pos.line_no,
+                Envelope {
+                    ts,
+                    level: None,
+                    fields: Some(fields.clone()),
+                },
+            ) {
                 return;
             }
         }
@@ -307,11 +381,16 @@ pub(crate) async fn read_target(shared: &Shared, target: &Target, mut feeder: Li
     }
 
     // Live: follow from the last second read.
-    let mut failures = 0u32;
+    let mut quiet_resumes = 0u32;
+    let mut api_failures = 0u32;
     loop {
         let from = pos.resume().or(since);
         let params = shared.params(target, true, from, None);
-        let mut reading = Reading { out: Out::Feed(&mut feeder), fields: &fields, pos: &mut pos };
+        let mut reading = Reading {
+            out: Out::Feed(&mut feeder),
+            fields: &fields,
+            pos: &mut pos,
+        };
         let end = shared.request(target, &params, &mut reading, true).await;
         if !feeder.flush() {
             return;
@@ -319,40 +398,49 @@ pub(crate) async fn read_target(shared: &Shared, target: &Target, mut feeder: Li
         feeder.report_data_problems(&shared.where_(target));
         let why = match end {
             End::Api(e) => {
-                if let kube::Error::Api(s) = &e {
-                    if s.code == 404 || s.code == 400 {
-                        // Gone, or no longer has a log to follow: a state, not a failure.
-                        report::notice(&format!("- {} ({})", shared.where_(target), describe(&e, &shared.logs_action(target), &shared.api_url)));
+                let message = describe(&e, &shared.logs_action(target), &shared.api_url);
+                match &e {
+                    // Gone, or no longer has a log to follow: a state, not a failure.
+                    kube::Error::Api(s) if s.code == 404 || s.code == 400 => {
+                        report::notice(&format!("- {} ({message})", shared.where_(target)));
                         return;
                     }
+                    kube::Error::Api(s) if s.code == 401 || s.code == 403 => {
+                        report::problem(
+                            &shared.where_(target),
+                            &format!("stopped following: {message}"),
+                        );
+                        return;
+                    }
+                    _ => message,
                 }
-                describe(&e, &shared.logs_action(target), &shared.api_url)
             }
             End::Broken(why) => why,
             End::Done => String::new(),
         };
-        if pos.fresh > 0 {
-            failures = 0;
-        }
+        quiet_resumes = if pos.fresh > 0 { 0 } else { quiet_resumes + 1 };
         match shared.still_running(target).await {
             Ok(false) => {
                 report::notice(&format!("- {}", shared.where_(target)));
                 return;
             }
-            Ok(true) => {}
+            Ok(true) => api_failures = 0,
             Err(e) => {
-                failures += 1;
-                if failures >= FOLLOW_RETRIES {
+                api_failures += 1;
+                if api_failures >= FOLLOW_RETRIES {
                     report::problem(&shared.where_(target), &format!("stopped following: {e}"));
                     return;
                 }
             }
         }
         if !why.is_empty() {
-            report::notice(&format!("{}: log stream dropped ({why}); resuming", shared.where_(target)));
+            report::notice(&format!(
+                "{}: log stream dropped ({why}); resuming",
+                shared.where_(target)
+            ));
         }
-        let backoff = Duration::from_millis(50u64 << failures.min(7));
-        failures += 1;
+        // At once after lines came through; slower while nothing comes (at most ~6 s).
+        let backoff = Duration::from_millis(50u64 << quiet_resumes.max(api_failures).min(7));
         tokio::time::sleep(backoff).await;
     }
 }
@@ -373,16 +461,26 @@ mod tests {
         let (ts, text) = split_kubelet_ts(b"2026-11-21T10:00:00.000000001Z \n");
         assert!(ts.is_some());
         assert_eq!(text, b"\n");
-        assert_eq!(split_kubelet_ts(b"no prefix\n"), (None, &b"no prefix\n"[..]));
+        assert_eq!(
+            split_kubelet_ts(b"no prefix\n"),
+            (None, &b"no prefix\n"[..])
+        );
     }
 
     #[test]
     fn resume_skips_exactly_the_lines_read_in_the_last_second() {
         let mut p = Position::default();
-        for s in ["2026-11-21T10:00:00.1Z", "2026-11-21T10:00:01.1Z", "2026-11-21T10:00:01.2Z"] {
+        for s in [
+            "2026-11-21T10:00:00.1Z",
+            "2026-11-21T10:00:01.1Z",
+            "2026-11-21T10:00:01.2Z",
+        ] {
             assert!(p.admit(t(s)));
         }
-        assert_eq!(p.resume(), Some(t("2026-11-21T10:00:01Z").unwrap().secs_floor()));
+        assert_eq!(
+            p.resume(),
+            Some(t("2026-11-21T10:00:01Z").unwrap().secs_floor())
+        );
         // The server sends the whole second again, then new lines.
         assert!(!p.admit(t("2026-11-21T10:00:01.1Z")));
         assert!(!p.admit(t("2026-11-21T10:00:01.2Z")));

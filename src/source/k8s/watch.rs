@@ -45,9 +45,17 @@ async fn run(shared: Arc<Shared>) {
 fn watch_error(shared: &Shared, e: &watcher::Error) -> String {
     let ns = &shared.spec.namespace;
     match e {
-        watcher::Error::InitialListFailed(e) => describe(e, &Action::ListPods { namespace: ns }, &shared.api_url),
-        watcher::Error::WatchStartFailed(e) | watcher::Error::WatchFailed(e) => describe(e, &Action::WatchPods { namespace: ns }, &shared.api_url),
-        watcher::Error::WatchError(status) => describe(&kube::Error::Api(status.clone()), &Action::WatchPods { namespace: ns }, &shared.api_url),
+        watcher::Error::InitialListFailed(e) => {
+            describe(e, &Action::ListPods { namespace: ns }, &shared.api_url)
+        }
+        watcher::Error::WatchStartFailed(e) | watcher::Error::WatchFailed(e) => {
+            describe(e, &Action::WatchPods { namespace: ns }, &shared.api_url)
+        }
+        watcher::Error::WatchError(status) => describe(
+            &kube::Error::Api(status.clone()),
+            &Action::WatchPods { namespace: ns },
+            &shared.api_url,
+        ),
         watcher::Error::NoResourceVersion => "the pod watch gave no resourceVersion".to_string(),
     }
 }
@@ -62,7 +70,10 @@ fn on_pod(shared: &Arc<Shared>, pod: &Pod) {
             if before.is_none() {
                 known.insert(key, String::new());
                 drop(known);
-                report::notice(&format!("{}: {} has not started yet; following it once it starts", shared.name, target.label));
+                report::notice(&format!(
+                    "{}: {} has not started yet; following it once it starts",
+                    shared.name, target.label
+                ));
             }
             continue;
         }
@@ -78,5 +89,9 @@ fn on_pod(shared: &Arc<Shared>, pod: &Pod) {
 /// A deleted pod's containers are forgotten, so that a new pod of the same name is followed.
 fn forget(shared: &Shared, pod: &Pod) {
     let name = pod.metadata.name.as_deref().unwrap_or_default();
-    shared.known.lock().unwrap_or_else(|e| e.into_inner()).retain(|(p, _), _| p != name);
+    shared
+        .known
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .retain(|(p, _), _| p != name);
 }
