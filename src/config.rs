@@ -29,24 +29,39 @@ pub struct Config {
 impl Config {
     pub fn from_args(global: &GlobalArgs) -> Result<Config, String> {
         let stdout_tty = std::io::stdout().is_terminal();
-        let format = global.output.unwrap_or(if stdout_tty { Format::Pretty } else { Format::Compact });
+        let format = global.output.unwrap_or(if stdout_tty {
+            Format::Pretty
+        } else {
+            Format::Compact
+        });
         let color = match global.color {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
-            ColorChoice::Auto => stdout_tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+            ColorChoice::Auto => {
+                stdout_tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            }
         };
         let mut sources = Vec::new();
         if let Some(c) = &global.coordinator {
-            sources.push(SourceSpec { spec: c.clone(), role: Some(Role::Coordinator) });
+            sources.push(SourceSpec {
+                spec: c.clone(),
+                role: Some(Role::Coordinator),
+            });
         }
         for w in &global.worker {
-            sources.push(SourceSpec { spec: w.clone(), role: Some(Role::Worker) });
+            sources.push(SourceSpec {
+                spec: w.clone(),
+                role: Some(Role::Worker),
+            });
         }
         Ok(Config {
             sources,
             format,
             color,
-            source_options: SourceOptions { ssh_options: global.ssh_option.clone(), max_streams: global.max_log_requests.max(1) },
+            source_options: SourceOptions {
+                ssh_options: global.ssh_option.clone(),
+                max_streams: global.max_log_requests.max(1),
+            },
         })
     }
 }
@@ -58,20 +73,34 @@ pub fn build_filter(args: &FilterArgs, now: Timestamp) -> Result<Filter, String>
         phase: args.phase.as_deref().map(Phase::new),
         job: args.job.as_deref().map(parse_job_query).transpose()?,
         worker: args.worker_id.as_deref().map(IdQuery::parse).transpose()?,
-        since: args.since.as_deref().map(|s| Timestamp::parse_user(s, now)).transpose().map_err(|e| format!("--since: {e}"))?,
-        until: args.until.as_deref().map(|s| Timestamp::parse_user(s, now)).transpose().map_err(|e| format!("--until: {e}"))?,
+        since: args
+            .since
+            .as_deref()
+            .map(|s| Timestamp::parse_user(s, now))
+            .transpose()
+            .map_err(|e| format!("--since: {e}"))?,
+        until: args
+            .until
+            .as_deref()
+            .map(|s| Timestamp::parse_user(s, now))
+            .transpose()
+            .map_err(|e| format!("--until: {e}"))?,
         grep: args.grep.as_deref().map(parse_regex).transpose()?,
     })
 }
 
 pub fn parse_level(s: &str) -> Result<Level, String> {
-    Level::parse(s).ok_or_else(|| format!("unknown level {s:?}: expected error, warn, info, debug or trace"))
+    Level::parse(s)
+        .ok_or_else(|| format!("unknown level {s:?}: expected error, warn, info, debug or trace"))
 }
 
 pub fn parse_job_query(s: &str) -> Result<IdQuery, String> {
     let q = IdQuery::parse(s)?;
     if q.as_str().chars().count() < IdQuery::MIN_PREFIX {
-        return Err(format!("job ID {s:?} is too short: give the full ID or at least {} characters", IdQuery::MIN_PREFIX));
+        return Err(format!(
+            "job ID {s:?} is too short: give the full ID or at least {} characters",
+            IdQuery::MIN_PREFIX
+        ));
     }
     Ok(q)
 }

@@ -16,15 +16,27 @@ pub struct RoleSource {
 }
 
 /// Opens SOURCE strings; a malformed one is a usage error, reported before anything is read.
-pub fn open_sources(specs: &[SourceSpec], options: &SourceOptions) -> Result<Vec<RoleSource>, String> {
+pub fn open_sources(
+    specs: &[SourceSpec],
+    options: &SourceOptions,
+) -> Result<Vec<RoleSource>, String> {
     specs
         .iter()
-        .map(|s| Ok(RoleSource { role: s.role, source: source::open(&s.spec, options)? }))
+        .map(|s| {
+            Ok(RoleSource {
+                role: s.role,
+                source: source::open(&s.spec, options)?,
+            })
+        })
         .collect()
 }
 
 /// Reads every source through the merge into `out`. Returns how many sources were started.
-pub fn read(sources: Vec<RoleSource>, req: ReadRequest, out: &mut dyn FnMut(Merged) -> bool) -> usize {
+pub fn read(
+    sources: Vec<RoleSource>,
+    req: ReadRequest,
+    out: &mut dyn FnMut(Merged) -> bool,
+) -> usize {
     let count = sources.len();
     let req = Arc::new(req);
     let (set, added) = StreamSet::new();

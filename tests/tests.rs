@@ -4,5 +4,6 @@
 #[macro_use]
 mod util;
 
+mod formats;
 mod k8s;
 mod tail;
