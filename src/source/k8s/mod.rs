@@ -239,10 +239,14 @@ pub(crate) fn start_reader(shared: &Arc<Shared>, target: Target, live: bool, spo
         shared.role,
         None,
     );
+    // Taken here, in the order targets are found, so the first ones get the free slots.
+    let permit = shared.limit.clone().try_acquire_owned().ok();
     let shared = shared.clone();
     std::thread::spawn(move || {
         let handle = shared.handle.clone();
-        handle.block_on(stream::read_target(&shared, &target, feeder, live, spool));
+        handle.block_on(stream::read_target(
+            &shared, &target, feeder, permit, live, spool,
+        ));
     });
 }
 

@@ -7,6 +7,7 @@ use std::time::Duration;
 use futures::{AsyncBufRead, AsyncBufReadExt};
 use kube::api::LogParams;
 use serde_json::{Map, Value};
+use tokio::sync::OwnedSemaphorePermit;
 
 use super::errors::{describe, Action};
 use super::{current_container_id, Shared, Target};
@@ -274,13 +275,14 @@ pub(crate) async fn read_target(
     shared: &Shared,
     target: &Target,
     mut feeder: LineFeeder,
+    permit: Option<OwnedSemaphorePermit>,
     live: bool,
     hold: bool,
 ) {
     let follow = shared.req.follow && !shared.spec.previous;
-    let permit = match shared.limit.clone().try_acquire_owned() {
-        Ok(p) => p,
-        Err(_) => {
+    let permit = match permit {
+        Some(p) => p,
+        None => {
             if follow {
                 if shared.cap_reported.swap(true, Ordering::Relaxed) {
                     report::notice(&format!(
