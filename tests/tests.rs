@@ -6,4 +6,5 @@ mod util;
 
 mod docker;
 mod formats;
+mod k8s;
 mod tail;

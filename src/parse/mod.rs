@@ -114,6 +114,9 @@ pub struct StreamParser {
     /// Untimed lines not yet passed on: those before any timed line take the time of the
     /// first timed event; later ones keep the time of the event before them.
     leading: Vec<Event>,
+    /// A line with its own time was seen (a backend's envelope time does not count), so the
+    /// start-up banner is over.
+    own_timed: bool,
     pub problems: DataProblems,
 }
 
@@ -134,6 +137,7 @@ impl StreamParser {
             seq: 0,
             pending: None,
             leading: Vec::new(),
+            own_timed: false,
             problems: DataProblems::default(),
         }
     }
@@ -201,6 +205,7 @@ impl StreamParser {
         if could_be_event && !self.prefilter.may_match(line) {
             if let Some((ts, _)) = Timestamp::parse_rfc3339_prefix(clean.as_bytes()) {
                 self.last_ts = Some(ts);
+                self.own_timed = true;
             }
             return;
         }
@@ -224,6 +229,7 @@ impl StreamParser {
                 self.emit(Some(p.parsed), &clean, p.raw, p.line_no, p.envelope, out);
             } else if let Some(ts) = p.parsed.ts {
                 self.last_ts = Some(ts);
+                self.own_timed = true;
             }
         }
     }
@@ -290,15 +296,17 @@ impl StreamParser {
             context: false,
             seq: self.seq,
         };
+        // Lines without a time of their own before the first one with it (a start-up banner)
+        // are held, so that the banner's worker ID reaches the lines above it; an envelope
+        // time (journald, Docker, the kubelet) does not end the banner.
+        let hold = own_ts.is_none() && !self.own_timed && self.leading.len() < 10_000;
         match ts {
-            // A line without a time of its own before the first timed one (a banner) is held
-            // even when the backend stamped it (Docker, journald), so that a banner's worker
-            // ID reaches the lines above it as it does in a file.
-            _ if own_ts.is_none() && self.last_ts.is_none() && self.leading.len() < 10_000 => {
-                self.leading.push(event)
-            }
+            _ if hold => self.leading.push(event),
             Some(ts) => {
                 self.last_ts = Some(ts);
+                self.own_timed |= own_ts.is_some();
+                // Held lines sort with the first line that carries its own time, even when a
+                // backend stamped them: their envelope time may come from another clock.
                 for mut early in self.leading.drain(..) {
                     early.sort_ts = ts;
                     out(early);
