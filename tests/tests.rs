@@ -5,3 +5,5 @@
 mod util;
 
 mod tail;
+mod topology;
+mod trail;
