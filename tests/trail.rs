@@ -585,3 +585,70 @@ fn the_readme_command_works_from_the_repo_root() {
         .args(["-o", "json", "job", id]));
     assert_eq!(r.code, 0, "{}", r.stderr);
 }
+
+#[test]
+fn follow_keeps_reading_a_running_job_until_it_ends() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::Stdio;
+    let (dir, t) = zisk();
+    let job = t["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|j| j["outcome"] == "running")
+        .expect("a running job");
+    let id = job["job_id"].as_str().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    for f in [
+        "coordinator.log",
+        "worker-01.log",
+        "worker-02.log",
+        "worker-03.log",
+        "worker-04.log",
+    ] {
+        std::fs::copy(dir.join(f), tmp.path().join(f)).unwrap();
+    }
+    let mut cmd = zl();
+    cmd.current_dir(tmp.path())
+        .args(["--coordinator", "coordinator.log"]);
+    for f in [
+        "worker-01.log",
+        "worker-02.log",
+        "worker-03.log",
+        "worker-04.log",
+    ] {
+        cmd.args(["--worker", f]);
+    }
+    let mut child = cmd
+        .args(["-o", "json", "job", "--follow", &id[..8]])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Never hang the test run: stop the child if it has not ended in 30 seconds.
+    let pid = child.id();
+    std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_secs(30));
+        let _ = Command::new("kill").arg(pid.to_string()).status();
+    });
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    // The history is printed first: the job's start.
+    let first: Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+    assert_eq!(first["kind"], "event");
+    let end = format!("2026-11-21T10:10:40.000001Z INFO: [Job] Finished JobId({}…) successfully ✔ Duration: 70.0s\n", &id[..8]);
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(tmp.path().join("coordinator.log"))
+        .unwrap()
+        .write_all(end.as_bytes())
+        .unwrap();
+    let rest: Vec<Value> = lines
+        .map(|l| serde_json::from_str(&l.unwrap()).unwrap())
+        .collect();
+    let status = child.wait().unwrap();
+    assert!(status.success());
+    let summary = rest.last().unwrap();
+    assert_eq!(summary["kind"], "summary");
+    assert_eq!(summary["outcome"], "completed");
+    assert_eq!(summary["job_id"], id);
+    assert_eq!(summary["ended"], "2026-11-21T10:10:40.000001Z");
+}

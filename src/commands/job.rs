@@ -230,6 +230,9 @@ fn follow_job<W: Write>(
             e.worker_id = tied.get(&e.source).cloned();
         }
         e.context = !named;
+        if let (true, Some(id)) = (named, &e.job_id) {
+            crate::trail::record::better_id(&mut plan.job.id, id);
+        }
         if named && e.role == Some(Role::Coordinator) {
             record.observe(&e);
         }

@@ -166,11 +166,27 @@ pub fn write(
     for row in rows {
         let label = format!("{:<LABEL$}", sanitize(&row.label));
         write!(out, "  {label}")?;
-        for (c, col) in row.cells {
+        if !color {
+            writeln!(
+                out,
+                "{}",
+                row.cells.iter().map(|(c, _)| *c).collect::<String>()
+            )?;
+            continue;
+        }
+        // Runs of one colour are written as one coloured piece.
+        let mut i = 0;
+        while i < row.cells.len() {
+            let col = row.cells[i].1;
+            let run: String = row.cells[i..]
+                .iter()
+                .take_while(|(_, c)| *c == col)
+                .map(|(c, _)| *c)
+                .collect();
+            i += run.chars().count();
             match col {
-                Some(col) if color => write!(out, "{}", c.color(col))?,
-                _ if color => write!(out, "{}", c.dimmed())?,
-                _ => write!(out, "{c}")?,
+                Some(col) => write!(out, "{}", run.color(col))?,
+                None => write!(out, "{}", run.dimmed())?,
             }
         }
         writeln!(out)?;
