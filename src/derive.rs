@@ -17,7 +17,11 @@ pub fn derive(message: &str, fields: &Map<String, Value>) -> Derived {
     let mut out = Derived {
         job_id: field_id(fields, "job_id", "JobId("),
         worker_id: field_id(fields, "worker_id", "WorkerId("),
-        phase: fields.get("phase").and_then(Value::as_str).filter(|s| !s.is_empty()).map(Phase::new),
+        phase: fields
+            .get("phase")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(Phase::new),
     };
     if out.job_id.is_none() || out.worker_id.is_none() {
         let ids = ids_in_message(message);
@@ -74,6 +78,14 @@ pub fn ids_in_message(msg: &str) -> MessageIds {
             ids.worker = Some(id);
         }
     }
+    if ids.worker.is_none() {
+        if let Some(id) = msg.strip_suffix(" registered successfully") {
+            let id = id.rsplit(' ').next().unwrap_or(id);
+            if !id.is_empty() {
+                ids.worker = Some(IdRef::full(id));
+            }
+        }
+    }
     if ids.job.is_some() && ids.worker.is_some() {
         return ids;
     }
@@ -117,7 +129,13 @@ fn wrapped_id(inner: &str) -> Option<(IdRef, usize)> {
     if text.is_empty() || text.contains(char::is_whitespace) {
         return None;
     }
-    Some((IdRef { text: text.to_string(), truncated }, end + 1))
+    Some((
+        IdRef {
+            text: text.to_string(),
+            truncated,
+        },
+        end + 1,
+    ))
 }
 
 fn word_after(msg: &str, key: &str) -> Option<IdRef> {
@@ -127,7 +145,10 @@ fn word_after(msg: &str, key: &str) -> Option<IdRef> {
         .find(|c: char| c.is_whitespace() || c == '"' || c == ',' || c == ')' || c == ';')
         .unwrap_or(rest.len());
     let word = &rest[..end];
-    if let Some(inner) = word.strip_prefix("JobId(").or_else(|| word.strip_prefix("WorkerId(")) {
+    if let Some(inner) = word
+        .strip_prefix("JobId(")
+        .or_else(|| word.strip_prefix("WorkerId("))
+    {
         return wrapped_id(inner).map(|(id, _)| id);
     }
     (!word.is_empty()).then(|| IdRef::full(word))
@@ -150,43 +171,37 @@ pub fn is_uuid_at(s: &[u8], start: usize) -> bool {
         8 | 13 | 18 | 23 => c == b'-',
         _ => c.is_ascii_hexdigit(),
     });
-    ok && s.get(start + 36).is_none_or(|c| !c.is_ascii_hexdigit() && *c != b'-')
+    ok && s
+        .get(start + 36)
+        .is_none_or(|c| !c.is_ascii_hexdigit() && *c != b'-')
 }
 
 pub fn is_uuid(s: &str) -> bool {
     s.len() == 36 && is_uuid_at(s.as_bytes(), 0)
 }
 
-/// The phase a message's words imply, for lines that carry no `phase` field.
-/// The bracketed tags the coordinator prints are checked before the worker's words.
+/// The phase a message's words imply, for lines that carry no `phase` field: the bracketed
+/// tags the coordinator prints first, then the worker's words. First match wins.
+type PhaseOf = fn() -> Phase;
+
+const PHASE_WORDS: [(&str, PhaseOf); 10] = [
+    ("[Phase1", Phase::contributions),
+    ("[Phase2", Phase::prove),
+    ("[Phase3", Phase::aggregate),
+    ("[Execution]", Phase::execution),
+    ("Contribution", Phase::contributions),
+    ("ggregat", Phase::aggregate),
+    ("recurser", Phase::aggregate),
+    ("Prove", Phase::prove),
+    ("proof", Phase::prove),
+    ("Execution", Phase::execution),
+];
+
 pub fn phase_from_message(msg: &str) -> Option<Phase> {
-    const TAGS: [(&str, fn() -> Phase); 5] = [
-        ("[Phase1]", Phase::contributions),
-        ("[Phase2", Phase::prove),
-        ("[Phase3]", Phase::aggregate),
-        ("[Execution]", Phase::execution),
-        ("[Contributions]", Phase::contributions),
-    ];
-    for (tag, phase) in TAGS {
-        if msg.contains(tag) {
-            return Some(phase());
-        }
-    }
-    const WORDS: [(&str, fn() -> Phase); 7] = [
-        ("Contribution", Phase::contributions),
-        ("Prove ", Phase::prove),
-        ("generate proof", Phase::prove),
-        ("ggregat", Phase::aggregate),
-        ("recurser", Phase::aggregate),
-        ("Prove:", Phase::prove),
-        ("[Prove]", Phase::prove),
-    ];
-    for (word, phase) in WORDS {
-        if msg.contains(word) {
-            return Some(phase());
-        }
-    }
-    None
+    PHASE_WORDS
+        .iter()
+        .find(|(word, _)| msg.contains(word))
+        .map(|(_, phase)| phase())
 }
 
 #[cfg(test)]
@@ -214,12 +229,16 @@ mod tests {
 
     #[test]
     fn full_ids_in_messages() {
-        let d = msg(&format!("[Setup] job_id {JOB} Received setup for hash_id abc"));
+        let d = msg(&format!(
+            "[Setup] job_id {JOB} Received setup for hash_id abc"
+        ));
         assert_eq!(d.job_id, Some(IdRef::full(JOB)));
         let r = msg(&format!("{WORKER} registered successfully"));
         assert_eq!(r.worker_id, Some(IdRef::full(WORKER)));
         assert_eq!(r.job_id, None);
-        let both = msg(&format!("Worker {WORKER} connection dropped while computing for job {JOB}"));
+        let both = msg(&format!(
+            "Worker {WORKER} connection dropped while computing for job {JOB}"
+        ));
         assert_eq!(both.worker_id, Some(IdRef::full(WORKER)));
         assert_eq!(both.job_id, Some(IdRef::full(JOB)));
     }
@@ -236,11 +255,23 @@ mod tests {
 
     #[test]
     fn phase_words() {
-        assert_eq!(msg("Computing Contribution for JobId(1a2b3c4d…)").phase, Some(Phase::contributions()));
-        assert_eq!(msg("Failed to generate proof for JobId(1a2b3c4d…): boom").phase, Some(Phase::prove()));
-        assert_eq!(msg("Starting aggregation step for JobId(1a2b3c4d…)").phase, Some(Phase::aggregate()));
         assert_eq!(
-            msg("[Phase3] Assigned worker WorkerId(9f8e7d6c…) as recurser for job JobId(1a2b3c4d…)").phase,
+            msg("Computing Contribution for JobId(1a2b3c4d…)").phase,
+            Some(Phase::contributions())
+        );
+        assert_eq!(
+            msg("Failed to generate proof for JobId(1a2b3c4d…): boom").phase,
+            Some(Phase::prove())
+        );
+        assert_eq!(
+            msg("Starting aggregation step for JobId(1a2b3c4d…)").phase,
+            Some(Phase::aggregate())
+        );
+        assert_eq!(
+            msg(
+                "[Phase3] Assigned worker WorkerId(9f8e7d6c…) as recurser for job JobId(1a2b3c4d…)"
+            )
+            .phase,
             Some(Phase::aggregate())
         );
         assert_eq!(msg("Registration accepted: ok").phase, None);

@@ -142,10 +142,16 @@ pub struct IdRef {
 
 impl IdRef {
     pub fn full(text: impl Into<String>) -> IdRef {
-        IdRef { text: text.into(), truncated: false }
+        IdRef {
+            text: text.into(),
+            truncated: false,
+        }
     }
     pub fn truncated(text: impl Into<String>) -> IdRef {
-        IdRef { text: text.into(), truncated: true }
+        IdRef {
+            text: text.into(),
+            truncated: true,
+        }
     }
 
     /// Does the ID the user typed (full, or a prefix) name the same ID as this one?

@@ -18,14 +18,23 @@ impl IdQuery {
         let s = s
             .strip_prefix("JobId(")
             .or_else(|| s.strip_prefix("WorkerId("))
-            .map(|inner| inner.trim_end_matches(')').trim_end_matches('…').trim_end_matches("..."))
+            .map(|inner| {
+                inner
+                    .trim_end_matches(')')
+                    .trim_end_matches('…')
+                    .trim_end_matches("...")
+            })
             .unwrap_or(s);
         if s.is_empty() {
             return Err("an ID cannot be empty".into());
         }
         // UUIDs are printed in lower case; accept what a user pastes in upper case.
         let is_hex_id = s.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
-        Ok(IdQuery(if is_hex_id { s.to_ascii_lowercase() } else { s.to_string() }))
+        Ok(IdQuery(if is_hex_id {
+            s.to_ascii_lowercase()
+        } else {
+            s.to_string()
+        }))
     }
 
     pub fn as_str(&self) -> &str {
@@ -65,12 +74,20 @@ impl Filter {
             }
         }
         if let Some(job) = &self.job {
-            if !e.job_id.as_ref().is_some_and(|id| id.matches_query(job.as_str())) {
+            if !e
+                .job_id
+                .as_ref()
+                .is_some_and(|id| id.matches_query(job.as_str()))
+            {
                 return false;
             }
         }
         if let Some(worker) = &self.worker {
-            if !e.worker_id.as_ref().is_some_and(|id| id.matches_query(worker.as_str())) {
+            if !e
+                .worker_id
+                .as_ref()
+                .is_some_and(|id| id.matches_query(worker.as_str()))
+            {
                 return false;
             }
         }
@@ -125,6 +142,9 @@ mod tests {
         let prefix = IdQuery::parse("1a2b").unwrap();
         assert!(IdRef::truncated("1a2b3c4d").matches_query(prefix.as_str()));
         assert!(IdRef::full(full).matches_query(prefix.as_str()));
-        assert_eq!(IdQuery::parse("JobId(1a2b3c4d…)").unwrap().as_str(), "1a2b3c4d");
+        assert_eq!(
+            IdQuery::parse("JobId(1a2b3c4d…)").unwrap().as_str(),
+            "1a2b3c4d"
+        );
     }
 }

@@ -6,13 +6,15 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, RecvTimeoutError, Select};
+use crossbeam_channel::{Receiver, Select};
 
 use crate::event::Event;
 use crate::source::{Msg, StreamRx};
 use crate::time::Timestamp;
 
 /// What the merge stage hands to the output stage.
+// Events are moved, not boxed: `CaughtUp` happens once per run, events millions of times.
+#[allow(clippy::large_enum_variant)]
 pub enum Merged {
     Event(Event),
     /// Every stream has sent its history; from here on events are live.
@@ -31,7 +33,12 @@ struct Slot {
 
 impl Slot {
     fn new(s: StreamRx) -> Slot {
-        Slot { rx: s.rx, buf: VecDeque::new(), caught_up: false, done: false }
+        Slot {
+            rx: s.rx,
+            buf: VecDeque::new(),
+            caught_up: false,
+            done: false,
+        }
     }
 
     /// Blocks until this slot has a buffered event or has no more history.
@@ -51,7 +58,12 @@ impl Slot {
 }
 
 /// Runs the merge; `out` returns false to stop (the reader went away).
-pub fn run(initial: Vec<StreamRx>, added: Receiver<StreamRx>, follow: bool, out: &mut dyn FnMut(Merged) -> bool) {
+pub fn run(
+    initial: Vec<StreamRx>,
+    added: Receiver<StreamRx>,
+    follow: bool,
+    out: &mut dyn FnMut(Merged) -> bool,
+) {
     let mut slots: Vec<Slot> = initial.into_iter().map(Slot::new).collect();
     if !merge_history(&mut slots, out) || !out(Merged::CaughtUp) || !follow {
         return;
@@ -87,57 +99,66 @@ enum Received {
     Nothing,
 }
 
-fn follow_live(mut slots: Vec<Slot>, added: Receiver<StreamRx>, out: &mut dyn FnMut(Merged) -> bool) {
-    let mut window: Vec<(Instant, Event)> = Vec::new();
+/// Live events wait [`LIVE_WINDOW`] after arrival; then the ready heads of all streams are
+/// merged by time, each stream keeping its own order (a host whose clock jumps back is not
+/// reordered against itself).
+fn follow_live(slots: Vec<Slot>, added: Receiver<StreamRx>, out: &mut dyn FnMut(Merged) -> bool) {
+    let mut live: Vec<(Slot, VecDeque<(Instant, Event)>)> =
+        slots.into_iter().map(|s| (s, VecDeque::new())).collect();
     let mut added_open = true;
     loop {
-        slots.retain(|s| !s.done);
-        if slots.is_empty() && !added_open && window.is_empty() {
+        live.retain(|(s, q)| !s.done || !q.is_empty());
+        let waiting = live.iter().any(|(_, q)| !q.is_empty());
+        if live.is_empty() && !added_open {
             return;
         }
         let received = {
             let mut select = Select::new();
-            for s in &slots {
-                select.recv(&s.rx);
+            let mut indices = Vec::new();
+            for (i, (s, _)) in live.iter().enumerate() {
+                if !s.done {
+                    select.recv(&s.rx);
+                    indices.push(i);
+                }
             }
             let added_index = added_open.then(|| select.recv(&added));
-            let wait = if window.is_empty() { Duration::from_millis(500) } else { LIVE_WINDOW / 3 };
+            let wait = if waiting {
+                LIVE_WINDOW / 3
+            } else {
+                Duration::from_millis(500)
+            };
             match select.select_timeout(wait) {
                 Ok(op) if Some(op.index()) == added_index => Received::Stream(op.recv(&added).ok()),
                 Ok(op) => {
-                    let i = op.index();
-                    Received::Msg(i, op.recv(&slots[i].rx).ok())
+                    let i = indices[op.index()];
+                    Received::Msg(i, op.recv(&live[i].0.rx).ok())
                 }
                 Err(_) => Received::Nothing,
             }
         };
         match received {
-            Received::Stream(Some(s)) => slots.push(Slot::new(s)),
+            Received::Stream(Some(s)) => live.push((Slot::new(s), VecDeque::new())),
             Received::Stream(None) => added_open = false,
-            Received::Msg(_, Some(Msg::Events(v))) => {
+            Received::Msg(i, Some(Msg::Events(v))) => {
                 let now = Instant::now();
-                window.extend(v.into_iter().map(|e| (now, e)));
+                live[i].1.extend(v.into_iter().map(|e| (now, e)));
             }
             Received::Msg(_, Some(Msg::CaughtUp)) | Received::Nothing => {}
-            Received::Msg(i, None) => slots[i].done = true,
+            Received::Msg(i, None) => live[i].0.done = true,
         }
-        // Release what has waited long enough, in time order.
         let now = Instant::now();
-        if window.iter().any(|(at, _)| now.duration_since(*at) >= LIVE_WINDOW) {
-            window.sort_by_key(|(_, e)| (e.sort_ts, e.seq));
-            let (ready, keep): (Vec<_>, Vec<_>) = window.into_iter().partition(|(at, _)| now.duration_since(*at) >= LIVE_WINDOW);
-            window = keep;
-            for (_, e) in ready {
-                if !out(Merged::Event(e)) {
-                    return;
-                }
-            }
-        }
-        if slots.is_empty() && !added_open {
-            // Wait out the window, then end.
-            match added.recv_timeout(LIVE_WINDOW) {
-                Ok(s) => slots.push(Slot::new(s)),
-                Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => {}
+        let ready = |q: &VecDeque<(Instant, Event)>| {
+            q.front()
+                .filter(|(at, _)| now.duration_since(*at) >= LIVE_WINDOW)
+                .map(|(_, e)| (e.sort_ts, e.seq))
+        };
+        while let Some(i) = (0..live.len())
+            .filter(|&i| ready(&live[i].1).is_some())
+            .min_by_key(|&i| ready(&live[i].1))
+        {
+            let (_, e) = live[i].1.pop_front().expect("ready head");
+            if !out(Merged::Event(e)) {
+                return;
             }
         }
     }

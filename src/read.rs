@@ -16,23 +16,43 @@ pub struct RoleSource {
 }
 
 /// Opens SOURCE strings; a malformed one is a usage error, reported before anything is read.
-pub fn open_sources(specs: &[SourceSpec], options: &SourceOptions) -> Result<Vec<RoleSource>, String> {
+pub fn open_sources(
+    specs: &[SourceSpec],
+    options: &SourceOptions,
+) -> Result<Vec<RoleSource>, String> {
     specs
         .iter()
-        .map(|s| Ok(RoleSource { role: s.role, source: source::open(&s.spec, options)? }))
+        .map(|s| {
+            Ok(RoleSource {
+                role: s.role,
+                source: source::open(&s.spec, options)?,
+            })
+        })
         .collect()
 }
 
 /// Reads every source through the merge into `out`. Returns how many sources were started.
-pub fn read(sources: Vec<RoleSource>, req: ReadRequest, out: &mut dyn FnMut(Merged) -> bool) -> usize {
+pub fn read(
+    sources: Vec<RoleSource>,
+    req: ReadRequest,
+    out: &mut dyn FnMut(Merged) -> bool,
+) -> usize {
     let follow = req.follow;
     let req = Arc::new(req);
-    read_each(sources.into_iter().map(|s| (s, req.clone())).collect(), follow, out)
+    read_each(
+        sources.into_iter().map(|s| (s, req.clone())).collect(),
+        follow,
+        out,
+    )
 }
 
 /// Like [`read`], with a request of its own for each source (the job trail selects differently
 /// on the coordinator and on each worker source). Returns how many sources were started.
-pub fn read_each(sources: Vec<(RoleSource, Arc<ReadRequest>)>, follow: bool, out: &mut dyn FnMut(Merged) -> bool) -> usize {
+pub fn read_each(
+    sources: Vec<(RoleSource, Arc<ReadRequest>)>,
+    follow: bool,
+    out: &mut dyn FnMut(Merged) -> bool,
+) -> usize {
     let count = sources.len();
     let (set, added) = StreamSet::new();
     std::thread::scope(|scope| {

@@ -36,7 +36,10 @@ impl IdBook {
         if !id.truncated {
             return id.clone();
         }
-        let mut candidates = self.full_jobs.range(id.text.clone()..).take_while(|f| f.starts_with(&id.text));
+        let mut candidates = self
+            .full_jobs
+            .range(id.text.clone()..)
+            .take_while(|f| f.starts_with(&id.text));
         match (candidates.next(), candidates.next()) {
             (Some(full), None) => IdRef::full(full.clone()),
             _ => id.clone(),
@@ -54,7 +57,13 @@ pub struct Renderer<W: Write> {
 
 impl<W: Write> Renderer<W> {
     pub fn new(out: W, format: Format, color: bool) -> Renderer<W> {
-        Renderer { out, format, color, ids: IdBook::default(), label_width: 10 }
+        Renderer {
+            out,
+            format,
+            color,
+            ids: IdBook::default(),
+            label_width: 10,
+        }
     }
 
     pub fn event(&mut self, e: &Event) -> io::Result<()> {
@@ -99,7 +108,9 @@ impl<W: Write> Renderer<W> {
     }
 
     fn compact(&mut self, e: &Event) -> io::Result<()> {
-        let ts = e.ts.map(|t| t.to_string()).unwrap_or_else(|| "-".repeat(27));
+        let ts =
+            e.ts.map(|t| t.to_string())
+                .unwrap_or_else(|| "-".repeat(27));
         let level = e.level.map_or("-", Level::as_str);
         write!(self.out, "{ts} {} {level:<5}", sanitize(&e.source))?;
         if e.context {
@@ -123,8 +134,16 @@ impl<W: Write> Renderer<W> {
         self.label_width = self.label_width.max(label.chars().count()).min(28);
         let label = format!("{label:<width$}", width = self.label_width);
         let level = format!("{:<5}", e.level.map_or("", Level::as_str));
-        let phase = e.phase.as_ref().map(|p| format!(" {:<9}", short_phase(p.as_str()))).unwrap_or_else(|| " ".repeat(10));
-        let job = e.job_id.as_ref().map(|j| format!(" {:<9}", short_id(j))).unwrap_or_else(|| " ".repeat(10));
+        let phase = e
+            .phase
+            .as_ref()
+            .map(|p| format!(" {:<9}", short_phase(p.as_str())))
+            .unwrap_or_else(|| " ".repeat(10));
+        let job = e
+            .job_id
+            .as_ref()
+            .map(|j| format!(" {:<9}", short_id(j)))
+            .unwrap_or_else(|| " ".repeat(10));
         let message = sanitize(&e.message);
         let mut lines = message.split('\n');
         let first = lines.next().unwrap_or("");
@@ -137,7 +156,11 @@ impl<W: Write> Renderer<W> {
                 Some(Level::Trace) => level.magenta().to_string(),
                 None => level,
             };
-            let marker = if e.context { "~".dimmed().to_string() } else { " ".to_string() };
+            let marker = if e.context {
+                "~".dimmed().to_string()
+            } else {
+                " ".to_string()
+            };
             write!(
                 self.out,
                 "{} {}{} {}{}{} {}",
@@ -202,14 +225,17 @@ pub fn label_color(label: &str) -> AnsiColors {
         AnsiColors::BrightBlue,
         AnsiColors::Green,
     ];
-    let hash = label.bytes().fold(0xcbf29ce484222325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100000001b3));
+    let hash = label.bytes().fold(0xcbf29ce484222325u64, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x100000001b3)
+    });
     PALETTE[(hash % PALETTE.len() as u64) as usize]
 }
 
 /// Makes text safe for a terminal: control characters (ESC, CR, BEL, C1 controls...) are shown
 /// as visible escapes instead of being interpreted. Newlines and tabs are kept.
 pub fn sanitize(s: &str) -> std::borrow::Cow<'_, str> {
-    let unsafe_char = |c: char| (c.is_control() && c != '\n' && c != '\t') || c == '\u{2028}' || c == '\u{2029}';
+    let unsafe_char =
+        |c: char| (c.is_control() && c != '\n' && c != '\t') || c == '\u{2028}' || c == '\u{2029}';
     if !s.chars().any(unsafe_char) {
         return std::borrow::Cow::Borrowed(s);
     }
@@ -264,7 +290,10 @@ impl<'a> JsonEvent<'a> {
             message: &e.message,
             fields: &e.fields,
             raw: e.raw_lossy(),
-            origin: e.origin.as_ref().map(|o| JsonOrigin { path: &o.path, line: o.line }),
+            origin: e.origin.as_ref().map(|o| JsonOrigin {
+                path: &o.path,
+                line: o.line,
+            }),
             context: e.context,
         }
     }
@@ -285,7 +314,10 @@ mod tests {
     fn id_book_resolves_unique_prefixes_only() {
         let mut book = IdBook::default();
         book.learn(&IdRef::full("1a2b3c4d-0000-4000-8000-00000000abcd"));
-        assert_eq!(book.resolve(&IdRef::truncated("1a2b3c4d")).text, "1a2b3c4d-0000-4000-8000-00000000abcd");
+        assert_eq!(
+            book.resolve(&IdRef::truncated("1a2b3c4d")).text,
+            "1a2b3c4d-0000-4000-8000-00000000abcd"
+        );
         book.learn(&IdRef::full("1a2b3c4d-ffff-4000-8000-00000000abcd"));
         assert!(book.resolve(&IdRef::truncated("1a2b3c4d")).truncated);
     }

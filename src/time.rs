@@ -48,7 +48,12 @@ impl Timestamp {
             c.is_ascii_digit().then(|| (c - b'0') as i64)
         };
         let year = d(0)? * 1000 + d(1)? * 100 + d(2)? * 10 + d(3)?;
-        if s[4] != b'-' || s[7] != b'-' || !(s[10] == b'T' || s[10] == b' ') || s[13] != b':' || s[16] != b':' {
+        if s[4] != b'-'
+            || s[7] != b'-'
+            || !(s[10] == b'T' || s[10] == b' ')
+            || s[13] != b':'
+            || s[16] != b':'
+        {
             return None;
         }
         let month = d(5)? * 10 + d(6)?;
@@ -89,7 +94,12 @@ impl Timestamp {
             }
             _ => return None,
         };
-        if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || min > 59 || sec > 60 {
+        if !(1..=12).contains(&month)
+            || !(1..=31).contains(&day)
+            || hour > 23
+            || min > 59
+            || sec > 60
+        {
             return None;
         }
         let days = days_from_civil(year, month, day);
@@ -116,7 +126,12 @@ impl Timestamp {
                 return Ok(ts);
             }
         }
-        for fmt in ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"] {
+        for fmt in [
+            "%Y-%m-%d %H:%M:%S%.f",
+            "%Y-%m-%dT%H:%M:%S%.f",
+            "%Y-%m-%d %H:%M",
+            "%Y-%m-%dT%H:%M",
+        ] {
             if let Ok(naive) = NaiveDateTime::parse_from_str(s, fmt) {
                 return Ok(Timestamp(Utc.from_utc_datetime(&naive).timestamp_micros()));
             }
@@ -187,11 +202,24 @@ mod tests {
     #[test]
     fn parses_user_times() {
         let now = Timestamp::parse_user("2026-11-21T10:00:00Z", Timestamp(0)).unwrap();
-        assert_eq!(Timestamp::parse_user("10m", now).unwrap().to_string(), "2026-11-21T09:50:00.000000Z");
-        assert_eq!(Timestamp::parse_user("3d", now).unwrap().to_string(), "2026-11-18T10:00:00.000000Z");
-        assert_eq!(Timestamp::parse_user("2026-11-20", now).unwrap().to_string(), "2026-11-20T00:00:00.000000Z");
         assert_eq!(
-            Timestamp::parse_user("2026-11-20 08:30:00", now).unwrap().to_string(),
+            Timestamp::parse_user("10m", now).unwrap().to_string(),
+            "2026-11-21T09:50:00.000000Z"
+        );
+        assert_eq!(
+            Timestamp::parse_user("3d", now).unwrap().to_string(),
+            "2026-11-18T10:00:00.000000Z"
+        );
+        assert_eq!(
+            Timestamp::parse_user("2026-11-20", now)
+                .unwrap()
+                .to_string(),
+            "2026-11-20T00:00:00.000000Z"
+        );
+        assert_eq!(
+            Timestamp::parse_user("2026-11-20 08:30:00", now)
+                .unwrap()
+                .to_string(),
             "2026-11-20T08:30:00.000000Z"
         );
         assert_eq!(Timestamp::parse_user("@0", now).unwrap(), Timestamp(0));

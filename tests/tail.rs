@@ -1,1 +1,509 @@
-//! `zisk-logs tail` over fixture files and stdin.
+//! `zisk-logs tail` over files and stdin: exit codes, bad input, follow, output schema.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::Stdio;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use crate::util::*;
+
+const JOB: &str = "1a2b3c4d-0000-4000-8000-00000000abcd";
+const OTHER_JOB: &str = "99999999-0000-4000-8000-000000000000";
+
+fn zisk_line(sec: u32, level: &str, msg: &str) -> String {
+    format!("2026-11-21T10:00:{sec:02}.000000Z {level}: {msg}\n")
+}
+
+fn sample_log() -> String {
+    let mut s = String::new();
+    s += &zisk_line(
+        1,
+        "INFO",
+        "[Job] Started JobId(1a2b3c4d…) successfully Capacity: 10 Workers: 2",
+    );
+    s += &zisk_line(
+        2,
+        "INFO",
+        "[Phase2] Started with 2 workers for JobId(1a2b3c4d…)",
+    );
+    s += &zisk_line(
+        3,
+        "WARN",
+        "[Job] Started JobId(99999999…) successfully Capacity: 1 Workers: 1",
+    );
+    s += &zisk_line(
+        4,
+        "ERROR",
+        &format!("Failed job {JOB} (reason: worker dropped)"),
+    );
+    s
+}
+
+fn write(dir: &tempfile::TempDir, name: &str, content: &[u8]) -> String {
+    let p = dir.path().join(name);
+    std::fs::write(&p, content).unwrap();
+    p.to_string_lossy().into_owned()
+}
+
+#[test]
+fn exit_codes_say_matched_nothing_and_usage() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = write(&dir, "c.log", sample_log().as_bytes());
+    let hit = run(zl().args(["tail", "-o", "raw", "--job", JOB, &log]));
+    assert_eq!(hit.code, 0, "{}", hit.stderr);
+    assert_eq!(hit.stdout.lines().count(), 3);
+    let none = run(zl().args(["tail", "--job", "deadbeef", &log]));
+    assert_eq!(none.code, 1);
+    assert!(none.stdout.is_empty());
+    let usage = run(zl().args(["tail", "--level", "loud", &log]));
+    assert_eq!(usage.code, 2);
+    assert!(usage.stderr.contains("unknown level"), "{}", usage.stderr);
+    let short = run(zl().args(["tail", "--job", "1a2", &log]));
+    assert_eq!(short.code, 2);
+    let missing = run(zl().args(["tail", "/nonexistent/zisk.log"]));
+    assert_eq!(missing.code, 2);
+    assert!(
+        missing.stderr.contains("/nonexistent/zisk.log") && missing.stderr.contains("no such file"),
+        "{}",
+        missing.stderr
+    );
+    assert!(!missing.stderr.contains("panicked"));
+}
+
+#[test]
+fn a_missing_source_beside_a_good_one_exits_3_and_prints_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = write(&dir, "c.log", sample_log().as_bytes());
+    let r = run(zl().args(["tail", "-o", "raw", &log, "/nonexistent/w.log"]));
+    assert_eq!(r.code, 3);
+    assert_eq!(r.stdout.lines().count(), 4);
+    assert_eq!(
+        r.stderr.lines().count(),
+        1,
+        "one line per problem: {}",
+        r.stderr
+    );
+}
+
+#[test]
+fn filters_level_phase_grep_and_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = write(&dir, "c.log", sample_log().as_bytes());
+    let lines = |args: &[&str]| {
+        let mut all = vec!["tail", "-o", "json"];
+        all.extend_from_slice(args);
+        all.push(&log);
+        ndjson(&run(zl().args(&all)).stdout)
+            .iter()
+            .map(|v| v["message"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(lines(&["--level", "warn"]).len(), 2);
+    assert_eq!(lines(&["--level", "ERROR"]).len(), 1);
+    assert_eq!(
+        lines(&["--phase", "prove"]),
+        ["[Phase2] Started with 2 workers for JobId(1a2b3c4d…)"]
+    );
+    assert_eq!(lines(&["-g", "^Failed job"]).len(), 1);
+    assert_eq!(lines(&["--since", "2026-11-21T10:00:03Z"]).len(), 2);
+    assert_eq!(lines(&["--until", "2026-11-21T10:00:01.5Z"]).len(), 1);
+    assert_eq!(lines(&["--job", "99999999", "--level", "warn"]).len(), 1);
+    assert_eq!(
+        lines(&["--job", OTHER_JOB]).len(),
+        1,
+        "a full ID matches its truncated form"
+    );
+}
+
+#[test]
+fn json_output_has_exactly_the_schema_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = write(&dir, "coord.log", sample_log().as_bytes());
+    let r = run(zl().args(["tail", "-o", "json", "--job", JOB, &log]));
+    let events = ndjson(&r.stdout);
+    let keys: Vec<_> = events[0].as_object().unwrap().keys().cloned().collect();
+    assert_eq!(
+        keys,
+        [
+            "kind",
+            "ts",
+            "level",
+            "source",
+            "role",
+            "worker_id",
+            "job_id",
+            "phase",
+            "target",
+            "message",
+            "fields",
+            "raw",
+            "origin",
+            "context"
+        ]
+    );
+    assert_eq!(events[0]["kind"], "event");
+    assert_eq!(events[0]["source"], "coord");
+    assert_eq!(events[0]["origin"]["line"], 1);
+    assert_eq!(events[0]["ts"], "2026-11-21T10:00:01.000000Z");
+    // The full ID appears on line 4, after the truncated lines: those stay truncated.
+    assert_eq!(events[2]["job_id"], JOB);
+    assert_eq!(events[0]["job_id"], "1a2b3c4d…");
+    assert_eq!(events[0]["context"], false);
+}
+
+#[test]
+fn roles_come_from_the_option_that_named_the_source() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = write(&dir, "c.log", sample_log().as_bytes());
+    let w = write(&dir, "w.log", b"   Worker ID gpu-07\n2026-11-21T10:00:02.500000Z INFO: Computing Prove for JobId(1a2b3c4d\xe2\x80\xa6)\n");
+    let r = run(zl().args([
+        "--coordinator",
+        &c,
+        "--worker",
+        &format!("file:{w}"),
+        "tail",
+        "-o",
+        "json",
+        "--job",
+        JOB,
+    ]));
+    let ev = ndjson(&r.stdout);
+    let roles: Vec<_> = ev.iter().map(|e| e["role"].as_str().unwrap()).collect();
+    assert_eq!(
+        roles,
+        ["coordinator", "coordinator", "worker", "coordinator"],
+        "merged by time"
+    );
+    assert_eq!(ev[2]["worker_id"], "gpu-07");
+    let by_worker = run(zl().args([
+        "--coordinator",
+        &c,
+        "--worker",
+        &w,
+        "tail",
+        "-o",
+        "raw",
+        "--worker-id",
+        "gpu-07",
+    ]));
+    assert!(by_worker.stdout.contains("Computing Prove"));
+}
+
+#[test]
+fn bad_input_is_reported_and_the_rest_still_prints() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut data = Vec::new();
+    data.extend_from_slice(zisk_line(1, "INFO", "before").as_bytes());
+    data.extend_from_slice(b"2026-11-21T10:00:02.000000Z INFO: bad \xff\xfe bytes\n");
+    data.extend_from_slice(b"2026-11-21T10:00:03.000000Z INFO: huge ");
+    data.extend(std::iter::repeat_n(b'x', 10 * 1024 * 1024));
+    data.push(b'\n');
+    data.extend_from_slice(zisk_line(4, "INFO", "after").as_bytes());
+    let log = write(&dir, "bad.log", &data);
+    let r = run(zl().args(["tail", "-o", "json", &log]));
+    assert_eq!(r.code, 3, "problems are reported in the exit code");
+    let ev = ndjson(&r.stdout);
+    let messages: Vec<_> = ev
+        .iter()
+        .map(|e| {
+            e["message"]
+                .as_str()
+                .unwrap()
+                .chars()
+                .take(10)
+                .collect::<String>()
+        })
+        .collect();
+    assert_eq!(
+        messages,
+        ["before", "bad \u{fffd}\u{fffd} byt", "huge xxxxx", "after"]
+    );
+    assert!(ev[2]["message"].as_str().unwrap().len() <= 1 << 20);
+    assert!(
+        r.stderr.contains("bad.log")
+            && r.stderr.contains("invalid UTF-8")
+            && r.stderr.contains("line 2"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("cut short") && r.stderr.contains("line 3"),
+        "{}",
+        r.stderr
+    );
+    // -o raw gives the original bytes back.
+    let raw = std::process::Command::new(env!("CARGO_BIN_EXE_zisk-logs"))
+        .args(["tail", "-o", "raw", "-g", "bad", &log])
+        .output()
+        .unwrap();
+    assert!(raw.stdout.windows(2).any(|w| w == b"\xff\xfe"));
+}
+
+#[test]
+fn gzip_and_bzip2_are_read_and_a_truncated_archive_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(sample_log().as_bytes()).unwrap();
+    let gz = gz.finish().unwrap();
+    let mut bz = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::default());
+    bz.write_all(zisk_line(5, "INFO", "from bz2").as_bytes())
+        .unwrap();
+    let bz = bz.finish().unwrap();
+    write(&dir, "zisk-coordinator.log.1.gz", &gz);
+    write(&dir, "zisk-coordinator.log.0.bz2", &bz);
+    write(
+        &dir,
+        "zisk-coordinator.log",
+        zisk_line(6, "INFO", "live").as_bytes(),
+    );
+    let r = run(zl().args(["tail", "-o", "json", dir.path().to_str().unwrap()]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let ev = ndjson(&r.stdout);
+    assert_eq!(ev.len(), 6);
+    assert_eq!(ev[4]["message"], "from bz2");
+    assert_eq!(ev[5]["message"], "live");
+    assert!(
+        ev.iter().all(|e| e["source"] == "zisk-coordinator"),
+        "rotations are one log"
+    );
+
+    let cut = write(&dir, "cut.log.gz", &gz[..gz.len() * 2 / 3]);
+    let r = run(zl().args(["tail", "-o", "raw", &cut]));
+    assert_eq!(r.code, 3);
+    assert!(
+        r.stderr.contains("cut.log.gz") && r.stderr.contains("truncated or corrupt archive"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("panicked"));
+}
+
+#[test]
+fn stdin_is_read_when_piped() {
+    let mut child = zl()
+        .args(["tail", "-o", "raw", "--phase", "Prove"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(sample_log().as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 1);
+    let dash = zl()
+        .args(["tail", "-o", "raw", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut dash = dash;
+    dash.stdin
+        .take()
+        .unwrap()
+        .write_all(sample_log().as_bytes())
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&dash.wait_with_output().unwrap().stdout)
+            .lines()
+            .count(),
+        4
+    );
+}
+
+#[test]
+fn last_n_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = write(&dir, "c.log", sample_log().as_bytes());
+    let r = run(zl().args(["tail", "-o", "raw", "-n", "2", &log]));
+    let lines: Vec<_> = r.stdout.lines().collect();
+    assert_eq!(lines.len(), 2);
+    assert!(lines[1].contains("Failed job"));
+    let r = run(zl().args(["tail", "-o", "raw", "-n", "1", "--level", "warn", &log]));
+    assert!(r.stdout.contains("Failed job") && r.stdout.lines().count() == 1);
+}
+
+#[test]
+fn pretty_output_never_writes_escape_sequences_from_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = write(
+        &dir,
+        "c.log",
+        b"2026-11-21T10:00:01.000000Z INFO: evil \x1b]0;pwned\x07 title \x1b[2J clear \r return\n",
+    );
+    for color in ["always", "never"] {
+        let r = std::process::Command::new(env!("CARGO_BIN_EXE_zisk-logs"))
+            .args(["tail", "-o", "pretty", "--color", color, &log])
+            .output()
+            .unwrap();
+        let out = String::from_utf8_lossy(&r.stdout);
+        assert!(
+            !out.contains("\x1b]") && !out.contains("\x1b[2J") && !out.contains('\r'),
+            "{out:?}"
+        );
+        assert!(out.contains("evil"));
+    }
+    let compact = std::process::Command::new(env!("CARGO_BIN_EXE_zisk-logs"))
+        .args(["tail", "-o", "compact", "-g", "evil", "/dev/null", &log])
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&compact.stdout).contains('\x1b'));
+}
+
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let big: String = (0..20_000)
+        .map(|i| zisk_line((i % 60) as u32, "INFO", &format!("line {i}")))
+        .collect();
+    let log = write(&dir, "big.log", big.as_bytes());
+    let mut child = zl()
+        .args(["tail", "-o", "raw", &log])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    out.read_line(&mut first).unwrap();
+    drop(out);
+    let status = child.wait().unwrap();
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    assert_eq!(status.code(), Some(0), "stderr: {err}");
+    assert!(err.is_empty(), "{err}");
+}
+
+/// Reads the child's stdout on a thread so the test can wait for lines with a deadline.
+fn line_reader(child: &mut std::process::Child) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    let out = BufReader::new(child.stdout.take().unwrap());
+    std::thread::spawn(move || {
+        for line in out.lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+fn wait_for(rx: &mpsc::Receiver<String>, seen: &mut Vec<String>, want: &str, limit: Duration) {
+    let deadline = Instant::now() + limit;
+    while !seen.iter().any(|l| l.contains(want)) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(l) => seen.push(l),
+            Err(_) => panic!("timed out waiting for {want:?}; saw {seen:?}"),
+        }
+    }
+}
+
+#[test]
+fn follow_survives_rotation_and_truncation_without_loss_or_repeats() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("zisk-worker.log");
+    let append = |i: usize| {
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .unwrap();
+        f.write_all(zisk_line((i % 60) as u32, "INFO", &format!("line {i}")).as_bytes())
+            .unwrap();
+    };
+    append(0);
+    let mut child = zl()
+        .args(["tail", "-f", "-o", "raw", path.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let rx = line_reader(&mut child);
+    let mut seen = Vec::new();
+    wait_for(&rx, &mut seen, "line 0", Duration::from_secs(10));
+    for i in 1..50 {
+        append(i);
+    }
+    wait_for(&rx, &mut seen, "line 49", Duration::from_secs(10));
+    // newsyslog: the old file moves to .0 (a writer may still append to it), a new file takes the name.
+    std::fs::rename(&path, dir.path().join("zisk-worker.log.0")).unwrap();
+    {
+        let mut old = std::fs::OpenOptions::new()
+            .append(true)
+            .open(dir.path().join("zisk-worker.log.0"))
+            .unwrap();
+        old.write_all(zisk_line(50, "INFO", "line 50").as_bytes())
+            .unwrap();
+    }
+    for i in 51..80 {
+        append(i);
+    }
+    wait_for(&rx, &mut seen, "line 79", Duration::from_secs(10));
+    // Truncation in place (copytruncate style).
+    std::fs::write(&path, "").unwrap();
+    for i in 80..90 {
+        append(i);
+    }
+    wait_for(&rx, &mut seen, "line 89", Duration::from_secs(10));
+    child.kill().unwrap();
+    let _ = child.wait();
+    let numbers: Vec<usize> = seen
+        .iter()
+        .filter_map(|l| l.rsplit(' ').next()?.parse().ok())
+        .collect();
+    assert_eq!(
+        numbers,
+        (0..90).collect::<Vec<_>>(),
+        "every line exactly once, in order"
+    );
+}
+
+#[test]
+fn follow_shows_an_appended_line_while_running() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.log");
+    std::fs::write(&path, sample_log()).unwrap();
+    let mut child = zl()
+        .args(["tail", "-f", "-n", "1", "-o", "raw", path.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let rx = line_reader(&mut child);
+    let mut seen = Vec::new();
+    wait_for(&rx, &mut seen, "Failed job", Duration::from_secs(10));
+    assert_eq!(seen.len(), 1, "-n 1 shows one line of history: {seen:?}");
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .unwrap()
+        .write_all(zisk_line(9, "INFO", "appended").as_bytes())
+        .unwrap();
+    wait_for(&rx, &mut seen, "appended", Duration::from_secs(10));
+    child.kill().unwrap();
+    let _ = child.wait();
+}
+
+#[test]
+fn completions_are_current() {
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let r = run(zl().args(["completions", shell]));
+        assert_eq!(r.code, 0);
+        let file = root().join("completions").join(match shell {
+            "bash" => "zisk-logs.bash",
+            "zsh" => "_zisk-logs",
+            "fish" => "zisk-logs.fish",
+            "elvish" => "zisk-logs.elv",
+            _ => "_zisk-logs.ps1",
+        });
+        let committed = std::fs::read_to_string(&file).unwrap_or_default();
+        assert!(
+            committed == r.stdout,
+            "{} is out of date: run scripts/gen-completions.sh",
+            file.display()
+        );
+    }
+}

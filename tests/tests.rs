@@ -4,6 +4,7 @@
 #[macro_use]
 mod util;
 
+mod formats;
 mod tail;
 mod topology;
 mod trail;

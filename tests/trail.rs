@@ -561,29 +561,56 @@ fn workers_lists_every_worker_with_its_source_and_jobs() {
 
 #[test]
 fn the_readme_command_works_from_the_repo_root() {
-    let t = truth(&cluster("zisk"));
-    let id = t["jobs"][3]["job_id"].as_str().unwrap();
+    // The main command exactly as README.md gives it.
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let line = readme
+        .lines()
+        .find(|l| l.contains("--config fixtures/zisk-logs.toml job "))
+        .expect("README gives the main command");
+    let id = line.rsplit(' ').next().unwrap().trim();
+    let topology = std::fs::read_to_string(root().join("fixtures/zisk-logs.toml")).unwrap();
+    let name = topology
+        .split("clusters/")
+        .nth(1)
+        .and_then(|s| s.split('/').next())
+        .unwrap();
+    let t = truth(&cluster(name));
+    let job = t["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|j| j["job_id"].as_str().unwrap().starts_with(id))
+        .expect("README's job is in the bundled cluster");
+    let full = job["job_id"].as_str().unwrap();
     let r = run(zl().current_dir(root()).args([
         "--config",
         "fixtures/zisk-logs.toml",
+        "--color",
+        "never",
         "-o",
-        "compact",
+        "pretty",
         "job",
-        &id[..8],
+        id,
     ]));
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(
-        r.stdout.starts_with(&format!("job {id}  failed")),
+        r.stdout
+            .starts_with(&format!("job {full}  {}", job["outcome"].as_str().unwrap())),
         "{}",
         r.stdout
     );
-    assert!(r.stdout.contains("worker-03"), "{}", r.stdout);
-    // And from elsewhere: relative paths in the file are taken from its folder.
+    assert!(
+        r.stdout.contains("  coordinator   "),
+        "the timeline is drawn: {}",
+        r.stdout
+    );
+    // From elsewhere too: relative paths in the file are taken from its folder.
     let r = run(zl()
         .arg("--config")
         .arg(root().join("fixtures/zisk-logs.toml"))
         .args(["-o", "json", "job", id]));
     assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(ndjson(&r.stdout).last().unwrap()["job_id"], full);
 }
 
 #[test]

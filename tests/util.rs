@@ -37,7 +37,11 @@ pub struct Run {
 }
 
 pub fn run(cmd: &mut Command) -> Run {
-    let Output { status, stdout, stderr } = cmd.output().expect("run zisk-logs");
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = cmd.output().expect("run zisk-logs");
     Run {
         code: status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&stdout).into_owned(),
@@ -47,7 +51,10 @@ pub fn run(cmd: &mut Command) -> Run {
 
 /// Parses NDJSON output into values.
 pub fn ndjson(s: &str) -> Vec<serde_json::Value> {
-    s.lines().filter(|l| !l.trim().is_empty()).map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON line {l:?}: {e}"))).collect()
+    s.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON line {l:?}: {e}")))
+        .collect()
 }
 
 pub fn in_ci() -> bool {
@@ -72,14 +79,18 @@ pub fn have_program(program: &str) -> bool {
     if Path::new(program).is_absolute() {
         return Path::new(program).exists();
     }
-    std::env::var_os("PATH").is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join(program).is_file()))
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join(program).is_file()))
 }
 
 /// Skips (or fails under CI) the calling test when `program` is missing.
 #[macro_export]
 macro_rules! require_program {
     ($program:expr) => {
-        if !$crate::util::require(&format!("program `{}`", $program), $crate::util::have_program($program)) {
+        if !$crate::util::require(
+            &format!("program `{}`", $program),
+            $crate::util::have_program($program),
+        ) {
             return;
         }
     };

@@ -48,12 +48,16 @@ pub fn run(config: &Config, args: &TailArgs, out: impl Write) -> Result<i32, Str
             }
             Merged::Event(e) => {
                 printed = true;
-                renderer.event(&e).and_then(|_| if live { renderer.flush() } else { Ok(()) })
+                renderer
+                    .event(&e)
+                    .and_then(|_| if live { renderer.flush() } else { Ok(()) })
             }
             Merged::CaughtUp => {
                 live = true;
                 printed |= !held.is_empty();
-                held.drain(..).try_for_each(|e| renderer.event(&e)).and_then(|_| renderer.flush())
+                held.drain(..)
+                    .try_for_each(|e| renderer.event(&e))
+                    .and_then(|_| renderer.flush())
             }
         };
         match result {
@@ -78,14 +82,23 @@ fn sources_to_read(config: &Config, paths: &[String]) -> Result<Vec<RoleSource>,
     if !paths.is_empty() {
         return Ok(paths
             .iter()
-            .map(|p| RoleSource { role: None, source: Box::new(FileSource::new(p, p)) as Box<dyn crate::source::Source> })
+            .map(|p| RoleSource {
+                role: None,
+                source: Box::new(FileSource::new(p, p)) as Box<dyn crate::source::Source>,
+            })
             .collect());
     }
     if !config.sources.is_empty() {
         return read::open_sources(&config.sources, &config.source_options);
     }
     if stdin_is_piped() {
-        return read::open_sources(&[SourceSpec { spec: "-".into(), role: None }], &config.source_options);
+        return read::open_sources(
+            &[SourceSpec {
+                spec: "-".into(),
+                role: None,
+            }],
+            &config.source_options,
+        );
     }
     Err("nothing to read: name files, pass --coordinator/--worker, use a topology file (--config), or pipe logs in".into())
 }

@@ -11,7 +11,15 @@ use crate::time::Timestamp;
 const TIME_KEYS: [&str; 4] = ["timestamp", "time", "ts", "@timestamp"];
 const LEVEL_KEYS: [&str; 3] = ["level", "lvl", "severity"];
 const MESSAGE_KEYS: [&str; 2] = ["message", "msg"];
-const ENVELOPE_KEYS: [&str; 7] = ["target", "span", "spans", "fields", "threadName", "threadId", "filename"];
+const ENVELOPE_KEYS: [&str; 7] = [
+    "target",
+    "span",
+    "spans",
+    "fields",
+    "threadName",
+    "threadId",
+    "filename",
+];
 
 pub fn parse(line: &str) -> Option<ParsedLine> {
     let Value::Object(mut obj) = serde_json::from_str::<Value>(line).ok()? else {
@@ -21,12 +29,18 @@ pub fn parse(line: &str) -> Option<ParsedLine> {
         .iter()
         .find_map(|k| obj.get(*k).and_then(Value::as_str))
         .and_then(|s| Timestamp::parse_rfc3339_prefix(s.as_bytes()).map(|(t, _)| t));
-    let level = LEVEL_KEYS.iter().find_map(|k| obj.get(*k).and_then(Value::as_str)).and_then(Level::parse);
+    let level = LEVEL_KEYS
+        .iter()
+        .find_map(|k| obj.get(*k).and_then(Value::as_str))
+        .and_then(Level::parse);
     if ts.is_none() && level.is_none() {
         // Some other JSON document, not a log event: keep it as an unparsed line.
         return None;
     }
-    let target = obj.get("target").and_then(Value::as_str).map(str::to_string);
+    let target = obj
+        .get("target")
+        .and_then(Value::as_str)
+        .map(str::to_string);
 
     let mut fields = Map::new();
     // Span fields first (outermost to innermost), so event fields win on a clash.
@@ -60,7 +74,13 @@ pub fn parse(line: &str) -> Option<ParsedLine> {
         }
         fields.insert(k, v);
     }
-    Some(ParsedLine { ts, level, target, message: message.unwrap_or_default(), fields })
+    Some(ParsedLine {
+        ts,
+        level,
+        target,
+        message: message.unwrap_or_default(),
+        fields,
+    })
 }
 
 fn merge_span(fields: &mut Map<String, Value>, span: Value) {

@@ -44,7 +44,10 @@ pub struct Prefilter {
 impl Prefilter {
     pub fn any_of(literals: &[String]) -> Prefilter {
         Prefilter {
-            literals: literals.iter().map(|l| memchr::memmem::Finder::new(l.as_bytes()).into_owned()).collect(),
+            literals: literals
+                .iter()
+                .map(|l| memchr::memmem::Finder::new(l.as_bytes()).into_owned())
+                .collect(),
         }
     }
     pub fn is_empty(&self) -> bool {
@@ -108,13 +111,19 @@ pub struct StreamParser {
     last_ts: Option<Timestamp>,
     seq: u64,
     pending: Option<Pending>,
-    /// Untimed lines seen before any timed one: they take the time of the first timed event.
+    /// Untimed lines not yet passed on: those before any timed line take the time of the
+    /// first timed event; later ones keep the time of the event before them.
     leading: Vec<Event>,
     pub problems: DataProblems,
 }
 
 impl StreamParser {
-    pub fn new(label: Arc<str>, role: Option<Role>, path: Option<Arc<str>>, prefilter: Prefilter) -> StreamParser {
+    pub fn new(
+        label: Arc<str>,
+        role: Option<Role>,
+        path: Option<Arc<str>>,
+        prefilter: Prefilter,
+    ) -> StreamParser {
         StreamParser {
             label,
             role,
@@ -144,7 +153,13 @@ impl StreamParser {
     }
 
     /// Feeds one physical line (without its line ending). Finished events go to `out`.
-    pub fn push(&mut self, line: &[u8], line_no: u64, envelope: Envelope, out: &mut dyn FnMut(Event)) {
+    pub fn push(
+        &mut self,
+        line: &[u8],
+        line_no: u64,
+        envelope: Envelope,
+        out: &mut dyn FnMut(Event),
+    ) {
         let line = strip_line_ending(line);
         let line = if line.len() > MAX_LINE_BYTES {
             self.problems.cut_lines += 1;
@@ -160,8 +175,11 @@ impl StreamParser {
         }
         let text = self.decode(line, line_no);
         let clean = strip_ansi(&text);
-        if self.pending.is_some() && pretty::is_continuation(&clean) {
-            let pending = self.pending.as_mut().expect("checked above");
+        if let Some(pending) = self
+            .pending
+            .as_mut()
+            .filter(|_| pretty::is_continuation(&clean))
+        {
             pending.raw.push(b'\n');
             pending.raw.extend_from_slice(line);
             pretty::apply_continuation(&clean, &mut pending.parsed.fields);
@@ -170,7 +188,12 @@ impl StreamParser {
         self.finish_pending(out);
         if pretty::is_header(&clean) {
             if let Some(parsed) = pretty::parse_header(&clean) {
-                self.pending = Some(Pending { raw: line.to_vec(), line_no, parsed, envelope });
+                self.pending = Some(Pending {
+                    raw: line.to_vec(),
+                    line_no,
+                    parsed,
+                    envelope,
+                });
                 return;
             }
         }
@@ -230,7 +253,10 @@ impl StreamParser {
             None => {
                 let message = clean.trim_end().to_string();
                 self.read_banner(&message);
-                ParsedLine { message, ..ParsedLine::default() }
+                ParsedLine {
+                    message,
+                    ..ParsedLine::default()
+                }
             }
         };
         let mut fields = parsed.fields;
@@ -255,7 +281,10 @@ impl StreamParser {
             phase: derived.phase,
             source: self.label.clone(),
             role: self.role,
-            origin: self.path.as_ref().map(|p| Origin { path: p.clone(), line: line_no }),
+            origin: self.path.as_ref().map(|p| Origin {
+                path: p.clone(),
+                line: line_no,
+            }),
             raw,
             context: false,
             seq: self.seq,
@@ -269,7 +298,9 @@ impl StreamParser {
                 }
                 out(event);
             }
-            None if self.last_ts.is_none() && self.leading.len() < 10_000 => self.leading.push(event),
+            None if self.last_ts.is_none() && self.leading.len() < 10_000 => {
+                self.leading.push(event)
+            }
             None => out(event),
         }
     }
@@ -279,7 +310,12 @@ impl StreamParser {
         if let Some(id) = message.trim_start().strip_prefix("Worker ID") {
             let id = id.trim();
             if !id.is_empty() && !id.contains(char::is_whitespace) {
-                self.banner_worker = Some(IdRef::full(id));
+                let id = IdRef::full(id);
+                // The banner lines above this one belong to the same worker.
+                for early in self.leading.iter_mut() {
+                    early.worker_id = Some(id.clone());
+                }
+                self.banner_worker = Some(id);
             }
         }
     }
@@ -340,10 +376,17 @@ mod tests {
     use super::*;
 
     fn parse_all(lines: &[&str]) -> Vec<Event> {
-        let mut p = StreamParser::new(Arc::from("w1"), Some(Role::Worker), Some(Arc::from("w1.log")), Prefilter::default());
+        let mut p = StreamParser::new(
+            Arc::from("w1"),
+            Some(Role::Worker),
+            Some(Arc::from("w1.log")),
+            Prefilter::default(),
+        );
         let mut out = Vec::new();
         for (i, l) in lines.iter().enumerate() {
-            p.push(l.as_bytes(), i as u64 + 1, Envelope::default(), &mut |e| out.push(e));
+            p.push(l.as_bytes(), i as u64 + 1, Envelope::default(), &mut |e| {
+                out.push(e)
+            });
         }
         p.flush(&mut |e| out.push(e));
         out
@@ -359,7 +402,10 @@ mod tests {
         assert_eq!(ev.len(), 3);
         assert_eq!(ev[0].level, None);
         assert_eq!(ev[0].sort_ts, ev[2].sort_ts);
-        assert_eq!(ev[2].worker_id.as_ref().unwrap().text, "9f8e7d6c-1111-4111-8111-111111111111");
+        assert_eq!(
+            ev[2].worker_id.as_ref().unwrap().text,
+            "9f8e7d6c-1111-4111-8111-111111111111"
+        );
         assert_eq!(ev[2].job_id, Some(IdRef::truncated("1a2b3c4d")));
         assert_eq!(ev[2].origin.as_ref().unwrap().line, 3);
     }
@@ -386,7 +432,9 @@ mod tests {
 
     #[test]
     fn ansi_is_removed_from_the_message_but_kept_raw() {
-        let ev = parse_all(&["\x1b[2m2026-11-21T10:00:00.000001Z\x1b[0m \x1b[32mINFO\x1b[0m: \x1b[32mdone ✔\x1b[0m"]);
+        let ev = parse_all(&[
+            "\x1b[2m2026-11-21T10:00:00.000001Z\x1b[0m \x1b[32mINFO\x1b[0m: \x1b[32mdone ✔\x1b[0m",
+        ]);
         assert_eq!(ev[0].message, "done ✔");
         assert!(ev[0].raw.contains(&0x1b));
     }

@@ -19,7 +19,7 @@ pub fn is_continuation(line: &str) -> bool {
 }
 
 pub fn parse_header(line: &str) -> Option<ParsedLine> {
-    let (ts, used) = Timestamp::parse_rfc3339_prefix(line[2..].as_bytes())?;
+    let (ts, used) = Timestamp::parse_rfc3339_prefix(&line.as_bytes()[2..])?;
     let rest = line[2 + used..].trim_start_matches(' ');
     let (level, after) = level_word(rest)?;
     let body = after.trim_start_matches(' ');
@@ -32,7 +32,13 @@ pub fn parse_header(line: &str) -> Option<ParsedLine> {
     for (k, v) in pairs {
         fields.insert(k, v);
     }
-    Some(ParsedLine { ts: Some(ts), level: Some(level), target, message: message.to_string(), fields })
+    Some(ParsedLine {
+        ts: Some(ts),
+        level: Some(level),
+        target,
+        message: message.to_string(),
+        fields,
+    })
 }
 
 /// Adds what a continuation line says: span fields from `in name with k: v, ...`,
@@ -49,7 +55,9 @@ pub fn apply_continuation(line: &str, fields: &mut Map<String, Value>) {
     } else if let Some(at) = trimmed.strip_prefix("at ") {
         let location = at.split(" on ").next().unwrap_or(at);
         if let Some((file, line_no)) = location.rsplit_once(':') {
-            fields.entry("filename").or_insert_with(|| Value::String(file.to_string()));
+            fields
+                .entry("filename")
+                .or_insert_with(|| Value::String(file.to_string()));
             if let Ok(n) = line_no.parse::<u64>() {
                 fields.entry("line_number").or_insert(Value::from(n));
             }
@@ -58,7 +66,9 @@ pub fn apply_continuation(line: &str, fields: &mut Map<String, Value>) {
 }
 
 fn is_path(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b':' || c == b'-')
+    !s.is_empty()
+        && s.bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b':' || c == b'-')
 }
 
 /// Splits trailing `, key: value` pairs (pretty's field formatting) off a message.
@@ -69,8 +79,13 @@ fn split_pretty_fields(s: &str) -> (&str, Vec<(String, Value)>) {
     loop {
         let body = &s[..end];
         let (value_start, value) = if body.ends_with('"') {
-            let Some(open) = quoted_start(body) else { break };
-            (open, Value::String(unescape_debug(&body[open + 1..end - 1])))
+            let Some(open) = quoted_start(body) else {
+                break;
+            };
+            (
+                open,
+                Value::String(unescape_debug(&body[open + 1..end - 1])),
+            )
         } else {
             let start = body.rfind(": ").map_or(0, |p| p + 2);
             let v = &body[start..];
@@ -84,7 +99,11 @@ fn split_pretty_fields(s: &str) -> (&str, Vec<(String, Value)>) {
         }
         let key_end = value_start - 2;
         let mut key_start = key_end;
-        while key_start > 0 && (b[key_start - 1].is_ascii_alphanumeric() || b[key_start - 1] == b'_' || b[key_start - 1] == b'.') {
+        while key_start > 0
+            && (b[key_start - 1].is_ascii_alphanumeric()
+                || b[key_start - 1] == b'_'
+                || b[key_start - 1] == b'.')
+        {
             key_start -= 1;
         }
         if key_start == key_end {
@@ -138,11 +157,22 @@ mod tests {
         assert_eq!(p.message, "Computing Prove for JobId(1a2b3c4d…)");
         assert_eq!(p.fields["phase"], "Prove");
         assert_eq!(p.fields["n"], 3);
-        assert!(is_continuation("    at src/prove.rs:42 on tokio-runtime-worker"));
-        apply_continuation("    at src/prove.rs:42 on tokio-runtime-worker", &mut p.fields);
-        apply_continuation("    in zisk_worker::job with job_id: \"abc\", phase: \"Aggregate\"", &mut p.fields);
+        assert!(is_continuation(
+            "    at src/prove.rs:42 on tokio-runtime-worker"
+        ));
+        apply_continuation(
+            "    at src/prove.rs:42 on tokio-runtime-worker",
+            &mut p.fields,
+        );
+        apply_continuation(
+            "    in zisk_worker::job with job_id: \"abc\", phase: \"Aggregate\"",
+            &mut p.fields,
+        );
         assert_eq!(p.fields["job_id"], "abc");
-        assert_eq!(p.fields["phase"], "Prove", "event field wins over span field");
+        assert_eq!(
+            p.fields["phase"], "Prove",
+            "event field wins over span field"
+        );
         assert_eq!(p.fields["line_number"], 42);
         assert!(!is_continuation("   Worker ID abc"));
     }

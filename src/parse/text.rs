@@ -48,7 +48,10 @@ pub fn parse(line: &str) -> Option<ParsedLine> {
 
 fn add_rank(parsed: &mut ParsedLine, rank: Option<String>) {
     if let Some(rank) = rank {
-        let value = rank.parse::<i64>().map(Value::from).unwrap_or(Value::String(rank));
+        let value = rank
+            .parse::<i64>()
+            .map(Value::from)
+            .unwrap_or(Value::String(rank));
         parsed.fields.insert("rank".into(), value);
     }
 }
@@ -70,7 +73,9 @@ fn fmt_line(ts: Timestamp, level: Level, body: &str) -> ParsedLine {
     let (spans, target, rest) = split_prefix(body);
     for span in spans {
         if let Some(open) = span.find('{') {
-            let inner = span[open + 1..].strip_suffix('}').unwrap_or(&span[open + 1..]);
+            let inner = span[open + 1..]
+                .strip_suffix('}')
+                .unwrap_or(&span[open + 1..]);
             let (_, pairs) = split_trailing_fields(&format!(" {inner}"));
             for (k, v) in pairs {
                 fields.insert(k, v);
@@ -81,7 +86,13 @@ fn fmt_line(ts: Timestamp, level: Level, body: &str) -> ParsedLine {
     for (k, v) in pairs {
         fields.insert(k, v);
     }
-    ParsedLine { ts: Some(ts), level: Some(level), target, message: message.trim_end().to_string(), fields }
+    ParsedLine {
+        ts: Some(ts),
+        level: Some(level),
+        target,
+        message: message.trim_end().to_string(),
+        fields,
+    }
 }
 
 /// Splits the `spans: target: ` prefix off a full/compact body.
@@ -144,7 +155,8 @@ fn prefix_segment(s: &str) -> Option<(&str, &str)> {
 
 fn has_single_colon(s: &str) -> bool {
     let b = s.as_bytes();
-    (0..b.len()).any(|i| b[i] == b':' && b.get(i + 1) != Some(&b':') && (i == 0 || b[i - 1] != b':'))
+    (0..b.len())
+        .any(|i| b[i] == b':' && b.get(i + 1) != Some(&b':') && (i == 0 || b[i - 1] != b':'))
 }
 
 /// `a{x=1}:b{y=2}` → [`a{x=1}`, `b{y=2}`]; single colons separate, `::` stays inside names.
@@ -173,8 +185,11 @@ fn span_items(seg: &str) -> Vec<&str> {
 
 fn is_target(s: &str) -> bool {
     !s.is_empty()
-        && s.bytes().next().is_some_and(|c| c.is_ascii_alphabetic() || c == b'_')
-        && s.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b':' || c == b'-')
+        && s.bytes()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == b'_')
+        && s.bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b':' || c == b'-')
 }
 
 /// Reads a tracing level word (`INFO`, ` WARN`, `ERROR`...) at the start of `s`.
@@ -200,13 +215,19 @@ pub fn split_trailing_fields(s: &str) -> (&str, Vec<(String, Value)>) {
     let mut pairs = Vec::new();
     let b = s.as_bytes();
     loop {
-        let Some((value_start, value)) = value_before(s, end) else { break };
+        let Some((value_start, value)) = value_before(s, end) else {
+            break;
+        };
         if value_start == 0 || b[value_start - 1] != b'=' {
             break;
         }
         let eq = value_start - 1;
         let mut key_start = eq;
-        while key_start > 0 && (b[key_start - 1].is_ascii_alphanumeric() || b[key_start - 1] == b'_' || b[key_start - 1] == b'.') {
+        while key_start > 0
+            && (b[key_start - 1].is_ascii_alphanumeric()
+                || b[key_start - 1] == b'_'
+                || b[key_start - 1] == b'.')
+        {
             key_start -= 1;
         }
         if key_start == eq || (key_start > 0 && b[key_start - 1] != b' ') {
@@ -235,7 +256,7 @@ fn value_before(s: &str, end: usize) -> Option<(usize, Value)> {
             i -= 1;
             if b[i] == b'"' {
                 let mut slashes = 0;
-                while i >= 1 + slashes && b[i - 1 - slashes] == b'\\' {
+                while i > slashes && b[i - 1 - slashes] == b'\\' {
                     slashes += 1;
                 }
                 if slashes % 2 == 0 {
@@ -286,7 +307,11 @@ pub fn unescape_debug(s: &str) -> String {
             Some('r') => out.push('\r'),
             Some('0') => out.push('\0'),
             Some('u') => {
-                let hex: String = chars.by_ref().skip_while(|&c| c == '{').take_while(|&c| c != '}').collect();
+                let hex: String = chars
+                    .by_ref()
+                    .skip_while(|&c| c == '{')
+                    .take_while(|&c| c != '}')
+                    .collect();
                 if let Some(ch) = u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
                     out.push(ch);
                 }
@@ -317,7 +342,10 @@ mod tests {
 
     #[test]
     fn compact_with_span_names() {
-        let p = parse("2026-11-21T10:00:00.000001Z  WARN job: zisk_coordinator: slow worker a=1 job_id=xyz").unwrap();
+        let p = parse(
+            "2026-11-21T10:00:00.000001Z  WARN job: zisk_coordinator: slow worker a=1 job_id=xyz",
+        )
+        .unwrap();
         assert_eq!(p.level, Some(Level::Warn));
         assert_eq!(p.target.as_deref(), Some("zisk_coordinator"));
         assert_eq!(p.message, "slow worker");
@@ -328,15 +356,22 @@ mod tests {
     fn message_with_colon_is_not_a_target() {
         let p = parse("2026-11-21T10:00:00.000001Z ERROR zisk_worker: Prove computation failed for JobId(1a2b3c4d…): out of memory").unwrap();
         assert_eq!(p.target.as_deref(), Some("zisk_worker"));
-        assert_eq!(p.message, "Prove computation failed for JobId(1a2b3c4d…): out of memory");
+        assert_eq!(
+            p.message,
+            "Prove computation failed for JobId(1a2b3c4d…): out of memory"
+        );
     }
 
     #[test]
     fn zisk_shapes() {
-        let p = parse("2026-11-21T10:00:00.123456Z INFO: [Job] Started JobId(1a2b3c4d…) successfully").unwrap();
+        let p =
+            parse("2026-11-21T10:00:00.123456Z INFO: [Job] Started JobId(1a2b3c4d…) successfully")
+                .unwrap();
         assert_eq!(p.message, "[Job] Started JobId(1a2b3c4d…) successfully");
         assert_eq!(p.target, None);
-        let r = parse("2026-11-21T10:00:00.123456Z [rank=1] zisk_worker::prover DEBUG: heartbeat a=b").unwrap();
+        let r =
+            parse("2026-11-21T10:00:00.123456Z [rank=1] zisk_worker::prover DEBUG: heartbeat a=b")
+                .unwrap();
         assert_eq!(r.level, Some(Level::Debug));
         assert_eq!(r.target.as_deref(), Some("zisk_worker::prover"));
         assert_eq!(r.message, "heartbeat a=b");

@@ -25,7 +25,10 @@ pub struct FileSource {
 
 impl FileSource {
     pub fn new(name: &str, path: &str) -> FileSource {
-        FileSource { name: name.to_string(), path: path.to_string() }
+        FileSource {
+            name: name.to_string(),
+            path: path.to_string(),
+        }
     }
 }
 
@@ -34,7 +37,12 @@ impl Source for FileSource {
         &self.name
     }
 
-    fn start(&self, role: Option<Role>, req: &Arc<ReadRequest>, set: &StreamSet) -> Result<(), String> {
+    fn start(
+        &self,
+        role: Option<Role>,
+        req: &Arc<ReadRequest>,
+        set: &StreamSet,
+    ) -> Result<(), String> {
         if self.path == "-" {
             start_stdin(role, req, set);
             return Ok(());
@@ -51,12 +59,25 @@ impl Source for FileSource {
 
 /// Reads standard input as one stream labelled `stdin`.
 pub fn start_stdin(role: Option<Role>, req: &Arc<ReadRequest>, set: &StreamSet) {
-    let mut feeder = LineFeeder::new(set, req, "stdin", Arc::from("stdin"), role, Some(Arc::from("-")));
+    let mut feeder = LineFeeder::new(
+        set,
+        req,
+        "stdin",
+        Arc::from("stdin"),
+        role,
+        Some(Arc::from("-")),
+    );
     std::thread::spawn(move || {
         let stdin = io::stdin();
         let mut reader = BufReader::with_capacity(READ_BUFFER, stdin.lock());
         let mut line_no = 0;
-        if let Err(e) = read_lines(&mut reader, &mut feeder, &mut line_no, &mut Vec::new(), true) {
+        if let Err(e) = read_lines(
+            &mut reader,
+            &mut feeder,
+            &mut line_no,
+            &mut Vec::new(),
+            true,
+        ) {
             report::problem("stdin", &format!("read error after line {line_no}: {e}"));
         }
         feeder.report_data_problems("stdin");
@@ -79,7 +100,10 @@ pub struct FileGroup {
 impl FileGroup {
     /// The file that is still written to, which `-f` follows: the last one, when it is not an archive.
     fn live(&self) -> Option<&Path> {
-        self.files.last().map(PathBuf::as_path).filter(|p| rotation_key(p).1.is_none() && !is_compressed_name(p))
+        self.files
+            .last()
+            .map(PathBuf::as_path)
+            .filter(|p| rotation_key(p).1.is_none() && !is_compressed_name(p))
     }
 }
 
@@ -94,9 +118,11 @@ pub fn plan(path: &str) -> Result<Vec<FileGroup>, String> {
         }
     } else {
         let p = Path::new(path);
-        let meta = std::fs::metadata(p).map_err(|e| format!("cannot read {path}: {}", io_reason(&e)))?;
+        let meta =
+            std::fs::metadata(p).map_err(|e| format!("cannot read {path}: {}", io_reason(&e)))?;
         if meta.is_dir() {
-            let entries = std::fs::read_dir(p).map_err(|e| format!("cannot list {path}: {}", io_reason(&e)))?;
+            let entries = std::fs::read_dir(p)
+                .map_err(|e| format!("cannot list {path}: {}", io_reason(&e)))?;
             for entry in entries.flatten() {
                 let file = entry.path();
                 if file.is_file() && is_log_file(&file) {
@@ -132,7 +158,10 @@ pub fn group_files(files: Vec<PathBuf>) -> Vec<FileGroup> {
                 // Dated files ascending; numbered rotations: higher is older; the live file last.
                 (date, std::cmp::Reverse(index.map_or(-1, |i| i as i64)))
             });
-            FileGroup { label: Arc::from(label_for(&base).as_str()), files: list }
+            FileGroup {
+                label: Arc::from(label_for(&base).as_str()),
+                files: list,
+            }
         })
         .collect()
 }
@@ -140,7 +169,10 @@ pub fn group_files(files: Vec<PathBuf>) -> Vec<FileGroup> {
 /// `zisk-worker.log.2.gz` → (`zisk-worker.log`, Some(2), None);
 /// `coordinator.log.2026-11-21` → (`coordinator.log`, None, Some("2026-11-21")).
 fn rotation_key(p: &Path) -> (String, Option<u32>, Option<String>) {
-    let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = p
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let mut base = name.as_str();
     for ext in [".gz", ".bz2", ".xz", ".zst"] {
         if let Some(b) = base.strip_suffix(ext) {
@@ -159,13 +191,21 @@ fn rotation_key(p: &Path) -> (String, Option<u32>, Option<String>) {
             base = stem;
         }
     }
-    let dir = p.parent().map(|d| d.to_string_lossy().into_owned()).unwrap_or_default();
+    let dir = p
+        .parent()
+        .map(|d| d.to_string_lossy().into_owned())
+        .unwrap_or_default();
     (format!("{dir}/{base}"), index, date)
 }
 
 fn is_date(s: &str) -> bool {
     let b = s.as_bytes();
-    b.len() == 10 && b[4] == b'-' && b[7] == b'-' && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+    b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
 }
 
 fn label_for(base: &str) -> String {
@@ -174,12 +214,18 @@ fn label_for(base: &str) -> String {
 }
 
 fn is_compressed_name(p: &Path) -> bool {
-    matches!(p.extension().and_then(|e| e.to_str()), Some("gz" | "bz2" | "xz" | "zst"))
+    matches!(
+        p.extension().and_then(|e| e.to_str()),
+        Some("gz" | "bz2" | "xz" | "zst")
+    )
 }
 
 /// Folder entries worth reading: not hidden, not journald's binary files, not our own config.
 fn is_log_file(p: &Path) -> bool {
-    let name = p.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+    let name = p
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
     !(name.starts_with('.')
         || name.ends_with(".journal")
         || name.ends_with(".journal~")
@@ -210,8 +256,17 @@ fn read_group(group: &FileGroup, feeder: &mut LineFeeder, req: &ReadRequest) {
                 let mut line_no = 0;
                 let result = read_lines(&mut reader, feeder, &mut line_no, &mut Vec::new(), true);
                 if let Err(e) = result {
-                    let what = if is_compressed(path) { "truncated or corrupt archive" } else { "read error" };
-                    report::problem(&shown, &format!("{what} after line {line_no}: {e}; the rest of the log is still read"));
+                    let what = if is_compressed(path) {
+                        "truncated or corrupt archive"
+                    } else {
+                        "read error"
+                    };
+                    report::problem(
+                        &shown,
+                        &format!(
+                            "{what} after line {line_no}: {e}; the rest of the log is still read"
+                        ),
+                    );
                 }
             }
             Err(e) => report::source_failed(&shown, &e),
@@ -226,14 +281,19 @@ fn read_group(group: &FileGroup, feeder: &mut LineFeeder, req: &ReadRequest) {
 
 fn is_compressed(path: &Path) -> bool {
     let mut magic = [0u8; 3];
-    File::open(path).and_then(|mut f| f.read_exact(&mut magic)).is_ok() && (magic[..2] == [0x1f, 0x8b] || &magic == b"BZh")
+    File::open(path)
+        .and_then(|mut f| f.read_exact(&mut magic))
+        .is_ok()
+        && (magic[..2] == [0x1f, 0x8b] || &magic == b"BZh")
 }
 
 /// Opens a file, decompressing gzip and bzip2 transparently (recognised by content, not name).
 pub fn open_decoded(path: &Path) -> Result<BufReader<Box<dyn Read + Send>>, String> {
     let mut file = File::open(path).map_err(|e| format!("cannot open: {}", io_reason(&e)))?;
     let mut magic = [0u8; 6];
-    let n = file.read(&mut magic).map_err(|e| format!("cannot read: {}", io_reason(&e)))?;
+    let n = file
+        .read(&mut magic)
+        .map_err(|e| format!("cannot read: {}", io_reason(&e)))?;
     file.seek(SeekFrom::Start(0)).map_err(|e| e.to_string())?;
     let magic = &magic[..n];
     let inner: Box<dyn Read + Send> = if magic.starts_with(&[0x1f, 0x8b]) {
@@ -353,7 +413,8 @@ fn follow_file(path: &Path, feeder: &mut LineFeeder, shown: &str) {
             match File::open(path) {
                 Ok(f) => {
                     current = f;
-                    reader = BufReader::with_capacity(READ_BUFFER, current.try_clone().expect("dup fd"));
+                    reader =
+                        BufReader::with_capacity(READ_BUFFER, current.try_clone().expect("dup fd"));
                     line_no = 0;
                     rotated_at = None;
                 }
@@ -402,21 +463,46 @@ mod tests {
 
     #[test]
     fn rotations_are_grouped_oldest_first() {
-        let files = ["d/zisk-worker.log", "d/zisk-worker.log.0.gz", "d/zisk-worker.log.2.bz2", "d/zisk-worker.log.1.gz", "d/other.log"]
-            .iter()
-            .map(PathBuf::from)
-            .collect();
+        let files = [
+            "d/zisk-worker.log",
+            "d/zisk-worker.log.0.gz",
+            "d/zisk-worker.log.2.bz2",
+            "d/zisk-worker.log.1.gz",
+            "d/other.log",
+        ]
+        .iter()
+        .map(PathBuf::from)
+        .collect();
         let groups = group_files(files);
         assert_eq!(groups.len(), 2);
         assert_eq!(&*groups[0].label, "other");
-        let names: Vec<_> = groups[1].files.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
-        assert_eq!(names, ["zisk-worker.log.2.bz2", "zisk-worker.log.1.gz", "zisk-worker.log.0.gz", "zisk-worker.log"]);
+        let names: Vec<_> = groups[1]
+            .files
+            .iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "zisk-worker.log.2.bz2",
+                "zisk-worker.log.1.gz",
+                "zisk-worker.log.0.gz",
+                "zisk-worker.log"
+            ]
+        );
         assert_eq!(groups[1].live(), Some(Path::new("d/zisk-worker.log")));
     }
 
     #[test]
     fn daily_files_in_date_order() {
-        let files = ["l/c.log.2026-11-21", "l/c.log.2026-11-19", "l/c.log.2026-11-20"].iter().map(PathBuf::from).collect();
+        let files = [
+            "l/c.log.2026-11-21",
+            "l/c.log.2026-11-19",
+            "l/c.log.2026-11-20",
+        ]
+        .iter()
+        .map(PathBuf::from)
+        .collect();
         let g = &group_files(files)[0];
         assert_eq!(g.files[0], PathBuf::from("l/c.log.2026-11-19"));
         assert_eq!(&*g.label, "c");

@@ -63,8 +63,16 @@ impl StreamSet {
     /// Registers a new stream and returns the sink its reader sends to.
     pub fn add(&self, label: Arc<str>, source_name: &str) -> EventSink {
         let (tx, rx) = bounded(64);
-        let _ = self.added.send(StreamRx { label: label.clone(), rx });
-        EventSink { tx, batch: Vec::with_capacity(BATCH), source_name: source_name.to_string(), closed: false }
+        let _ = self.added.send(StreamRx {
+            label: label.clone(),
+            rx,
+        });
+        EventSink {
+            tx,
+            batch: Vec::with_capacity(BATCH),
+            source_name: source_name.to_string(),
+            closed: false,
+        }
     }
 }
 
@@ -123,10 +131,21 @@ pub struct LineFeeder {
 }
 
 impl LineFeeder {
-    pub fn new(set: &StreamSet, req: &ReadRequest, source_name: &str, label: Arc<str>, role: Option<Role>, path: Option<Arc<str>>) -> LineFeeder {
+    pub fn new(
+        set: &StreamSet,
+        req: &ReadRequest,
+        source_name: &str,
+        label: Arc<str>,
+        role: Option<Role>,
+        path: Option<Arc<str>>,
+    ) -> LineFeeder {
         let sink = set.add(label.clone(), source_name);
         let parser = StreamParser::new(label, role, path, req.prefilter.clone());
-        LineFeeder { parser, sink, select: req.select.clone() }
+        LineFeeder {
+            parser,
+            sink,
+            select: req.select.clone(),
+        }
     }
 
     /// Feeds one physical line; false once the consumer has gone.
@@ -172,14 +191,23 @@ pub trait Source: Send + Sync {
     /// Finds the streams this source holds and starts a reader for each (a thread or task that
     /// feeds a [`LineFeeder`] from `set`). With `req.follow`, may keep watching for streams that
     /// appear later. Returns an error when the source cannot be read at all.
-    fn start(&self, role: Option<Role>, req: &Arc<ReadRequest>, set: &StreamSet) -> Result<(), String>;
+    fn start(
+        &self,
+        role: Option<Role>,
+        req: &Arc<ReadRequest>,
+        set: &StreamSet,
+    ) -> Result<(), String>;
 }
 
 /// A parsed SOURCE string: `file:PATH`, `journald:UNIT[@HOST][?dir=|?file=]`, `launchd:DIR`,
 /// `compose:[PROJECT/]SERVICE`, `docker:CONTAINER`, `k8s:NAMESPACE/SELECTOR[?opts]`, or a bare path.
 pub fn open(spec: &str, options: &SourceOptions) -> Result<Box<dyn Source>, String> {
     let (scheme, rest) = match spec.split_once(':') {
-        Some((scheme, rest)) if ["file", "journald", "launchd", "compose", "docker", "k8s"].contains(&scheme) => (scheme, rest),
+        Some((scheme, rest))
+            if ["file", "journald", "launchd", "compose", "docker", "k8s"].contains(&scheme) =>
+        {
+            (scheme, rest)
+        }
         _ => ("file", spec),
     };
     if rest.is_empty() && scheme != "launchd" {

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Regenerates the shell completion scripts under completions/ from the CLI definition.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --quiet
+bin=target/debug/zisk-logs
+$bin completions bash > completions/zisk-logs.bash
+$bin completions zsh > completions/_zisk-logs
+$bin completions fish > completions/zisk-logs.fish
+$bin completions elvish > completions/zisk-logs.elv
+$bin completions powershell > completions/_zisk-logs.ps1
