@@ -43,6 +43,16 @@ fn event_jobs(dir: &Path) -> BTreeMap<(String, u64), Option<String>> {
         .collect()
 }
 
+/// `zisk-logs` with the cluster's coordinator and all workers as one glob source (one source,
+/// several streams, as a Kubernetes selector or a Compose service gives).
+fn on_cluster_glob(dir: &Path, t: &Value) -> Command {
+    let mut cmd = zl();
+    cmd.arg("--coordinator")
+        .arg(dir.join(t["coordinator"].as_str().unwrap()));
+    cmd.arg("--worker").arg(dir.join("worker-*.log"));
+    cmd
+}
+
 /// `zisk-logs` with the cluster's coordinator and workers as sources.
 fn on_cluster(dir: &Path, t: &Value) -> Command {
     let mut cmd = zl();
@@ -72,10 +82,11 @@ fn check_job(
     t: &Value,
     job: &Value,
     events: &BTreeMap<(String, u64), Option<String>>,
+    sources: fn(&Path, &Value) -> Command,
 ) -> Vec<String> {
     let id = job["job_id"].as_str().unwrap();
     let name = format!("{} job {id}", dir.file_name().unwrap().to_string_lossy());
-    let r = run(on_cluster(dir, t).args(["-o", "json", "job", id]));
+    let r = run(sources(dir, t).args(["-o", "json", "job", id]));
     let mut problems = Vec::new();
     if r.code != 0 {
         return vec![format!("{name}: exit {} stderr {}", r.code, r.stderr)];
@@ -152,7 +163,11 @@ fn check_job(
             .find(|tw| tw["worker_id"] == w["worker_id"])
             .map(|tw| tw["file"].as_str().unwrap());
         let source = w["source"].as_str().unwrap_or("");
-        if w["found"] != true || !file.is_some_and(|f| source.ends_with(f)) {
+        // One source per file names the file; a source of several streams names the stream.
+        let names = |f: &str| {
+            source.ends_with(f) || source.ends_with(&format!("[{}]", f.trim_end_matches(".log")))
+        };
+        if w["found"] != true || !file.is_some_and(names) {
             problems.push(format!(
                 "{name}: worker {} source {source:?}, truth {file:?}",
                 w["worker_id"]
@@ -211,7 +226,7 @@ fn every_job_of_every_cluster_matches_the_truth() {
                         .as_array()
                         .unwrap()
                         .iter()
-                        .flat_map(|job| check_job(dir, &t, job, &events))
+                        .flat_map(|job| check_job(dir, &t, job, &events, on_cluster))
                         .collect::<Vec<_>>()
                 })
             })
@@ -227,6 +242,20 @@ fn every_job_of_every_cluster_matches_the_truth() {
         problems.len(),
         problems.join("\n")
     );
+}
+
+#[test]
+fn workers_in_one_source_of_several_streams_are_told_apart() {
+    let dir = cluster("mixed");
+    let t = truth(&dir);
+    let events = event_jobs(&dir);
+    let problems: Vec<String> = t["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|job| check_job(&dir, &t, job, &events, on_cluster_glob))
+        .collect();
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
 fn zisk() -> (PathBuf, Value) {

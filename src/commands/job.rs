@@ -131,7 +131,7 @@ fn print<W: Write>(
     let workers = summary::worker_rows(
         &plan.workers,
         &|i| config.sources.get(i).map(|s| s.spec.clone()),
-        &|i| streams_in(plan, events, i),
+        &|i| plan.streams_in(i),
     );
     let summary = summary::build(record, job_id_text(plan), events, workers, &failed);
     r.ids.learn(&plan.job.id);
@@ -172,22 +172,6 @@ fn print<W: Write>(
             Ok(())
         }
     }
-}
-
-/// How many streams of source `i` the trail shows (a source holding several workers names
-/// the stream too).
-fn streams_in(plan: &Plan, events: &[Event], i: usize) -> usize {
-    let mut labels: Vec<&Arc<str>> = plan
-        .workers
-        .iter()
-        .flat_map(|w| w.streams.iter())
-        .filter(|(s, _)| *s == i)
-        .map(|(_, l)| l)
-        .collect();
-    labels.sort();
-    labels.dedup();
-    let _ = events;
-    labels.len()
 }
 
 /// `--follow` on a running job: prints the trail as it grows and stops when the coordinator
@@ -252,7 +236,7 @@ fn follow_job<W: Write>(
     let workers = summary::worker_rows(
         &plan.workers,
         &|i| config.sources.get(i).map(|s| s.spec.clone()),
-        &|i| streams_in(plan, &kept, i),
+        &|i| plan.streams_in(i),
     );
     let summary = summary::build(&record, job_id_text(plan), &kept, workers, &failed);
     if pretty {

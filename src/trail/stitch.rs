@@ -228,6 +228,33 @@ pub fn plan(config: &Config, record: &JobRecord, margin_us: i64) -> Plan {
 }
 
 impl Plan {
+    /// How many streams source `i` was seen to hold (a source of several names the stream too).
+    pub fn streams_in(&self, i: usize) -> usize {
+        let mut labels: Vec<&Arc<str>> = self
+            .index
+            .streams
+            .iter()
+            .filter(|s| s.source == i)
+            .map(|s| &s.label)
+            .collect();
+        labels.extend(
+            self.seen_labels
+                .iter()
+                .filter(|(s, _)| *s == i)
+                .map(|(_, l)| l),
+        );
+        labels.extend(
+            self.workers
+                .iter()
+                .flat_map(|w| w.streams.iter())
+                .filter(|(s, _)| *s == i)
+                .map(|(_, l)| l),
+        );
+        labels.sort();
+        labels.dedup();
+        labels.len()
+    }
+
     /// Step 3's sources and requests: the coordinator and the chosen worker sources, each with
     /// the selection of trail lines it may hold.
     pub fn requests(
