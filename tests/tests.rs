@@ -8,3 +8,5 @@ mod docker;
 mod formats;
 mod k8s;
 mod tail;
+mod topology;
+mod trail;
