@@ -114,6 +114,9 @@ pub struct StreamParser {
     /// Untimed lines not yet passed on: those before any timed line take the time of the
     /// first timed event; later ones keep the time of the event before them.
     leading: Vec<Event>,
+    /// A line with its own time was seen (a backend's envelope time does not count), so the
+    /// start-up banner is over.
+    own_timed: bool,
     pub problems: DataProblems,
 }
 
@@ -134,6 +137,7 @@ impl StreamParser {
             seq: 0,
             pending: None,
             leading: Vec::new(),
+            own_timed: false,
             problems: DataProblems::default(),
         }
     }
@@ -201,6 +205,7 @@ impl StreamParser {
         if could_be_event && !self.prefilter.may_match(line) {
             if let Some((ts, _)) = Timestamp::parse_rfc3339_prefix(clean.as_bytes()) {
                 self.last_ts = Some(ts);
+                self.own_timed = true;
             }
             return;
         }
@@ -224,6 +229,7 @@ impl StreamParser {
                 self.emit(Some(p.parsed), &clean, p.raw, p.line_no, p.envelope, out);
             } else if let Some(ts) = p.parsed.ts {
                 self.last_ts = Some(ts);
+                self.own_timed = true;
             }
         }
     }
@@ -266,7 +272,8 @@ impl StreamParser {
             }
         }
         let derived = derive(&parsed.message, &fields);
-        let ts = parsed.ts.or(envelope.ts);
+        let own_ts = parsed.ts;
+        let ts = own_ts.or(envelope.ts);
         let worker_id = derived.worker_id.or_else(|| self.banner_worker.clone());
         self.seq += 1;
         let event = Event {
@@ -289,17 +296,22 @@ impl StreamParser {
             context: false,
             seq: self.seq,
         };
+        // Lines without a time of their own before the first one with it (a start-up banner)
+        // are held, so that the banner's worker ID reaches the lines above it; an envelope
+        // time (journald, Docker, the kubelet) does not end the banner.
+        let hold = own_ts.is_none() && !self.own_timed && self.leading.len() < 10_000;
         match ts {
+            _ if hold => self.leading.push(event),
             Some(ts) => {
                 self.last_ts = Some(ts);
+                self.own_timed |= own_ts.is_some();
+                // Held lines sort with the first line that carries its own time, even when a
+                // backend stamped them: their envelope time may come from another clock.
                 for mut early in self.leading.drain(..) {
                     early.sort_ts = ts;
                     out(early);
                 }
                 out(event);
-            }
-            None if self.last_ts.is_none() && self.leading.len() < 10_000 => {
-                self.leading.push(event)
             }
             None => out(event),
         }
@@ -408,6 +420,43 @@ mod tests {
         );
         assert_eq!(ev[2].job_id, Some(IdRef::truncated("1a2b3c4d")));
         assert_eq!(ev[2].origin.as_ref().unwrap().line, 3);
+    }
+
+    #[test]
+    fn banner_stamped_by_the_backend_still_names_the_worker_above_it() {
+        let mut p = StreamParser::new(
+            Arc::from("c"),
+            Some(Role::Worker),
+            None,
+            Prefilter::default(),
+        );
+        let mut ev = Vec::new();
+        let stamped = |us| Envelope {
+            ts: Some(Timestamp(us)),
+            ..Envelope::default()
+        };
+        for (i, l) in [
+            "ZisK Worker v0.15.0",
+            "   Worker ID w-1",
+            "2026-11-21T10:00:00.000001Z INFO: up",
+        ]
+        .iter()
+        .enumerate()
+        {
+            p.push(
+                l.as_bytes(),
+                i as u64 + 1,
+                stamped(9_000_000_000_000_000),
+                &mut |e| ev.push(e),
+            );
+        }
+        p.flush(&mut |e| ev.push(e));
+        assert_eq!(ev.len(), 3);
+        assert!(ev
+            .iter()
+            .all(|e| e.worker_id.as_ref().is_some_and(|w| w.text == "w-1")));
+        assert_eq!(ev[0].ts, Some(Timestamp(9_000_000_000_000_000)));
+        assert_eq!(ev[0].sort_ts, ev[2].sort_ts);
     }
 
     #[test]
