@@ -842,3 +842,69 @@ pub fn wait_for(rx: &mpsc::Receiver<String>, seen: &mut Vec<String>, want: &str,
         }
     }
 }
+
+/// `job` works on any backend: the trail and summary read from journal files (one worker
+/// source holding every worker host) equal those read from the plain files.
+#[test]
+fn job_trail_through_journald_equals_the_trail_from_files() {
+    if !journal_tools() {
+        return;
+    }
+    for cluster in ["zisk", "pretty-message"] {
+        let dir = tempfile::tempdir().unwrap();
+        cluster_journal(cluster, dir.path());
+        for job in truth_jobs(cluster) {
+            let trail = |sources: Vec<String>| {
+                let mut cmd = zl();
+                cmd.args(sources).args(["-o", "json", "job", &job]);
+                let r = run(&mut cmd);
+                assert_eq!(r.code, 0, "{cluster} {job}: {}", r.stderr);
+                let mut events = ndjson(&r.stdout);
+                let summary = events.pop().unwrap();
+                assert_eq!(summary["kind"], "summary");
+                let lines: Vec<Value> = events
+                    .into_iter()
+                    .filter(|e| e["context"] == false)
+                    .collect();
+                (event_keys(&lines, false), summary)
+            };
+            let (file_lines, file_summary) = trail(cluster_sources(cluster));
+            let (journal_lines, journal_summary) = trail(journald_sources(dir.path(), None));
+            assert_same(
+                &format!("{cluster} job {job} via journald"),
+                &file_lines,
+                &journal_lines,
+            );
+            for key in ["job_id", "outcome", "reason", "started", "ended"] {
+                assert_eq!(
+                    journal_summary[key], file_summary[key],
+                    "{cluster} {job}: summary {key}"
+                );
+            }
+            let found = |s: &Value| {
+                let mut ids: Vec<(String, bool)> = s["workers"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|w| {
+                        (
+                            w["worker_id"].as_str().unwrap().to_string(),
+                            w["found"].as_bool().unwrap(),
+                        )
+                    })
+                    .collect();
+                ids.sort();
+                ids
+            };
+            assert_eq!(
+                found(&journal_summary),
+                found(&file_summary),
+                "{cluster} {job}: workers"
+            );
+            assert!(
+                found(&journal_summary).iter().all(|(_, f)| *f),
+                "{cluster} {job}: every worker's logs found"
+            );
+        }
+    }
+}

@@ -23,7 +23,10 @@ pub fn run(config: &Config, args: &TailArgs, out: impl Write) -> Result<i32, Str
     let last_n = args.lines.or(args.follow.then_some(FOLLOW_DEFAULT_LINES));
     let grep_literal = filter.job.as_ref().map(|j| j.literal());
     // A full ID the user typed names the job on lines that show it truncated; a prefix does not.
-    let typed_job = filter.job.clone().filter(|j| crate::derive::is_uuid(j.as_str()));
+    let typed_job = filter
+        .job
+        .clone()
+        .filter(|j| crate::derive::is_uuid(j.as_str()));
     let req = ReadRequest {
         since: filter.since,
         until: filter.until,
