@@ -598,3 +598,69 @@ fn k8s_failures_are_one_clear_line_each_and_the_rest_is_printed() {
     );
     assert_eq!(err.lines().count(), expect.len(), "{err}");
 }
+
+/// A mixed deployment, as the operator docs describe it: the coordinator's log on a host
+/// (here a file), the workers on Kubernetes. `job` ties the coordinator's worker IDs to the
+/// pods by their banners and gives the same trail and summary as the plain files.
+#[test]
+fn job_trail_with_workers_on_kubernetes_equals_the_trail_from_files() {
+    let name = "json-message";
+    let (_api, _dir, kubeconfig) = fixture_api(name);
+    let coordinator = cluster(name).join("coordinator.log").display().to_string();
+    for job in crate::formats::truth_jobs(name) {
+        let trail = |cmd: &mut Command| {
+            let r = run(cmd.args(["-o", "json", "job", &job]));
+            assert_eq!(r.code, 0, "{job}: {}", r.stderr);
+            let mut events = ndjson(&r.stdout);
+            let summary = events.pop().unwrap();
+            let mut lines: Vec<String> = events
+                .iter()
+                .filter(|e| e["context"] == false)
+                .map(|e| format!("{} {} {}", e["ts"], e["worker_id"], e["message"]))
+                .collect();
+            lines.sort();
+            (lines, summary)
+        };
+        let mut from_files = zl();
+        from_files.args(crate::formats::cluster_sources(name));
+        let (file_lines, file_summary) = trail(&mut from_files);
+        let spec = format!("k8s:{NS}/{SELECTOR}");
+        let mut mixed = zl_k8s(&kubeconfig);
+        mixed.args(["--coordinator", &coordinator, "--worker", &spec]);
+        let (k8s_lines, k8s_summary) = trail(&mut mixed);
+        // Banner lines carry the kubelet's time on Kubernetes; the job's lines all have their own.
+        assert_eq!(k8s_lines, file_lines, "{job}: trail lines");
+        for key in ["outcome", "reason", "started", "ended", "phases"] {
+            assert_eq!(k8s_summary[key], file_summary[key], "{job}: {key}");
+        }
+        let workers = |s: &Value| {
+            let mut w: Vec<(String, bool)> = s["workers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|w| {
+                    (
+                        w["worker_id"].as_str().unwrap().to_string(),
+                        w["found"].as_bool().unwrap(),
+                    )
+                })
+                .collect();
+            w.sort();
+            w
+        };
+        assert_eq!(
+            workers(&k8s_summary),
+            workers(&file_summary),
+            "{job}: workers"
+        );
+        assert!(
+            k8s_summary["workers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|w| w["source"].as_str().is_some_and(|s| s.contains("worker-0"))),
+            "{job}: each worker tied to its pod: {}",
+            k8s_summary["workers"]
+        );
+    }
+}
