@@ -881,28 +881,13 @@ fn job_trail_through_journald_equals_the_trail_from_files() {
                     "{cluster} {job}: summary {key}"
                 );
             }
-            let found = |s: &Value| {
-                let mut ids: Vec<(String, bool)> = s["workers"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|w| {
-                        (
-                            w["worker_id"].as_str().unwrap().to_string(),
-                            w["found"].as_bool().unwrap(),
-                        )
-                    })
-                    .collect();
-                ids.sort();
-                ids
-            };
             assert_eq!(
-                found(&journal_summary),
-                found(&file_summary),
+                summary_workers(&journal_summary),
+                summary_workers(&file_summary),
                 "{cluster} {job}: workers"
             );
             assert!(
-                found(&journal_summary).iter().all(|(_, f)| *f),
+                summary_workers(&journal_summary).iter().all(|(_, f)| *f),
                 "{cluster} {job}: every worker's logs found"
             );
         }

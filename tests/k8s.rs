@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use server::{kubelet_lines, rfc3339_nano, FakeApi, Line, State};
 
-use crate::util::{cluster, ndjson, run, zl};
+use crate::util::{cluster, ndjson, run, summary_workers, zl};
 
 const NS: &str = "zisk";
 const SELECTOR: &str = "app.kubernetes.io/name=zisk-worker";
@@ -633,24 +633,9 @@ fn job_trail_with_workers_on_kubernetes_equals_the_trail_from_files() {
         for key in ["outcome", "reason", "started", "ended", "phases"] {
             assert_eq!(k8s_summary[key], file_summary[key], "{job}: {key}");
         }
-        let workers = |s: &Value| {
-            let mut w: Vec<(String, bool)> = s["workers"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|w| {
-                    (
-                        w["worker_id"].as_str().unwrap().to_string(),
-                        w["found"].as_bool().unwrap(),
-                    )
-                })
-                .collect();
-            w.sort();
-            w
-        };
         assert_eq!(
-            workers(&k8s_summary),
-            workers(&file_summary),
+            summary_workers(&k8s_summary),
+            summary_workers(&file_summary),
             "{job}: workers"
         );
         assert!(

@@ -165,11 +165,7 @@ pub fn run(config: &Config, args: &JobsArgs, mut out: impl Write) -> Result<i32,
         })
         .collect();
     let result = if config.format == Format::Json {
-        rows.iter().try_for_each(|r| {
-            serde_json::to_writer(&mut out, r)
-                .map_err(std::io::Error::from)
-                .and_then(|_| out.write_all(b"\n"))
-        })
+        crate::render::write_ndjson(&mut out, &rows)
     } else {
         table(
             &mut out,

@@ -194,11 +194,7 @@ pub fn run(config: &Config, _args: &WorkersArgs, mut out: impl Write) -> Result<
         })
         .collect();
     let result = if config.format == Format::Json {
-        rows.iter().try_for_each(|r| {
-            serde_json::to_writer(&mut out, r)
-                .map_err(std::io::Error::from)
-                .and_then(|_| out.write_all(b"\n"))
-        })
+        crate::render::write_ndjson(&mut out, &rows)
     } else {
         table(&mut out, &rows)
     };
