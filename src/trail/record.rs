@@ -208,19 +208,18 @@ fn reason_in(m: &str) -> Option<String> {
 #[derive(Default)]
 pub struct JobBook {
     pub jobs: Vec<JobRecord>,
+    /// Position in `jobs` by ID key: a busy coordinator names tens of thousands of jobs.
+    index: std::collections::HashMap<String, usize>,
 }
 
 impl JobBook {
     pub fn observe(&mut self, e: &Event) {
         let Some(id) = &e.job_id else { return };
-        let key = id_key(&id.text);
-        let i = match self.jobs.iter().position(|j| id_key(&j.id.text) == key) {
-            Some(i) => i,
-            None => {
-                self.jobs.push(JobRecord::new(id.clone()));
-                self.jobs.len() - 1
-            }
-        };
+        let jobs = &mut self.jobs;
+        let i = *self.index.entry(id_key(&id.text)).or_insert_with(|| {
+            jobs.push(JobRecord::new(id.clone()));
+            jobs.len() - 1
+        });
         self.jobs[i].observe(e);
     }
 

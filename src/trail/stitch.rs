@@ -126,6 +126,26 @@ pub struct Plan {
     seen_labels: Vec<StreamName>,
 }
 
+thread_local! {
+    /// The (source, stream, worker ID) this reader thread last passed to the shared index.
+    static LAST_SIGHTING: std::cell::RefCell<Option<(usize, Arc<str>, IdRef)>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Is this a new worker ID for its stream? A worker's lines repeat their own ID, and taking the
+/// shared index's lock for every one of them makes dozens of reader threads wait on each other.
+fn first_sighting(source: usize, e: &Event, worker: &IdRef) -> bool {
+    LAST_SIGHTING.with(|last| {
+        let mut last = last.borrow_mut();
+        let same = last.as_ref().is_some_and(|(s, label, id)| {
+            *s == source && Arc::ptr_eq(label, &e.source) && id == worker
+        });
+        if !same {
+            *last = Some((source, e.source.clone(), worker.clone()));
+        }
+        !same
+    })
+}
+
 /// Step 2: ties worker streams to worker IDs and decides which sources step 3 reads.
 pub fn plan(config: &Config, record: &JobRecord, margin_us: i64) -> Plan {
     let job = JobKey::new(record.id.clone());
@@ -136,12 +156,16 @@ pub fn plan(config: &Config, record: &JobRecord, margin_us: i64) -> Plan {
     {
         let index = index.clone();
         let look = Arc::new(move |source: usize, e: &Event| {
-            if e.worker_id.is_some() && id_until.is_none_or(|u| e.ts.unwrap_or(e.sort_ts) <= u) {
-                index
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .observe(source, e, None);
+            let Some(worker) = &e.worker_id else { return };
+            if id_until.is_some_and(|u| e.ts.unwrap_or(e.sort_ts) > u)
+                || !first_sighting(source, e, worker)
+            {
+                return;
             }
+            index
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .observe(source, e, None);
         });
         let needed: Vec<_> = workers_specs
             .iter()

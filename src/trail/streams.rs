@@ -2,6 +2,7 @@
 //! (`Worker ID <id>`), the structured `worker_id` on the worker's own lines, or the `id` the
 //! topology file gives its source. Also counts, per stream, the lines that name a job.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::event::{Event, IdRef, Level};
@@ -51,6 +52,8 @@ pub struct StreamInfo {
     pub errors: usize,
     /// Jobs the stream's lines name (keys), in the order first seen.
     pub jobs: Vec<IdRef>,
+    /// Position in `jobs` by ID key, so that a worker of thousands of jobs is not searched per line.
+    job_index: HashMap<String, usize>,
 }
 
 fn add_id(list: &mut Vec<IdRef>, id: &IdRef) {
@@ -87,6 +90,7 @@ impl StreamIndex {
                     last_seen: None,
                     errors: 0,
                     jobs: Vec::new(),
+                    job_index: HashMap::new(),
                 });
                 self.streams.len() - 1
             }
@@ -118,7 +122,13 @@ impl StreamIndex {
             s.errors += 1;
         }
         if let Some(j) = &e.job_id {
-            add_id(&mut s.jobs, j);
+            match s.job_index.get(&id_key(&j.text)) {
+                Some(&i) => better_id(&mut s.jobs[i], j),
+                None => {
+                    s.job_index.insert(id_key(&j.text), s.jobs.len());
+                    s.jobs.push(j.clone());
+                }
+            }
         }
         if job.is_some_and(|k| k.matches_event(e)) {
             s.job_lines += 1;
