@@ -9,7 +9,7 @@ use crate::time::Timestamp;
 /// Keys that describe the event rather than being its fields. Data, not code: other emitters
 /// that use `time`/`msg` are read the same way.
 const TIME_KEYS: [&str; 4] = ["timestamp", "time", "ts", "@timestamp"];
-const LEVEL_KEYS: [&str; 3] = ["level", "lvl", "severity"];
+pub(crate) const LEVEL_KEYS: [&str; 3] = ["level", "lvl", "severity"];
 const MESSAGE_KEYS: [&str; 2] = ["message", "msg"];
 const ENVELOPE_KEYS: [&str; 7] = [
     "target",

@@ -2,9 +2,14 @@
 //! stream may switch format after a restart), joins pretty continuation lines, keeps the
 //! worker ID a start-up banner announces, and orders untimed lines after the event before them.
 
+#[cfg(test)]
+mod equivalence_tests;
 mod json;
+mod prefilter;
 mod pretty;
 mod text;
+
+pub use prefilter::Prefilter;
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -32,30 +37,6 @@ pub struct Envelope {
     pub level: Option<Level>,
     /// Backend fields (host, unit, PID...), added under the event's fields.
     pub fields: Option<Map<String, Value>>,
-}
-
-/// A cheap byte test run on an event's raw text before it is parsed: events that cannot match
-/// the filters are dropped without parsing. Any one literal found lets the event through.
-#[derive(Clone, Debug, Default)]
-pub struct Prefilter {
-    literals: Vec<memchr::memmem::Finder<'static>>,
-}
-
-impl Prefilter {
-    pub fn any_of(literals: &[String]) -> Prefilter {
-        Prefilter {
-            literals: literals
-                .iter()
-                .map(|l| memchr::memmem::Finder::new(l.as_bytes()).into_owned())
-                .collect(),
-        }
-    }
-    pub fn is_empty(&self) -> bool {
-        self.literals.is_empty()
-    }
-    pub fn may_match(&self, raw: &[u8]) -> bool {
-        self.literals.is_empty() || self.literals.iter().any(|f| f.find(raw).is_some())
-    }
 }
 
 /// Lines longer than this are cut (and reported) so that one runaway line cannot exhaust memory.
@@ -109,6 +90,11 @@ pub struct StreamParser {
     /// The worker ID the last start-up banner named.
     banner_worker: Option<IdRef>,
     last_ts: Option<Timestamp>,
+    /// The last line the prefilter skipped since `last_ts` was set, and its envelope time:
+    /// its time is read only when an untimed event needs it (see [`StreamParser::skip`]).
+    skipped: Vec<u8>,
+    skipped_envelope_ts: Option<Timestamp>,
+    has_skipped: bool,
     seq: u64,
     pending: Option<Pending>,
     /// Untimed lines not yet passed on: those before any timed line take the time of the
@@ -131,6 +117,9 @@ impl StreamParser {
             prefilter,
             banner_worker: None,
             last_ts: None,
+            skipped: Vec::new(),
+            skipped_envelope_ts: None,
+            has_skipped: false,
             seq: 0,
             pending: None,
             leading: Vec::new(),
@@ -198,15 +187,81 @@ impl StreamParser {
             }
         }
         let could_be_event = matches!(clean.as_bytes().first(), Some(b'{') | Some(b'0'..=b'9'));
-        if could_be_event && !self.prefilter.may_match(line) {
-            if let Some((ts, _)) = Timestamp::parse_rfc3339_prefix(clean.as_bytes()) {
-                self.last_ts = Some(ts);
-            }
+        if could_be_event && !self.prefilter.may_match_with(line, &envelope) {
+            self.skip(line, envelope.ts, out);
             return;
         }
         let parsed = parse_single_line(&clean);
         let raw = line.to_vec();
         self.emit(parsed, &clean, raw, line_no, envelope, out);
+    }
+
+    /// Feeds a block of whole lines (`\n`-terminated; the last may lack its newline), the first
+    /// being line `first_line_no`; returns how many lines it held. The same as pushing each
+    /// line, but runs of lines that cannot pass the prefilter are passed over in bulk: one
+    /// search over the block finds the next line that may pass.
+    pub fn push_block(
+        &mut self,
+        block: &[u8],
+        first_line_no: u64,
+        out: &mut dyn FnMut(Event),
+    ) -> u64 {
+        let mut pos = 0;
+        let mut line_no = first_line_no;
+        let bulk = self.prefilter.can_skip_in(block);
+        while pos < block.len() {
+            if bulk && self.pending.is_none() && self.leading.is_empty() {
+                let next = self
+                    .prefilter
+                    .next_candidate(block, pos)
+                    .unwrap_or(block.len());
+                if next > pos {
+                    self.skip_run(&block[pos..next], &mut line_no, out);
+                    pos = next;
+                    continue;
+                }
+            }
+            let end = memchr::memchr(b'\n', &block[pos..]).map_or(block.len(), |i| pos + i + 1);
+            self.push(&block[pos..end], line_no, Envelope::default(), out);
+            line_no += 1;
+            pos = end;
+        }
+        line_no - first_line_no
+    }
+
+    /// Whole lines none of which can pass the prefilter: lines shaped like events are skipped
+    /// (only the last one is kept, for its time); any other line is pushed as usual.
+    fn skip_run(&mut self, run: &[u8], line_no: &mut u64, out: &mut dyn FnMut(Event)) {
+        let valid_utf8 = std::str::from_utf8(run).is_ok();
+        let mut last_skipped: Option<&[u8]> = None;
+        let mut pos = 0;
+        while pos < run.len() {
+            let end = memchr::memchr(b'\n', &run[pos..]).map_or(run.len(), |i| pos + i + 1);
+            let line = &run[pos..end];
+            let skippable = matches!(line.first(), Some(b'{' | b'0'..=b'9'))
+                && line.len() <= MAX_LINE_BYTES
+                && self.pending.is_none()
+                && self.leading.is_empty();
+            if skippable {
+                if !valid_utf8 && std::str::from_utf8(line).is_err() {
+                    self.problems.invalid_utf8_lines += 1;
+                    self.problems
+                        .first_invalid_utf8_line
+                        .get_or_insert(*line_no);
+                }
+                last_skipped = Some(line);
+            } else {
+                if let Some(l) = last_skipped.take() {
+                    self.skip(strip_line_ending(l), None, out);
+                }
+                self.push(line, *line_no, Envelope::default(), out);
+            }
+            *line_no += 1;
+            pos = end;
+        }
+        if let Some(l) = last_skipped {
+            self.skip(strip_line_ending(l), None, out);
+        }
     }
 
     /// Ends the stream (or a pause in a followed one): emits whatever is still held.
@@ -219,12 +274,55 @@ impl StreamParser {
 
     fn finish_pending(&mut self, out: &mut dyn FnMut(Event)) {
         if let Some(p) = self.pending.take() {
-            if self.prefilter.may_match(&p.raw) {
+            if self.prefilter.may_match_with(&p.raw, &p.envelope) {
                 let clean = String::new();
                 self.emit(Some(p.parsed), &clean, p.raw, p.line_no, p.envelope, out);
-            } else if let Some(ts) = p.parsed.ts {
-                self.last_ts = Some(ts);
+            } else if let Some(ts) = p.parsed.ts.or(p.envelope.ts) {
+                self.timed_line_skipped(ts, out);
             }
+        }
+    }
+
+    /// A line the prefilter rejected. Parsing it only for its time would cost what the
+    /// prefilter saves, so the line is kept and parsed only if an untimed event follows
+    /// (or, at the start of a stream, untimed lines wait for the first time).
+    fn skip(&mut self, line: &[u8], envelope_ts: Option<Timestamp>, out: &mut dyn FnMut(Event)) {
+        self.skipped.clear();
+        self.skipped.extend_from_slice(line);
+        self.skipped_envelope_ts = envelope_ts;
+        self.has_skipped = true;
+        if !self.leading.is_empty() {
+            if let Some(ts) = self.skipped_ts() {
+                self.timed_line_skipped(ts, out);
+            }
+        }
+    }
+
+    /// The time of the kept skipped line, if it has one (then it becomes `last_ts`).
+    /// A skipped line that turns out not to parse leaves `last_ts` as it was.
+    fn skipped_ts(&mut self) -> Option<Timestamp> {
+        if !self.has_skipped {
+            return None;
+        }
+        self.has_skipped = false;
+        let ts = {
+            let text = String::from_utf8_lossy(&self.skipped);
+            parse_single_line(&strip_ansi(&text)).and_then(|p| p.ts)
+        }
+        .or(self.skipped_envelope_ts);
+        if ts.is_some() {
+            self.last_ts = ts;
+        }
+        ts
+    }
+
+    /// What emitting a timed event that the filters then drop would have done.
+    fn timed_line_skipped(&mut self, ts: Timestamp, out: &mut dyn FnMut(Event)) {
+        self.has_skipped = false;
+        self.last_ts = Some(ts);
+        for mut early in self.leading.drain(..) {
+            early.sort_ts = ts;
+            out(early);
         }
     }
 
@@ -267,6 +365,9 @@ impl StreamParser {
         }
         let derived = derive(&parsed.message, &fields);
         let ts = parsed.ts.or(envelope.ts);
+        if ts.is_none() {
+            self.skipped_ts();
+        }
         let worker_id = derived.worker_id.or_else(|| self.banner_worker.clone());
         self.seq += 1;
         let event = Event {
@@ -292,6 +393,7 @@ impl StreamParser {
         match ts {
             Some(ts) => {
                 self.last_ts = Some(ts);
+                self.has_skipped = false;
                 for mut early in self.leading.drain(..) {
                     early.sort_ts = ts;
                     out(early);
