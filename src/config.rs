@@ -1,6 +1,7 @@
 //! Turns parsed arguments into a validated configuration: sources with their roles, filters,
 //! output format and colour. Everything that can fail on bad input fails here, once.
 
+use std::collections::HashMap;
 use std::io::IsTerminal;
 
 use regex::Regex;
@@ -11,6 +12,7 @@ use crate::filter::{Filter, IdQuery};
 use crate::render::Format;
 use crate::source::SourceOptions;
 use crate::time::Timestamp;
+use crate::topology::{self, Topology};
 
 /// A SOURCE and the role of its logs.
 #[derive(Clone, Debug, PartialEq)]
@@ -21,6 +23,8 @@ pub struct SourceSpec {
 
 pub struct Config {
     pub sources: Vec<SourceSpec>,
+    /// Worker IDs the topology file sets by hand, by SOURCE string.
+    pub source_ids: HashMap<String, String>,
     pub format: Format,
     pub color: bool,
     pub source_options: SourceOptions,
@@ -41,27 +45,60 @@ impl Config {
                 stdout_tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
             }
         };
+        let source_options = SourceOptions {
+            ssh_options: global.ssh_option.clone(),
+            max_streams: global.max_log_requests.max(1),
+        };
+        // `--coordinator` and `--worker` each replace the file's entries; with both given the
+        // file is not needed, unless named with --config.
+        let both_given = global.coordinator.is_some() && !global.worker.is_empty();
+        let located = if both_given && global.config.is_none() {
+            None
+        } else {
+            topology::locate(global.config.as_deref())
+        };
+        let topo = match &located {
+            Some(l) if !l.explicit || l.path.exists() => topology::load(&l.path, &source_options)?,
+            Some(l) => return Err(format!("topology file {}: no such file", l.path.display())),
+            None => Topology::default(),
+        };
         let mut sources = Vec::new();
-        if let Some(c) = &global.coordinator {
-            sources.push(SourceSpec {
+        let mut source_ids = HashMap::new();
+        match (&global.coordinator, &topo.coordinator) {
+            (Some(c), _) => sources.push(SourceSpec {
                 spec: c.clone(),
                 role: Some(Role::Coordinator),
-            });
+            }),
+            (None, Some(c)) => sources.push(SourceSpec {
+                spec: c.source.clone(),
+                role: Some(Role::Coordinator),
+            }),
+            (None, None) => {}
         }
-        for w in &global.worker {
-            sources.push(SourceSpec {
-                spec: w.clone(),
-                role: Some(Role::Worker),
-            });
+        if global.worker.is_empty() {
+            for w in &topo.workers {
+                sources.push(SourceSpec {
+                    spec: w.source.clone(),
+                    role: Some(Role::Worker),
+                });
+                if let Some(id) = &w.id {
+                    source_ids.insert(w.source.clone(), id.clone());
+                }
+            }
+        } else {
+            for w in &global.worker {
+                sources.push(SourceSpec {
+                    spec: w.clone(),
+                    role: Some(Role::Worker),
+                });
+            }
         }
         Ok(Config {
             sources,
+            source_ids,
             format,
             color,
-            source_options: SourceOptions {
-                ssh_options: global.ssh_option.clone(),
-                max_streams: global.max_log_requests.max(1),
-            },
+            source_options,
         })
     }
 }

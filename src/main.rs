@@ -14,6 +14,8 @@ mod render;
 mod report;
 mod source;
 mod time;
+mod topology;
+mod trail;
 
 use std::io::{BufWriter, Write};
 
@@ -31,23 +33,26 @@ fn main() {
             2
         }
     };
+    source::shutdown();
     std::process::exit(code);
 }
 
 fn run(cli: Cli) -> Result<i32, String> {
-    let config = config::Config::from_args(&cli.global)?;
     let stdout = std::io::stdout();
     let out = BufWriter::with_capacity(64 * 1024, stdout.lock());
+    if let Command::Completions { shell } = &cli.command {
+        // Needs no sources, so no topology file either.
+        let mut out = out;
+        clap_complete::generate(*shell, &mut Cli::command(), "zisk-logs", &mut out);
+        out.flush().map_err(|e| e.to_string())?;
+        return Ok(0);
+    }
+    let config = config::Config::from_args(&cli.global)?;
     match &cli.command {
         Command::Tail(args) => commands::tail::run(&config, args, out),
-        Command::Job(_) => commands::job::run(&config),
-        Command::Jobs(_) => commands::jobs::run(&config),
-        Command::Workers(_) => commands::workers::run(&config),
-        Command::Completions { shell } => {
-            let mut out = out;
-            clap_complete::generate(*shell, &mut Cli::command(), "zisk-logs", &mut out);
-            out.flush().map_err(|e| e.to_string())?;
-            Ok(0)
-        }
+        Command::Job(args) => commands::job::run(&config, args, out),
+        Command::Jobs(args) => commands::jobs::run(&config, args, out),
+        Command::Workers(args) => commands::workers::run(&config, args, out),
+        Command::Completions { .. } => unreachable!("handled above"),
     }
 }

@@ -37,15 +37,30 @@ pub fn read(
     req: ReadRequest,
     out: &mut dyn FnMut(Merged) -> bool,
 ) -> usize {
-    let count = sources.len();
+    let follow = req.follow;
     let req = Arc::new(req);
+    read_each(
+        sources.into_iter().map(|s| (s, req.clone())).collect(),
+        follow,
+        out,
+    )
+}
+
+/// Like [`read`], with a request of its own for each source (the job trail selects differently
+/// on the coordinator and on each worker source). Returns how many sources were started.
+pub fn read_each(
+    sources: Vec<(RoleSource, Arc<ReadRequest>)>,
+    follow: bool,
+    out: &mut dyn FnMut(Merged) -> bool,
+) -> usize {
+    let count = sources.len();
     let (set, added) = StreamSet::new();
     std::thread::scope(|scope| {
-        for s in &sources {
-            let (set, req) = (set.clone(), req.clone());
+        for (s, req) in &sources {
+            let set = set.clone();
             scope.spawn(move || {
                 crate::progress::show(&format!("reading {}", s.source.name()));
-                if let Err(e) = s.source.start(s.role, &req, &set) {
+                if let Err(e) = s.source.start(s.role, req, &set) {
                     report::source_failed(s.source.name(), &e);
                 }
             });
@@ -54,6 +69,6 @@ pub fn read(
     drop(set);
     crate::progress::clear();
     let initial: Vec<_> = added.try_iter().collect();
-    merge::run(initial, added, req.follow, out);
+    merge::run(initial, added, follow, out);
     count
 }

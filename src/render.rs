@@ -214,6 +214,14 @@ fn short_phase(p: &str) -> &str {
     }
 }
 
+/// Writes rows as NDJSON, one object per line (`jobs`, `workers` with `-o json`).
+pub fn write_ndjson<T: Serialize>(out: &mut impl Write, rows: &[T]) -> io::Result<()> {
+    rows.iter().try_for_each(|row| {
+        serde_json::to_writer(&mut *out, row)?;
+        out.write_all(b"\n")
+    })
+}
+
 /// A stable colour for a source label, as stern colours pods.
 pub fn label_color(label: &str) -> AnsiColors {
     const PALETTE: [AnsiColors; 8] = [

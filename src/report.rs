@@ -8,6 +8,7 @@ use std::sync::Mutex;
 static PROBLEMS: AtomicUsize = AtomicUsize::new(0);
 static FAILED_SOURCES: AtomicUsize = AtomicUsize::new(0);
 static STDERR: Mutex<()> = Mutex::new(());
+static FAILURES: Mutex<Vec<(String, String)>> = Mutex::new(Vec::new());
 
 /// Something in a source could not be read (a bad line, a truncated archive); the rest goes on.
 pub fn problem(source: &str, message: &str) {
@@ -17,8 +18,22 @@ pub fn problem(source: &str, message: &str) {
 
 /// A whole source could not be read.
 pub fn source_failed(source: &str, message: &str) {
+    {
+        let mut failures = FAILURES.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = (source.to_string(), message.to_string());
+        if failures.contains(&entry) {
+            // The same source read again (the job trail reads in steps): said once already.
+            return;
+        }
+        failures.push(entry);
+    }
     FAILED_SOURCES.fetch_add(1, Ordering::Relaxed);
     problem(source, message);
+}
+
+/// Every (source, message) pair of [`source_failed`] so far, in the order they happened.
+pub fn failures() -> Vec<(String, String)> {
+    FAILURES.lock().unwrap_or_else(|e| e.into_inner()).clone()
 }
 
 /// A notice that is not a problem (a followed file was rotated, a container appeared).

@@ -148,7 +148,7 @@ impl Timestamp {
 }
 
 /// `90s`, `10m`, `2h`, `3d`, `1w`, `500ms` → microseconds.
-fn parse_age(s: &str) -> Option<i64> {
+pub fn parse_age(s: &str) -> Option<i64> {
     let split = s.find(|c: char| !c.is_ascii_digit() && c != '.')?;
     let (num, unit) = s.split_at(split);
     let n: f64 = num.parse().ok()?;

@@ -4,5 +4,11 @@
 #[macro_use]
 mod util;
 
+mod docker;
 mod formats;
+mod journald;
+mod k8s;
+mod launchd;
 mod tail;
+mod topology;
+mod trail;

@@ -95,3 +95,20 @@ macro_rules! require_program {
         }
     };
 }
+
+/// A job summary's workers as (worker_id, found), sorted, for comparing summaries.
+pub fn summary_workers(summary: &serde_json::Value) -> Vec<(String, bool)> {
+    let mut workers: Vec<(String, bool)> = summary["workers"]
+        .as_array()
+        .expect("summary workers")
+        .iter()
+        .map(|w| {
+            (
+                w["worker_id"].as_str().unwrap_or_default().to_string(),
+                w["found"].as_bool().unwrap_or(false),
+            )
+        })
+        .collect();
+    workers.sort();
+    workers
+}

@@ -22,6 +22,11 @@ pub fn run(config: &Config, args: &TailArgs, out: impl Write) -> Result<i32, Str
     let sources = sources_to_read(config, &args.paths)?;
     let last_n = args.lines.or(args.follow.then_some(FOLLOW_DEFAULT_LINES));
     let grep_literal = filter.job.as_ref().map(|j| j.literal());
+    // A full ID the user typed names the job on lines that show it truncated; a prefix does not.
+    let typed_job = filter
+        .job
+        .clone()
+        .filter(|j| crate::derive::is_uuid(j.as_str()));
     let req = ReadRequest {
         since: filter.since,
         until: filter.until,
@@ -33,6 +38,9 @@ pub fn run(config: &Config, args: &TailArgs, out: impl Write) -> Result<i32, Str
         select: Arc::new(move |e| filter.matches(e)),
     };
     let mut renderer = Renderer::new(out, config.format, config.color);
+    if let Some(job) = &typed_job {
+        renderer.ids.learn(&crate::event::IdRef::full(job.as_str()));
+    }
     let mut printed = false;
     let mut held: VecDeque<crate::event::Event> = VecDeque::new();
     let mut live = false;

@@ -133,8 +133,8 @@ fn parse_members(line: &str) -> Result<Option<ParsedLine>, serde_json::Error> {
                 .and_then(|i| strings[i].as_deref())
         })
     };
-    let ts = get(&TIME_KEYS)
-        .and_then(|s| Timestamp::parse_rfc3339_prefix(s.as_bytes()).map(|(t, _)| t));
+    let ts =
+        get(&TIME_KEYS).and_then(|s| Timestamp::parse_rfc3339_prefix(s.as_bytes()).map(|(t, _)| t));
     let level = get(&LEVEL_KEYS).and_then(Level::parse);
     let target = get(&["target"]).map(str::to_string);
     drop(strings);
@@ -263,7 +263,10 @@ mod tests {
         if ts.is_none() && level.is_none() {
             return None;
         }
-        let target = obj.get("target").and_then(Value::as_str).map(str::to_string);
+        let target = obj
+            .get("target")
+            .and_then(Value::as_str)
+            .map(str::to_string);
         let mut fields = Map::new();
         if let Some(Value::Array(spans)) = obj.remove("spans") {
             for span in spans {
@@ -285,7 +288,8 @@ mod tests {
         }
         for (k, v) in obj {
             let key = k.as_str();
-            if TIME_KEYS.contains(&key) || LEVEL_KEYS.contains(&key) || ENVELOPE_KEYS.contains(&key) {
+            if TIME_KEYS.contains(&key) || LEVEL_KEYS.contains(&key) || ENVELOPE_KEYS.contains(&key)
+            {
                 continue;
             }
             if message.is_none() && MESSAGE_KEYS.contains(&key) {

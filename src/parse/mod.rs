@@ -100,6 +100,9 @@ pub struct StreamParser {
     /// Untimed lines not yet passed on: those before any timed line take the time of the
     /// first timed event; later ones keep the time of the event before them.
     leading: Vec<Event>,
+    /// A line with its own time was seen (a backend's envelope time does not count), so the
+    /// start-up banner is over.
+    own_timed: bool,
     pub problems: DataProblems,
 }
 
@@ -123,6 +126,7 @@ impl StreamParser {
             seq: 0,
             pending: None,
             leading: Vec::new(),
+            own_timed: false,
             problems: DataProblems::default(),
         }
     }
@@ -277,7 +281,7 @@ impl StreamParser {
             if self.prefilter.may_match_with(&p.raw, &p.envelope) {
                 let clean = String::new();
                 self.emit(Some(p.parsed), &clean, p.raw, p.line_no, p.envelope, out);
-            } else if let Some(ts) = p.parsed.ts.or(p.envelope.ts) {
+            } else if let Some(ts) = p.parsed.ts {
                 self.timed_line_skipped(ts, out);
             }
         }
@@ -291,35 +295,40 @@ impl StreamParser {
         self.skipped.extend_from_slice(line);
         self.skipped_envelope_ts = envelope_ts;
         self.has_skipped = true;
-        if !self.leading.is_empty() {
-            if let Some(ts) = self.skipped_ts() {
-                self.timed_line_skipped(ts, out);
+        // Until a line with its own time, lines are held for the banner: settle it now.
+        if !self.leading.is_empty() || !self.own_timed {
+            if let Some(own) = self.skipped_ts() {
+                self.timed_line_skipped(own, out);
             }
         }
     }
 
-    /// The time of the kept skipped line, if it has one (then it becomes `last_ts`).
-    /// A skipped line that turns out not to parse leaves `last_ts` as it was.
+    /// Reads the kept skipped line: its time (or its envelope's) becomes `last_ts`, as emitting
+    /// it would have made it; returns the line's own time. A skipped line that turns out not
+    /// to parse leaves `last_ts` as it was.
     fn skipped_ts(&mut self) -> Option<Timestamp> {
         if !self.has_skipped {
             return None;
         }
         self.has_skipped = false;
-        let ts = {
+        let own = {
             let text = String::from_utf8_lossy(&self.skipped);
             parse_single_line(&strip_ansi(&text)).and_then(|p| p.ts)
+        };
+        // An envelope time alone counts only once the banner is over (else the line is held).
+        self.own_timed |= own.is_some();
+        let envelope_ts = self.skipped_envelope_ts.filter(|_| self.own_timed);
+        if let Some(ts) = own.or(envelope_ts) {
+            self.last_ts = Some(ts);
         }
-        .or(self.skipped_envelope_ts);
-        if ts.is_some() {
-            self.last_ts = ts;
-        }
-        ts
+        own
     }
 
     /// What emitting a timed event that the filters then drop would have done.
     fn timed_line_skipped(&mut self, ts: Timestamp, out: &mut dyn FnMut(Event)) {
         self.has_skipped = false;
         self.last_ts = Some(ts);
+        self.own_timed = true;
         for mut early in self.leading.drain(..) {
             early.sort_ts = ts;
             out(early);
@@ -364,10 +373,13 @@ impl StreamParser {
             }
         }
         let derived = derive(&parsed.message, &fields);
-        let ts = parsed.ts.or(envelope.ts);
-        if ts.is_none() {
+        let own_ts = parsed.ts;
+        if own_ts.is_none() {
+            // Whether the banner is over, and the time before this line, may hang on a
+            // skipped line.
             self.skipped_ts();
         }
+        let ts = own_ts.or(envelope.ts);
         let worker_id = derived.worker_id.or_else(|| self.banner_worker.clone());
         self.seq += 1;
         let event = Event {
@@ -390,18 +402,23 @@ impl StreamParser {
             context: false,
             seq: self.seq,
         };
+        // Lines without a time of their own before the first one with it (a start-up banner)
+        // are held, so that the banner's worker ID reaches the lines above it; an envelope
+        // time (journald, Docker, the kubelet) does not end the banner.
+        let hold = own_ts.is_none() && !self.own_timed && self.leading.len() < 10_000;
         match ts {
+            _ if hold => self.leading.push(event),
             Some(ts) => {
                 self.last_ts = Some(ts);
                 self.has_skipped = false;
+                self.own_timed |= own_ts.is_some();
+                // Held lines sort with the first line that carries its own time, even when a
+                // backend stamped them: their envelope time may come from another clock.
                 for mut early in self.leading.drain(..) {
                     early.sort_ts = ts;
                     out(early);
                 }
                 out(event);
-            }
-            None if self.last_ts.is_none() && self.leading.len() < 10_000 => {
-                self.leading.push(event)
             }
             None => out(event),
         }
@@ -510,6 +527,43 @@ mod tests {
         );
         assert_eq!(ev[2].job_id, Some(IdRef::truncated("1a2b3c4d")));
         assert_eq!(ev[2].origin.as_ref().unwrap().line, 3);
+    }
+
+    #[test]
+    fn banner_stamped_by_the_backend_still_names_the_worker_above_it() {
+        let mut p = StreamParser::new(
+            Arc::from("c"),
+            Some(Role::Worker),
+            None,
+            Prefilter::default(),
+        );
+        let mut ev = Vec::new();
+        let stamped = |us| Envelope {
+            ts: Some(Timestamp(us)),
+            ..Envelope::default()
+        };
+        for (i, l) in [
+            "ZisK Worker v0.15.0",
+            "   Worker ID w-1",
+            "2026-11-21T10:00:00.000001Z INFO: up",
+        ]
+        .iter()
+        .enumerate()
+        {
+            p.push(
+                l.as_bytes(),
+                i as u64 + 1,
+                stamped(9_000_000_000_000_000),
+                &mut |e| ev.push(e),
+            );
+        }
+        p.flush(&mut |e| ev.push(e));
+        assert_eq!(ev.len(), 3);
+        assert!(ev
+            .iter()
+            .all(|e| e.worker_id.as_ref().is_some_and(|w| w.text == "w-1")));
+        assert_eq!(ev[0].ts, Some(Timestamp(9_000_000_000_000_000)));
+        assert_eq!(ev[0].sort_ts, ev[2].sort_ts);
     }
 
     #[test]

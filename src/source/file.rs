@@ -237,7 +237,7 @@ fn io_reason(e: &io::Error) -> String {
     }
 }
 
-fn read_group(group: &FileGroup, feeder: &mut LineFeeder, req: &ReadRequest) {
+pub(crate) fn read_group(group: &FileGroup, feeder: &mut LineFeeder, req: &ReadRequest) {
     let live = group.live().map(Path::to_path_buf);
     for path in &group.files {
         let shown = path.display().to_string();

@@ -128,6 +128,8 @@ pub struct LineFeeder {
     pub parser: StreamParser,
     pub sink: EventSink,
     select: Selector,
+    /// Lines a backend knows are not the program's (newsyslog's "logfile turned over"): skipped.
+    pub drop_line: Option<fn(&[u8]) -> bool>,
 }
 
 impl LineFeeder {
@@ -145,11 +147,15 @@ impl LineFeeder {
             parser,
             sink,
             select: req.select.clone(),
+            drop_line: None,
         }
     }
 
     /// Feeds one physical line; false once the consumer has gone.
     pub fn line(&mut self, line: &[u8], line_no: u64, envelope: Envelope) -> bool {
+        if self.drop_line.is_some_and(|drop| drop(line)) {
+            return !self.sink.is_closed();
+        }
         let (sink, select) = (&mut self.sink, &self.select);
         self.parser.push(line, line_no, envelope, &mut |e| {
             if select(&e) {
@@ -163,6 +169,17 @@ impl LineFeeder {
     /// [`StreamParser::push_block`]); returns how many lines it held, and false once the
     /// consumer has gone.
     pub fn block(&mut self, block: &[u8], first_line_no: u64) -> (u64, bool) {
+        if self.drop_line.is_some() {
+            // Lines the backend drops are recognised one by one.
+            let mut lines = 0;
+            for line in block.split_inclusive(|&b| b == b'\n') {
+                lines += 1;
+                if !self.line(line, first_line_no + lines - 1, Envelope::default()) {
+                    return (lines, false);
+                }
+            }
+            return (lines, true);
+        }
         let (sink, select) = (&mut self.sink, &self.select);
         let lines = self.parser.push_block(block, first_line_no, &mut |e| {
             if select(&e) {
@@ -235,6 +252,12 @@ pub fn open(spec: &str, options: &SourceOptions) -> Result<Box<dyn Source>, Stri
         "k8s" => k8s::open(spec, rest, options),
         _ => unreachable!("scheme list above"),
     }
+}
+
+/// Ends what sources started that would outlive the process (journalctl and ssh children);
+/// called before exiting.
+pub fn shutdown() {
+    journald::kill_children();
 }
 
 /// Options that shape how sources are reached (from global flags).

@@ -1,0 +1,108 @@
+//! The job trail: the runbook "grep the coordinator for the job, read which workers got it, grep
+//! those workers" as code. `record` reads jobs from the coordinator's lines, `streams` ties worker
+//! streams to worker IDs, `stitch` reads a job's trail in steps, `summary` says what happened.
+
+pub mod record;
+pub mod stitch;
+pub mod streams;
+pub mod summary;
+pub mod timeline;
+
+use std::sync::{Arc, Mutex};
+
+use crate::config::SourceSpec;
+use crate::event::{Event, Role};
+use crate::merge::Merged;
+use crate::parse::Prefilter;
+use crate::read::{self, RoleSource};
+use crate::source::{self, ReadRequest, Selector, SourceOptions};
+use crate::time::Timestamp;
+
+/// A request that reads history (no follow), with the given hints and selection.
+pub fn request(
+    since: Option<Timestamp>,
+    until: Option<Timestamp>,
+    literal: Option<String>,
+    prefilter: Prefilter,
+    select: Selector,
+) -> ReadRequest {
+    ReadRequest {
+        since,
+        until,
+        follow: false,
+        tail_lines: None,
+        grep_literal: literal,
+        prefilter,
+        select,
+    }
+}
+
+/// Opens one configured source again for another pass (opening only parses the SOURCE).
+pub fn open(spec: &SourceSpec, options: &SourceOptions) -> Result<RoleSource, String> {
+    Ok(RoleSource {
+        role: spec.role,
+        source: source::open(&spec.spec, options)?,
+    })
+}
+
+/// Reads sources, each with its own request, and returns the selected events in time order.
+pub fn collect(items: Vec<(RoleSource, ReadRequest)>) -> Vec<Event> {
+    let mut events = Vec::new();
+    let items = items.into_iter().map(|(s, r)| (s, Arc::new(r))).collect();
+    read::read_each(items, false, &mut |m| {
+        if let Merged::Event(e) = m {
+            events.push(e);
+        }
+        true
+    });
+    events
+}
+
+/// What a fact-gathering pass does with each event of the source with the given index.
+pub type Look = Arc<dyn Fn(usize, &Event) + Send + Sync>;
+
+/// Reads sources only to look at their events (the selection records what it needs and keeps
+/// nothing), for passes that gather facts rather than lines. `look` gets the source's index.
+pub fn scan(
+    specs: &[(usize, &SourceSpec)],
+    options: &SourceOptions,
+    until: Option<Timestamp>,
+    prefilter: Prefilter,
+    look: Look,
+) {
+    let mut items = Vec::new();
+    for &(index, spec) in specs {
+        let Ok(source) = open(spec, options) else {
+            continue;
+        };
+        let look = look.clone();
+        let select: Selector = Arc::new(move |e: &Event| {
+            look(index, e);
+            false
+        });
+        items.push((
+            source,
+            request(None, until, None, prefilter.clone(), select),
+        ));
+    }
+    collect(items);
+}
+
+/// The configured sources of one role, with their index in the configuration.
+pub fn of_role(sources: &[SourceSpec], role: Role) -> Vec<(usize, &SourceSpec)> {
+    sources
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.role == Some(role))
+        .collect()
+}
+
+/// A value shared between reader threads for a pass.
+pub fn shared<T: Default>() -> Arc<Mutex<T>> {
+    Arc::new(Mutex::new(T::default()))
+}
+
+/// Takes a shared value back after its pass.
+pub fn take<T: Default>(v: &Arc<Mutex<T>>) -> T {
+    std::mem::take(&mut *v.lock().unwrap_or_else(|e| e.into_inner()))
+}
