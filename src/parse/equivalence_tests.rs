@@ -189,4 +189,8 @@ fn awkward_inputs_give_the_same_events() {
     let mut timed_first = b"2026-11-21T09:59:59.000001Z INFO: hello\n".to_vec();
     timed_first.extend_from_slice(&bytes);
     check(&timed_first, job, "awkward, timed first");
+    // Enough lines in one block that they are parsed ahead on a second thread.
+    let many = timed_first.repeat(40);
+    assert!(super::parse_ahead(&Prefilter::default(), &many, false).len() >= 256);
+    check(&many, job, "awkward, repeated");
 }

@@ -153,6 +153,19 @@ impl StreamParser {
         envelope: Envelope,
         out: &mut dyn FnMut(Event),
     ) {
+        self.push_inner(line, line_no, envelope, None, out)
+    }
+
+    /// [`StreamParser::push`], with the line's `parse_single_line` result when it was parsed
+    /// ahead (on another thread).
+    fn push_inner(
+        &mut self,
+        line: &[u8],
+        line_no: u64,
+        envelope: Envelope,
+        parsed_ahead: Option<Option<ParsedLine>>,
+        out: &mut dyn FnMut(Event),
+    ) {
         let line = strip_line_ending(line);
         let line = if line.len() > MAX_LINE_BYTES {
             self.problems.cut_lines += 1;
@@ -195,7 +208,7 @@ impl StreamParser {
             self.skip(line, envelope.ts, out);
             return;
         }
-        let parsed = parse_single_line(&clean);
+        let parsed = parsed_ahead.unwrap_or_else(|| parse_single_line(&clean));
         let raw = line.to_vec();
         self.emit(parsed, &clean, raw, line_no, envelope, out);
     }
@@ -213,6 +226,7 @@ impl StreamParser {
         let mut pos = 0;
         let mut line_no = first_line_no;
         let bulk = self.prefilter.can_skip_in(block);
+        let mut ahead = parse_ahead(&self.prefilter, block, bulk).into_iter().peekable();
         while pos < block.len() {
             if bulk && self.pending.is_none() && self.leading.is_empty() {
                 let next = self
@@ -226,7 +240,8 @@ impl StreamParser {
                 }
             }
             let end = memchr::memchr(b'\n', &block[pos..]).map_or(block.len(), |i| pos + i + 1);
-            self.push(&block[pos..end], line_no, Envelope::default(), out);
+            let parsed = ahead.next_if(|(at, _)| *at == pos).map(|(_, p)| p);
+            self.push_inner(&block[pos..end], line_no, Envelope::default(), parsed, out);
             line_no += 1;
             pos = end;
         }
@@ -438,6 +453,56 @@ impl StreamParser {
             }
         }
     }
+}
+
+/// Fewest lines to parse in a block before a second thread helps.
+const PARSE_AHEAD_MIN: usize = 256;
+
+/// Lines of `block` that [`StreamParser::push`] will certainly hand to `parse_single_line`
+/// whatever the parser's state (shaped like an event, plain valid UTF-8 without ANSI, passing
+/// the prefilter), parsed on two threads: (offset of the line, result), in order. Empty when
+/// there are too few to be worth a thread.
+fn parse_ahead(prefilter: &Prefilter, block: &[u8], bulk: bool) -> Vec<(usize, Option<ParsedLine>)> {
+    let mut lines: Vec<(usize, &str)> = Vec::new();
+    let mut pos = 0;
+    while pos < block.len() {
+        if bulk {
+            match prefilter.next_candidate(block, pos) {
+                Some(next) => pos = next,
+                None => break,
+            }
+        }
+        let end = memchr::memchr(b'\n', &block[pos..]).map_or(block.len(), |i| pos + i + 1);
+        let line = strip_line_ending(&block[pos..end]);
+        if matches!(line.first(), Some(b'{' | b'0'..=b'9'))
+            && line.len() <= MAX_LINE_BYTES
+            && memchr::memchr(0x1b, line).is_none()
+            && prefilter.may_match(line)
+        {
+            if let Ok(text) = std::str::from_utf8(line) {
+                lines.push((pos, text));
+            }
+        }
+        pos = end;
+    }
+    if lines.len() < PARSE_AHEAD_MIN {
+        return Vec::new();
+    }
+    let (first, second) = lines.split_at(lines.len() / 2);
+    let parse = |part: &[(usize, &str)]| -> Vec<(usize, Option<ParsedLine>)> {
+        part.iter()
+            .map(|(at, text)| (*at, parse_single_line(text)))
+            .collect()
+    };
+    std::thread::scope(|scope| {
+        let helper = scope.spawn(|| parse(second));
+        let mut all = parse(first);
+        match helper.join() {
+            Ok(rest) => all.extend(rest),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+        all
+    })
 }
 
 fn parse_single_line(clean: &str) -> Option<ParsedLine> {
