@@ -41,7 +41,8 @@ cargo build --release --quiet --manifest-path "$ROOT/Cargo.toml"
 cargo build --release --quiet --manifest-path "$ROOT/tools/fixture-gen/Cargo.toml"
 
 mkdir -p "$DIR" "$RESULTS"
-rm -f "$RESULTS"/*.json "$RESULTS"/*.txt
+# BENCH_RESUME=1 keeps the results of queries already measured (a run cut short).
+[[ -n ${BENCH_RESUME:-} ]] || rm -f "$RESULTS"/*.json "$RESULTS"/*.txt "$RESULTS"/*.kb "$RESULTS"/*.ms
 
 # Corpora (reused when present and of the asked size).
 corpus() { # format file
@@ -68,6 +69,10 @@ fi
 bench() {
     local name=$1 runs=$2
     shift 2
+    if [[ -n ${BENCH_RESUME:-} && -s $RESULTS/$name.json ]]; then
+        echo "== $name (kept)" >&2
+        return
+    fi
     local args=()
     for pair in "$@"; do
         args+=(-n "${pair%%=*}" "${pair#*=}")
@@ -120,13 +125,14 @@ for fmt in json zisk full; do
 done
 
 CJOB=$(jq -r .job_id "$CL.meta")
-JOB_CMD=()
-# `job` is being written; timed when this build has it.
+# `job` (the whole trail, with context) when this build has it: one run, cut at JOB_LIMIT s.
+JOB_LIMIT=${BENCH_JOB_LIMIT:-180}
 : >"$DIR/empty.log"
 if ! "$ZL" --coordinator "$DIR/empty.log" job 00000000 2>&1 | grep -q "not available in this build"; then
-    JOB_CMD=("zl-job=$ZL --coordinator $CL/coordinator.log --worker $CL/worker-*.log job $CJOB -o raw")
+    bench cluster.job.slow 1 \
+        "zl-job=timeout $JOB_LIMIT $ZL --coordinator $CL/coordinator.log --worker $CL/worker-*.log job $CJOB -o raw"
 fi
-bench cluster.job "$RUNS" "${JOB_CMD[@]}" \
+bench cluster.job "$RUNS" \
     "zl-raw=$ZL tail --job $CJOB -o raw $CL" "zl-json=$ZL tail --job $CJOB -o json $CL" \
     "rg=rg -F ${CJOB:0:8} $CL" "grep=grep -rF ${CJOB:0:8} $CL"
 

@@ -15,9 +15,13 @@ def load():
     for path in sorted(glob.glob(os.path.join(results, "*.json"))):
         name = os.path.basename(path)[: -len(".json")]
         query = ".".join(name.split(".")[:2])
-        with open(path) as f:
-            for r in json.load(f)["results"]:
-                times.setdefault(query, {})[r["command"]] = r["median"]
+        try:
+            with open(path) as f:
+                results_of = json.load(f)["results"]
+        except (OSError, ValueError, KeyError):
+            continue  # a run cut short
+        for r in results_of:
+            times.setdefault(query, {})[r["command"]] = r["median"]
     return times
 
 
@@ -67,7 +71,14 @@ for key, corpus, query, target in rows:
     hl = t.get("hl")
     note = ""
     if key == "cluster.job":
-        note = f" (`job`: {fmt(t.get('zl-job'))}, {ratio(t.get('zl-job'), rg)} rg)" if "zl-job" in t else " (`job`: n/a in this build)"
+        job = t.get("zl-job")
+        limit = float(os.environ.get("BENCH_JOB_LIMIT", "180"))
+        if job is None:
+            note = " (`job`: n/a in this build)"
+        elif job >= limit - 1:
+            note = f" (`job`: > {limit:.0f} s, cut)"
+        else:
+            note = f" (`job`: {fmt(job)}, {ratio(job, rg)} rg)"
     hl_ratio = f", hl ÷ raw {ratio(hl, raw)}" if hl else ""
     print(
         f"| {corpus} | `{query}`{note} | {fmt(raw)} | {fmt(t.get('zl-json'))} | {fmt(rg)} | "

@@ -226,7 +226,9 @@ impl StreamParser {
         let mut pos = 0;
         let mut line_no = first_line_no;
         let bulk = self.prefilter.can_skip_in(block);
-        let mut ahead = parse_ahead(&self.prefilter, block, bulk).into_iter().peekable();
+        let mut ahead = parse_ahead(&self.prefilter, block, bulk)
+            .into_iter()
+            .peekable();
         while pos < block.len() {
             if bulk && self.pending.is_none() && self.leading.is_empty() {
                 let next = self
@@ -462,7 +464,11 @@ const PARSE_AHEAD_MIN: usize = 256;
 /// whatever the parser's state (shaped like an event, plain valid UTF-8 without ANSI, passing
 /// the prefilter), parsed on two threads: (offset of the line, result), in order. Empty when
 /// there are too few to be worth a thread.
-fn parse_ahead(prefilter: &Prefilter, block: &[u8], bulk: bool) -> Vec<(usize, Option<ParsedLine>)> {
+fn parse_ahead(
+    prefilter: &Prefilter,
+    block: &[u8],
+    bulk: bool,
+) -> Vec<(usize, Option<ParsedLine>)> {
     let mut lines: Vec<(usize, &str)> = Vec::new();
     let mut pos = 0;
     while pos < block.len() {
