@@ -197,6 +197,15 @@ const PHASE_WORDS: [(&str, PhaseOf); 10] = [
     ("Execution", Phase::execution),
 ];
 
+/// The message words that imply `phase` (exact case, as [`phase_from_message`] looks for them).
+pub fn phase_words(phase: &Phase) -> Vec<&'static str> {
+    PHASE_WORDS
+        .iter()
+        .filter(|(_, p)| p().matches(phase))
+        .map(|(word, _)| *word)
+        .collect()
+}
+
 pub fn phase_from_message(msg: &str) -> Option<Phase> {
     PHASE_WORDS
         .iter()
@@ -275,5 +284,10 @@ mod tests {
             Some(Phase::aggregate())
         );
         assert_eq!(msg("Registration accepted: ok").phase, None);
+        assert_eq!(
+            super::phase_words(&Phase::prove()),
+            ["[Phase2", "Prove", "proof"]
+        );
+        assert!(super::phase_words(&Phase::new("Setup")).is_empty());
     }
 }

@@ -108,12 +108,20 @@ impl Filter {
         self.since.is_none_or(|s| t >= s) && self.until.is_none_or(|u| t <= u)
     }
 
-    /// The byte test that no matching event can fail.
+    /// The byte test that no matching event can fail: the job ID's literal, the level words,
+    /// the phase name and the words it is derived from (most selective first).
     pub fn prefilter(&self) -> Prefilter {
-        match &self.job {
-            Some(job) => Prefilter::any_of(&[job.literal()]),
-            None => Prefilter::default(),
+        let mut p = Prefilter::default();
+        if let Some(job) = &self.job {
+            p = p.and_job(&job.literal());
         }
+        if let Some(level) = self.level {
+            p = p.and_level(level);
+        }
+        if let Some(phase) = &self.phase {
+            p = p.and_phase(phase.as_str(), &crate::derive::phase_words(phase));
+        }
+        p
     }
 
     pub fn is_empty(&self) -> bool {

@@ -27,7 +27,8 @@ pub struct IdBook {
 
 impl IdBook {
     pub fn learn(&mut self, id: &IdRef) {
-        if !id.truncated && id.text.len() > 8 {
+        // Checked first: most events name a job already known, and cloning is per event.
+        if !id.truncated && id.text.len() > 8 && !self.full_jobs.contains(&id.text) {
             self.full_jobs.insert(id.text.clone());
         }
     }

@@ -2,9 +2,14 @@
 //! stream may switch format after a restart), joins pretty continuation lines, keeps the
 //! worker ID a start-up banner announces, and orders untimed lines after the event before them.
 
+#[cfg(test)]
+mod equivalence_tests;
 mod json;
+mod prefilter;
 mod pretty;
 mod text;
+
+pub use prefilter::Prefilter;
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -32,30 +37,6 @@ pub struct Envelope {
     pub level: Option<Level>,
     /// Backend fields (host, unit, PID...), added under the event's fields.
     pub fields: Option<Map<String, Value>>,
-}
-
-/// A cheap byte test run on an event's raw text before it is parsed: events that cannot match
-/// the filters are dropped without parsing. Any one literal found lets the event through.
-#[derive(Clone, Debug, Default)]
-pub struct Prefilter {
-    literals: Vec<memchr::memmem::Finder<'static>>,
-}
-
-impl Prefilter {
-    pub fn any_of(literals: &[String]) -> Prefilter {
-        Prefilter {
-            literals: literals
-                .iter()
-                .map(|l| memchr::memmem::Finder::new(l.as_bytes()).into_owned())
-                .collect(),
-        }
-    }
-    pub fn is_empty(&self) -> bool {
-        self.literals.is_empty()
-    }
-    pub fn may_match(&self, raw: &[u8]) -> bool {
-        self.literals.is_empty() || self.literals.iter().any(|f| f.find(raw).is_some())
-    }
 }
 
 /// Lines longer than this are cut (and reported) so that one runaway line cannot exhaust memory.
@@ -109,6 +90,11 @@ pub struct StreamParser {
     /// The worker ID the last start-up banner named.
     banner_worker: Option<IdRef>,
     last_ts: Option<Timestamp>,
+    /// The last line the prefilter skipped since `last_ts` was set, and its envelope time:
+    /// its time is read only when an untimed event needs it (see [`StreamParser::skip`]).
+    skipped: Vec<u8>,
+    skipped_envelope_ts: Option<Timestamp>,
+    has_skipped: bool,
     seq: u64,
     pending: Option<Pending>,
     /// Untimed lines not yet passed on: those before any timed line take the time of the
@@ -134,6 +120,9 @@ impl StreamParser {
             prefilter,
             banner_worker: None,
             last_ts: None,
+            skipped: Vec::new(),
+            skipped_envelope_ts: None,
+            has_skipped: false,
             seq: 0,
             pending: None,
             leading: Vec::new(),
@@ -162,6 +151,19 @@ impl StreamParser {
         line: &[u8],
         line_no: u64,
         envelope: Envelope,
+        out: &mut dyn FnMut(Event),
+    ) {
+        self.push_inner(line, line_no, envelope, None, out)
+    }
+
+    /// [`StreamParser::push`], with the line's `parse_single_line` result when it was parsed
+    /// ahead (on another thread).
+    fn push_inner(
+        &mut self,
+        line: &[u8],
+        line_no: u64,
+        envelope: Envelope,
+        parsed_ahead: Option<Option<ParsedLine>>,
         out: &mut dyn FnMut(Event),
     ) {
         let line = strip_line_ending(line);
@@ -202,16 +204,85 @@ impl StreamParser {
             }
         }
         let could_be_event = matches!(clean.as_bytes().first(), Some(b'{') | Some(b'0'..=b'9'));
-        if could_be_event && !self.prefilter.may_match(line) {
-            if let Some((ts, _)) = Timestamp::parse_rfc3339_prefix(clean.as_bytes()) {
-                self.last_ts = Some(ts);
-                self.own_timed = true;
-            }
+        if could_be_event && !self.prefilter.may_match_with(line, &envelope) {
+            self.skip(line, envelope.ts, out);
             return;
         }
-        let parsed = parse_single_line(&clean);
+        let parsed = parsed_ahead.unwrap_or_else(|| parse_single_line(&clean));
         let raw = line.to_vec();
         self.emit(parsed, &clean, raw, line_no, envelope, out);
+    }
+
+    /// Feeds a block of whole lines (`\n`-terminated; the last may lack its newline), the first
+    /// being line `first_line_no`; returns how many lines it held. The same as pushing each
+    /// line, but runs of lines that cannot pass the prefilter are passed over in bulk: one
+    /// search over the block finds the next line that may pass.
+    pub fn push_block(
+        &mut self,
+        block: &[u8],
+        first_line_no: u64,
+        out: &mut dyn FnMut(Event),
+    ) -> u64 {
+        let mut pos = 0;
+        let mut line_no = first_line_no;
+        let bulk = self.prefilter.can_skip_in(block);
+        let mut ahead = parse_ahead(&self.prefilter, block, bulk)
+            .into_iter()
+            .peekable();
+        while pos < block.len() {
+            if bulk && self.pending.is_none() && self.leading.is_empty() {
+                let next = self
+                    .prefilter
+                    .next_candidate(block, pos)
+                    .unwrap_or(block.len());
+                if next > pos {
+                    self.skip_run(&block[pos..next], &mut line_no, out);
+                    pos = next;
+                    continue;
+                }
+            }
+            let end = memchr::memchr(b'\n', &block[pos..]).map_or(block.len(), |i| pos + i + 1);
+            let parsed = ahead.next_if(|(at, _)| *at == pos).map(|(_, p)| p);
+            self.push_inner(&block[pos..end], line_no, Envelope::default(), parsed, out);
+            line_no += 1;
+            pos = end;
+        }
+        line_no - first_line_no
+    }
+
+    /// Whole lines none of which can pass the prefilter: lines shaped like events are skipped
+    /// (only the last one is kept, for its time); any other line is pushed as usual.
+    fn skip_run(&mut self, run: &[u8], line_no: &mut u64, out: &mut dyn FnMut(Event)) {
+        let valid_utf8 = std::str::from_utf8(run).is_ok();
+        let mut last_skipped: Option<&[u8]> = None;
+        let mut pos = 0;
+        while pos < run.len() {
+            let end = memchr::memchr(b'\n', &run[pos..]).map_or(run.len(), |i| pos + i + 1);
+            let line = &run[pos..end];
+            let skippable = matches!(line.first(), Some(b'{' | b'0'..=b'9'))
+                && line.len() <= MAX_LINE_BYTES
+                && self.pending.is_none()
+                && self.leading.is_empty();
+            if skippable {
+                if !valid_utf8 && std::str::from_utf8(line).is_err() {
+                    self.problems.invalid_utf8_lines += 1;
+                    self.problems
+                        .first_invalid_utf8_line
+                        .get_or_insert(*line_no);
+                }
+                last_skipped = Some(line);
+            } else {
+                if let Some(l) = last_skipped.take() {
+                    self.skip(strip_line_ending(l), None, out);
+                }
+                self.push(line, *line_no, Envelope::default(), out);
+            }
+            *line_no += 1;
+            pos = end;
+        }
+        if let Some(l) = last_skipped {
+            self.skip(strip_line_ending(l), None, out);
+        }
     }
 
     /// Ends the stream (or a pause in a followed one): emits whatever is still held.
@@ -224,13 +295,60 @@ impl StreamParser {
 
     fn finish_pending(&mut self, out: &mut dyn FnMut(Event)) {
         if let Some(p) = self.pending.take() {
-            if self.prefilter.may_match(&p.raw) {
+            if self.prefilter.may_match_with(&p.raw, &p.envelope) {
                 let clean = String::new();
                 self.emit(Some(p.parsed), &clean, p.raw, p.line_no, p.envelope, out);
             } else if let Some(ts) = p.parsed.ts {
-                self.last_ts = Some(ts);
-                self.own_timed = true;
+                self.timed_line_skipped(ts, out);
             }
+        }
+    }
+
+    /// A line the prefilter rejected. Parsing it only for its time would cost what the
+    /// prefilter saves, so the line is kept and parsed only if an untimed event follows
+    /// (or, at the start of a stream, untimed lines wait for the first time).
+    fn skip(&mut self, line: &[u8], envelope_ts: Option<Timestamp>, out: &mut dyn FnMut(Event)) {
+        self.skipped.clear();
+        self.skipped.extend_from_slice(line);
+        self.skipped_envelope_ts = envelope_ts;
+        self.has_skipped = true;
+        // Until a line with its own time, lines are held for the banner: settle it now.
+        if !self.leading.is_empty() || !self.own_timed {
+            if let Some(own) = self.skipped_ts() {
+                self.timed_line_skipped(own, out);
+            }
+        }
+    }
+
+    /// Reads the kept skipped line: its time (or its envelope's) becomes `last_ts`, as emitting
+    /// it would have made it; returns the line's own time. A skipped line that turns out not
+    /// to parse leaves `last_ts` as it was.
+    fn skipped_ts(&mut self) -> Option<Timestamp> {
+        if !self.has_skipped {
+            return None;
+        }
+        self.has_skipped = false;
+        let own = {
+            let text = String::from_utf8_lossy(&self.skipped);
+            parse_single_line(&strip_ansi(&text)).and_then(|p| p.ts)
+        };
+        // An envelope time alone counts only once the banner is over (else the line is held).
+        self.own_timed |= own.is_some();
+        let envelope_ts = self.skipped_envelope_ts.filter(|_| self.own_timed);
+        if let Some(ts) = own.or(envelope_ts) {
+            self.last_ts = Some(ts);
+        }
+        own
+    }
+
+    /// What emitting a timed event that the filters then drop would have done.
+    fn timed_line_skipped(&mut self, ts: Timestamp, out: &mut dyn FnMut(Event)) {
+        self.has_skipped = false;
+        self.last_ts = Some(ts);
+        self.own_timed = true;
+        for mut early in self.leading.drain(..) {
+            early.sort_ts = ts;
+            out(early);
         }
     }
 
@@ -273,6 +391,11 @@ impl StreamParser {
         }
         let derived = derive(&parsed.message, &fields);
         let own_ts = parsed.ts;
+        if own_ts.is_none() {
+            // Whether the banner is over, and the time before this line, may hang on a
+            // skipped line.
+            self.skipped_ts();
+        }
         let ts = own_ts.or(envelope.ts);
         let worker_id = derived.worker_id.or_else(|| self.banner_worker.clone());
         self.seq += 1;
@@ -304,6 +427,7 @@ impl StreamParser {
             _ if hold => self.leading.push(event),
             Some(ts) => {
                 self.last_ts = Some(ts);
+                self.has_skipped = false;
                 self.own_timed |= own_ts.is_some();
                 // Held lines sort with the first line that carries its own time, even when a
                 // backend stamped them: their envelope time may come from another clock.
@@ -331,6 +455,60 @@ impl StreamParser {
             }
         }
     }
+}
+
+/// Fewest lines to parse in a block before a second thread helps.
+const PARSE_AHEAD_MIN: usize = 256;
+
+/// Lines of `block` that [`StreamParser::push`] will certainly hand to `parse_single_line`
+/// whatever the parser's state (shaped like an event, plain valid UTF-8 without ANSI, passing
+/// the prefilter), parsed on two threads: (offset of the line, result), in order. Empty when
+/// there are too few to be worth a thread.
+fn parse_ahead(
+    prefilter: &Prefilter,
+    block: &[u8],
+    bulk: bool,
+) -> Vec<(usize, Option<ParsedLine>)> {
+    let mut lines: Vec<(usize, &str)> = Vec::new();
+    let mut pos = 0;
+    while pos < block.len() {
+        if bulk {
+            match prefilter.next_candidate(block, pos) {
+                Some(next) => pos = next,
+                None => break,
+            }
+        }
+        let end = memchr::memchr(b'\n', &block[pos..]).map_or(block.len(), |i| pos + i + 1);
+        let line = strip_line_ending(&block[pos..end]);
+        if matches!(line.first(), Some(b'{' | b'0'..=b'9'))
+            && line.len() <= MAX_LINE_BYTES
+            && memchr::memchr(0x1b, line).is_none()
+            && prefilter.may_match(line)
+        {
+            if let Ok(text) = std::str::from_utf8(line) {
+                lines.push((pos, text));
+            }
+        }
+        pos = end;
+    }
+    if lines.len() < PARSE_AHEAD_MIN {
+        return Vec::new();
+    }
+    let (first, second) = lines.split_at(lines.len() / 2);
+    let parse = |part: &[(usize, &str)]| -> Vec<(usize, Option<ParsedLine>)> {
+        part.iter()
+            .map(|(at, text)| (*at, parse_single_line(text)))
+            .collect()
+    };
+    std::thread::scope(|scope| {
+        let helper = scope.spawn(|| parse(second));
+        let mut all = parse(first);
+        match helper.join() {
+            Ok(rest) => all.extend(rest),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+        all
+    })
 }
 
 fn parse_single_line(clean: &str) -> Option<ParsedLine> {

@@ -17,6 +17,8 @@ const FOLLOW_POLL: Duration = Duration::from_millis(20);
 /// How long a rotated-away file is still drained for late writes before switching.
 const ROTATION_GRACE: Duration = Duration::from_millis(200);
 const READ_BUFFER: usize = 256 * 1024;
+/// Block size for whole-input reads: large reads, and room for the longest line kept.
+const BLOCK: usize = 2 * (MAX_LINE_BYTES + 1);
 
 pub struct FileSource {
     name: String,
@@ -69,15 +71,8 @@ pub fn start_stdin(role: Option<Role>, req: &Arc<ReadRequest>, set: &StreamSet) 
     );
     std::thread::spawn(move || {
         let stdin = io::stdin();
-        let mut reader = BufReader::with_capacity(READ_BUFFER, stdin.lock());
         let mut line_no = 0;
-        if let Err(e) = read_lines(
-            &mut reader,
-            &mut feeder,
-            &mut line_no,
-            &mut Vec::new(),
-            true,
-        ) {
+        if let Err(e) = read_blocks(&mut stdin.lock(), &mut feeder, &mut line_no) {
             report::problem("stdin", &format!("read error after line {line_no}: {e}"));
         }
         feeder.report_data_problems("stdin");
@@ -254,7 +249,7 @@ pub(crate) fn read_group(group: &FileGroup, feeder: &mut LineFeeder, req: &ReadR
         match open_decoded(path) {
             Ok(mut reader) => {
                 let mut line_no = 0;
-                let result = read_lines(&mut reader, feeder, &mut line_no, &mut Vec::new(), true);
+                let result = read_blocks(&mut reader, feeder, &mut line_no);
                 if let Err(e) = result {
                     let what = if is_compressed(path) {
                         "truncated or corrupt archive"
@@ -331,6 +326,83 @@ fn read_line_capped<R: Read>(reader: &mut BufReader<R>, buf: &mut Vec<u8>) -> io
         reader.consume(used);
         if found {
             return Ok(true);
+        }
+    }
+}
+
+/// Reads a whole input in large blocks of complete lines and feeds them to the feeder, which
+/// can pass over lines in bulk. Lines longer than [`MAX_LINE_BYTES`] are cut as
+/// [`read_line_capped`] cuts them.
+fn read_blocks<R: Read>(
+    reader: &mut R,
+    feeder: &mut LineFeeder,
+    line_no: &mut u64,
+) -> io::Result<()> {
+    let mut buf = vec![0u8; BLOCK];
+    let mut filled = 0;
+    // A line longer than the block: its first MAX_LINE_BYTES + 1 bytes, the rest dropped.
+    let mut long: Option<Vec<u8>> = None;
+    loop {
+        let n = match reader.read(&mut buf[filled..]) {
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if n == 0 {
+            let rest = match long.take() {
+                Some(l) => l,
+                None => buf[..filled].to_vec(),
+            };
+            if !rest.is_empty() {
+                *line_no += 1;
+                feeder.line(&rest, *line_no, Envelope::default());
+            }
+            return Ok(());
+        }
+        let mut start = 0;
+        let end = filled + n;
+        if let Some(l) = long.as_mut() {
+            match memchr::memchr(b'\n', &buf[..end]) {
+                Some(i) => {
+                    let room = (MAX_LINE_BYTES + 1).saturating_sub(l.len());
+                    l.extend_from_slice(&buf[..(i + 1).min(room)]);
+                    *line_no += 1;
+                    let line = long.take().unwrap_or_default();
+                    if !feeder.line(&line, *line_no, Envelope::default()) {
+                        return Ok(());
+                    }
+                    start = i + 1;
+                }
+                None => {
+                    let room = (MAX_LINE_BYTES + 1).saturating_sub(l.len());
+                    l.extend_from_slice(&buf[..end.min(room)]);
+                    filled = 0;
+                    continue;
+                }
+            }
+        }
+        match memchr::memrchr(b'\n', &buf[start..end]) {
+            Some(i) => {
+                let (lines, open) = feeder.block(&buf[start..start + i + 1], *line_no + 1);
+                *line_no += lines;
+                if !open {
+                    return Ok(());
+                }
+                buf.copy_within(start + i + 1..end, 0);
+                filled = end - (start + i + 1);
+            }
+            None if end - start == buf.len() => {
+                long = Some(buf[..MAX_LINE_BYTES + 1].to_vec());
+                filled = 0;
+            }
+            None => {
+                buf.copy_within(start..end, 0);
+                filled = end - start;
+            }
+        }
+        // The next read may block (a pipe): pass events on now.
+        if !feeder.sink.flush() {
+            return Ok(());
         }
     }
 }

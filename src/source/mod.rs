@@ -165,6 +165,30 @@ impl LineFeeder {
         !self.sink.is_closed()
     }
 
+    /// Feeds a block of whole lines starting at line `first_line_no` (see
+    /// [`StreamParser::push_block`]); returns how many lines it held, and false once the
+    /// consumer has gone.
+    pub fn block(&mut self, block: &[u8], first_line_no: u64) -> (u64, bool) {
+        if self.drop_line.is_some() {
+            // Lines the backend drops are recognised one by one.
+            let mut lines = 0;
+            for line in block.split_inclusive(|&b| b == b'\n') {
+                lines += 1;
+                if !self.line(line, first_line_no + lines - 1, Envelope::default()) {
+                    return (lines, false);
+                }
+            }
+            return (lines, true);
+        }
+        let (sink, select) = (&mut self.sink, &self.select);
+        let lines = self.parser.push_block(block, first_line_no, &mut |e| {
+            if select(&e) {
+                sink.send(e);
+            }
+        });
+        (lines, !self.sink.is_closed())
+    }
+
     /// Emits held events (end of input, or a pause while following) and sends them on.
     pub fn flush(&mut self) -> bool {
         let (sink, select) = (&mut self.sink, &self.select);

@@ -1,0 +1,196 @@
+//! The fast paths (prefilter, bulk skipping in blocks) must give exactly the events the plain
+//! line-by-line parse followed by the filter gives: checked on every fixture cluster and on
+//! inputs made to trip them (banners, untimed lines, pretty events, ANSI, escapes, bad UTF-8).
+
+use std::sync::Arc;
+
+use super::{Envelope, Prefilter, StreamParser};
+use crate::event::{Event, IdRef, Level, Phase, Role};
+use crate::filter::{Filter, IdQuery};
+
+/// What a reader of the output could tell apart.
+fn key(e: &Event) -> String {
+    format!(
+        "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{}|{:?}|{}",
+        e.ts,
+        e.sort_ts,
+        e.level,
+        e.job_id,
+        e.worker_id.as_ref().map(IdRef::display),
+        e.phase,
+        e.origin.as_ref().map(|o| o.line),
+        e.target,
+        e.message,
+        serde_json::to_string(&e.fields).unwrap(),
+        String::from_utf8_lossy(&e.raw)
+    )
+}
+
+fn parser(prefilter: Prefilter) -> StreamParser {
+    StreamParser::new(
+        Arc::from("s"),
+        Some(Role::Worker),
+        Some(Arc::from("f")),
+        prefilter,
+    )
+}
+
+/// The reference: every line parsed (then filtered by the caller).
+fn slow(input: &[u8]) -> (Vec<Event>, u64) {
+    let mut p = parser(Prefilter::default());
+    let mut out = Vec::new();
+    let mut sink = |e: Event| out.push(e);
+    for (i, line) in input.split_inclusive(|&b| b == b'\n').enumerate() {
+        p.push(line, i as u64 + 1, Envelope::default(), &mut sink);
+    }
+    p.flush(&mut sink);
+    (out, p.problems.invalid_utf8_lines)
+}
+
+/// The fast path: prefilter, line by line or in blocks of whole lines cut every `cut` bytes.
+fn fast(input: &[u8], filter: &Filter, cut: Option<usize>) -> (Vec<String>, u64) {
+    let mut p = parser(filter.prefilter());
+    let mut out = Vec::new();
+    let mut sink = |e: Event| {
+        if filter.matches(&e) {
+            out.push(key(&e))
+        }
+    };
+    match cut {
+        None => {
+            for (i, line) in input.split_inclusive(|&b| b == b'\n').enumerate() {
+                p.push(line, i as u64 + 1, Envelope::default(), &mut sink);
+            }
+        }
+        Some(cut) => {
+            let (mut pos, mut line_no) = (0, 1);
+            while pos < input.len() {
+                let target = (pos + cut).min(input.len());
+                let end = match memchr::memchr(b'\n', &input[target.saturating_sub(1)..]) {
+                    Some(i) => target.saturating_sub(1) + i + 1,
+                    None => input.len(),
+                };
+                line_no += p.push_block(&input[pos..end], line_no, &mut sink);
+                pos = end;
+            }
+        }
+    }
+    p.flush(&mut sink);
+    (out, p.problems.invalid_utf8_lines)
+}
+
+fn filters(job: &str) -> Vec<Filter> {
+    let mut all = Vec::new();
+    for level in [None, Some(Level::Warn), Some(Level::Info)] {
+        for phase in [None, Some("Prove"), Some("aggregate"), Some("Setup")] {
+            for job in [None, Some(job)] {
+                if level.is_none() && phase.is_none() && job.is_none() {
+                    continue;
+                }
+                all.push(Filter {
+                    level,
+                    phase: phase.map(Phase::new),
+                    job: job.map(|j| IdQuery::parse(j).unwrap()),
+                    ..Filter::default()
+                });
+            }
+        }
+    }
+    all
+}
+
+fn check(input: &[u8], job: &str, what: &str) {
+    let (all, invalid) = slow(input);
+    for filter in filters(job) {
+        let want = (
+            all.iter()
+                .filter(|e| filter.matches(e))
+                .map(key)
+                .collect::<Vec<_>>(),
+            invalid,
+        );
+        for cut in [None, Some(1), Some(4096), Some(usize::MAX / 2)] {
+            let got = fast(input, &filter, cut);
+            assert_eq!(
+                got.1, want.1,
+                "{what}: invalid UTF-8 count, {filter:?}, cut {cut:?}"
+            );
+            assert!(
+                got.0 == want.0,
+                "{what}: {filter:?}, cut {cut:?}: {} events, want {}; first difference: {:?}",
+                got.0.len(),
+                want.0.len(),
+                got.0.iter().zip(&want.0).find(|(a, b)| a != b)
+            );
+        }
+    }
+}
+
+#[test]
+fn fixture_clusters_give_the_same_events() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/clusters");
+    let mut files = 0;
+    for cluster in std::fs::read_dir(root).unwrap() {
+        let dir = cluster.unwrap().path();
+        let truth: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.join("truth.json")).unwrap()).unwrap();
+        let job = truth["jobs"][1]["job_id"].as_str().unwrap().to_string();
+        for file in std::fs::read_dir(&dir).unwrap() {
+            let path = file.unwrap().path();
+            if path.extension().is_some_and(|e| e == "log") {
+                let input = std::fs::read(&path).unwrap();
+                check(&input, &job, &path.display().to_string());
+                files += 1;
+            }
+        }
+    }
+    assert!(files >= 55, "read {files} fixture files");
+}
+
+#[test]
+fn awkward_inputs_give_the_same_events() {
+    let job = "1a2b3c4d-0000-4000-8000-00000000abcd";
+    let input = [
+        "ZisK Worker v0.15.0",
+        "   Worker ID 9f8e7d6c-1111-4111-8111-111111111111",
+        "thread 'main' panicked while proving",
+        "2026-11-21T10:00:00.000001Z INFO: Computing Contribution for JobId(ffffffff…)",
+        "2026-11-21T10:00:01.000001Z INFO: not Prove related",
+        "untimed Prove line after a skipped one",
+        "2026-11-21T10:00:02.000001Z something that does not parse",
+        "untimed proof line after a line that does not parse",
+        r#"{"timestamp":"2026-11-21T10:00:03Z","level":"w","fields":{"message":"lower-case level","phase":"PROVE"}}"#,
+        r#"{"timestamp":"2026-11-21T10:00:04Z","level":"INFO","fields":{"message":"esc\u0061ped","job_id":"1a2b3c4d-0000-4000-8000-00000000abcd"}}"#,
+        r#"{"timestamp":"2026-11-21T10:00:05Z","level" : " Error ","fields":{"message":"spaced"}}"#,
+        r#"{"timestamp":"2026-11-21T10:00:06Z","level":"INFO","fields":{"message":"Pro"#,
+        "",
+        "  2026-11-21T10:00:07.000001Z  WARN zisk_worker: slow, n: 1",
+        "    at src/a.rs:1 on main",
+        "    in zisk_worker::job with job_id: \"1a2b3c4d-0000-4000-8000-00000000abcd\", phase: \"Prove\"",
+        "",
+        "  2026-11-21T10:00:08.000001Z  INFO zisk_worker: quiet",
+        "    in zisk_worker::job with phase: \"Aggregate\"",
+        "2026-11-21T10:00:09.000001Z \x1b[33mWARN\x1b[0m: [Phase2] Pro\x1b[1mve\x1b[0m for JobId(1a2b3c4d…)",
+        "2026-11-21T10:00:10.000001Z ERROR: bad \u{fffd} byte follows",
+        "untimed tail line about Prove",
+        "ZisK Worker v0.15.1",
+        "   Worker ID gpu-07",
+        "2026-11-21T10:00:11.000001Z  WARN zisk_worker: Prove again job_id=1a2b3c4d-0000-4000-8000-00000000abcd",
+    ]
+    .join("\n");
+    let mut bytes = input.into_bytes();
+    // One line with invalid UTF-8 among lines the prefilter skips.
+    bytes.extend_from_slice(b"\n2026-11-21T10:00:12.000001Z INFO: raw \xff byte\n");
+    bytes.extend_from_slice(
+        b"2026-11-21T10:00:13.000001Z INFO: crlf line\r\nuntimed Prove at the end",
+    );
+    check(&bytes, job, "awkward");
+    // The same, with timed lines first so that no untimed line leads.
+    let mut timed_first = b"2026-11-21T09:59:59.000001Z INFO: hello\n".to_vec();
+    timed_first.extend_from_slice(&bytes);
+    check(&timed_first, job, "awkward, timed first");
+    // Enough lines in one block that they are parsed ahead on a second thread.
+    let many = timed_first.repeat(40);
+    assert!(super::parse_ahead(&Prefilter::default(), &many, false).len() >= 256);
+    check(&many, job, "awkward, repeated");
+}

@@ -1,0 +1,384 @@
+//! The cheap byte test run on an event's raw text before it is parsed: events that cannot
+//! match the filters are dropped without parsing. Exact by construction: a test only rejects
+//! text that no parse could turn into a matching event (escapes and ANSI always pass).
+
+use std::sync::Arc;
+
+use aho_corasick::{AhoCorasick, AhoCorasickKind, Input, MatchKind};
+
+use super::Envelope;
+use crate::event::Level;
+
+/// A conjunction of groups; an event passes a group when one of the group's patterns occurs
+/// in its raw text and that occurrence passes the pattern's check.
+#[derive(Clone, Debug, Default)]
+pub struct Prefilter {
+    groups: Arc<Vec<Group>>,
+}
+
+#[derive(Debug)]
+struct Group {
+    ac: AhoCorasick,
+    checks: Vec<Check>,
+    /// The envelope can supply what this group tests (then the text need not show it).
+    bypass: Bypass,
+}
+
+#[derive(Debug, Clone)]
+enum Check {
+    /// The pattern itself is enough.
+    Hit,
+    /// The pattern is a window of `needle` (lower case) starting `at` bytes into it; the whole
+    /// needle must occur there, ASCII case ignored.
+    CiWord { needle: Box<[u8]>, at: usize },
+    /// The pattern is a JSON key naming the level (`"level"`); its string value must parse to
+    /// a level at least as severe as `max`.
+    JsonLevel { max: Level },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Bypass {
+    Never,
+    EnvelopeLevel,
+    EnvelopeField(&'static str),
+}
+
+/// Text containing these always passes: a `\u` escape can spell anything in JSON, and ANSI
+/// sequences are removed before parsing, so they can split any word. Tested on their own,
+/// not in the automata (a one-byte pattern would defeat their fast search).
+fn always_passes(raw: &[u8]) -> bool {
+    memchr::memchr(0x1b, raw).is_some() || memchr::memmem::find(raw, b"\\u").is_some()
+}
+
+/// Builds one group; `Hit` patterns first, so that at one position they win over checks.
+struct GroupBuilder {
+    patterns: Vec<(Vec<u8>, Check)>,
+}
+
+impl GroupBuilder {
+    fn new() -> GroupBuilder {
+        GroupBuilder {
+            patterns: Vec::new(),
+        }
+    }
+
+    fn hit(mut self, literal: &str) -> GroupBuilder {
+        if !literal.is_empty() {
+            self.patterns
+                .push((literal.as_bytes().to_vec(), Check::Hit));
+        }
+        self
+    }
+
+    /// `word` anywhere, ASCII case ignored: every case variant of a short window, then a check.
+    fn ci_word(mut self, word: &str) -> GroupBuilder {
+        let needle = word.to_ascii_lowercase().into_bytes();
+        if needle.is_empty() {
+            return self;
+        }
+        let window = needle.len().min(4);
+        let at = 0;
+        let letters: Vec<usize> = (0..window)
+            .filter(|&i| needle[i].is_ascii_alphabetic())
+            .collect();
+        for mask in 0u32..(1 << letters.len()) {
+            let mut variant = needle[at..at + window].to_vec();
+            for (bit, &i) in letters.iter().enumerate() {
+                if mask & (1 << bit) != 0 {
+                    variant[i] = variant[i].to_ascii_uppercase();
+                }
+            }
+            let check = if window == needle.len() {
+                Check::Hit
+            } else {
+                Check::CiWord {
+                    needle: needle.clone().into_boxed_slice(),
+                    at,
+                }
+            };
+            self.patterns.push((variant, check));
+        }
+        self
+    }
+
+    fn json_level(mut self, key: &str, max: Level) -> GroupBuilder {
+        self.patterns
+            .push((format!("\"{key}\"").into_bytes(), Check::JsonLevel { max }));
+        self
+    }
+
+    fn build(mut self, bypass: Bypass) -> Group {
+        // Stable: Hit patterns keep their order ahead of the checked ones.
+        self.patterns.sort_by_key(|(_, c)| !matches!(c, Check::Hit));
+        let mut seen = std::collections::HashSet::new();
+        self.patterns.retain(|(p, _)| seen.insert(p.clone()));
+        let ac = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostFirst)
+            .kind(Some(AhoCorasickKind::DFA))
+            .build(self.patterns.iter().map(|(p, _)| p))
+            .or_else(|_| {
+                AhoCorasick::builder()
+                    .match_kind(MatchKind::LeftmostFirst)
+                    .build(self.patterns.iter().map(|(p, _)| p))
+            })
+            .expect("a few short literals always build");
+        Group {
+            ac,
+            checks: self.patterns.into_iter().map(|(_, c)| c).collect(),
+            bypass,
+        }
+    }
+}
+
+impl Prefilter {
+    /// Passes text containing any one of these literals (case-sensitive).
+    pub fn any_of(literals: &[String]) -> Prefilter {
+        Prefilter::default().and_any_of(literals)
+    }
+
+    /// Also requires one of these literals (case-sensitive).
+    pub fn and_any_of(self, literals: &[String]) -> Prefilter {
+        let group = literals
+            .iter()
+            .fold(GroupBuilder::new(), |g, l| g.hit(l))
+            .build(Bypass::Never);
+        self.and(group)
+    }
+
+    /// Also requires what an event naming this job ID must show: the literal, or a `job_id`
+    /// field from the envelope.
+    pub fn and_job(self, literal: &str) -> Prefilter {
+        let group = GroupBuilder::new()
+            .hit(literal)
+            .build(Bypass::EnvelopeField("job_id"));
+        self.and(group)
+    }
+
+    /// Also requires what an event of this phase must show: the phase name in any case (a
+    /// `phase` field), or one of the words the phase is derived from in messages.
+    pub fn and_phase(self, phase: &str, words: &[&str]) -> Prefilter {
+        let group = words
+            .iter()
+            .fold(GroupBuilder::new().ci_word(phase.trim()), |g, w| g.hit(w))
+            .build(Bypass::EnvelopeField("phase"));
+        self.and(group)
+    }
+
+    /// Also requires a level at least as severe as `max`: the upper-case level word the text
+    /// formats print, or a JSON level key whose value parses to such a level.
+    pub fn and_level(self, max: Level) -> Prefilter {
+        if max == Level::Trace {
+            return self;
+        }
+        let words = [
+            Level::Error,
+            Level::Warn,
+            Level::Info,
+            Level::Debug,
+            Level::Trace,
+        ];
+        let group = words
+            .iter()
+            .filter(|l| **l <= max)
+            .fold(GroupBuilder::new(), |g, l| g.hit(l.as_str()));
+        let group = crate::parse::json::LEVEL_KEYS
+            .iter()
+            .fold(group, |g, k| g.json_level(k, max))
+            .build(Bypass::EnvelopeLevel);
+        self.and(group)
+    }
+
+    fn and(self, group: Group) -> Prefilter {
+        let mut groups: Vec<Group> = Arc::try_unwrap(self.groups).unwrap_or_else(|a| {
+            a.iter()
+                .map(|g| Group {
+                    ac: g.ac.clone(),
+                    checks: g.checks.clone(),
+                    bypass: g.bypass,
+                })
+                .collect()
+        });
+        groups.push(group);
+        Prefilter {
+            groups: Arc::new(groups),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.groups.is_empty()
+    }
+
+    pub fn may_match(&self, raw: &[u8]) -> bool {
+        self.may_match_with(raw, &Envelope::default())
+    }
+
+    /// Like [`Prefilter::may_match`], for text that came with a backend's envelope.
+    pub fn may_match_with(&self, raw: &[u8], envelope: &Envelope) -> bool {
+        self.groups.is_empty()
+            || always_passes(raw)
+            || self
+                .groups
+                .iter()
+                .all(|g| g.bypassed(envelope) || g.passes(raw))
+    }
+
+    /// Can [`Prefilter::next_candidate`] pass over lines of this block? Not when it holds
+    /// text that always passes (then its lines are tested one by one).
+    pub fn can_skip_in(&self, block: &[u8]) -> bool {
+        !self.groups.is_empty() && !always_passes(block)
+    }
+
+    /// In `block` (whole lines, for which [`Prefilter::can_skip_in`] holds), the start of the
+    /// first line at or after `from` that may pass the first group; `None` when no line may.
+    /// Lines before it cannot pass this prefilter.
+    pub fn next_candidate(&self, block: &[u8], from: usize) -> Option<usize> {
+        let Some(group) = self.groups.first() else {
+            return (from < block.len()).then_some(from);
+        };
+        let mut at = from;
+        while at < block.len() {
+            let m = group.ac.find(Input::new(block).span(at..block.len()))?;
+            let start = memchr::memrchr(b'\n', &block[..m.start()]).map_or(0, |p| p + 1);
+            let end =
+                memchr::memchr(b'\n', &block[m.start()..]).map_or(block.len(), |p| m.start() + p);
+            if group.check(
+                m.pattern().as_usize(),
+                &block[start..end],
+                m.start() - start,
+            ) {
+                return Some(start.max(from));
+            }
+            at = m.start() + 1;
+        }
+        None
+    }
+}
+
+impl Group {
+    fn bypassed(&self, envelope: &Envelope) -> bool {
+        match self.bypass {
+            Bypass::Never => false,
+            Bypass::EnvelopeLevel => envelope.level.is_some(),
+            Bypass::EnvelopeField(key) => envelope
+                .fields
+                .as_ref()
+                .is_some_and(|f| f.contains_key(key)),
+        }
+    }
+
+    fn passes(&self, raw: &[u8]) -> bool {
+        let mut at = 0;
+        while at < raw.len() {
+            let Some(m) = self.ac.find(Input::new(raw).span(at..raw.len())) else {
+                return false;
+            };
+            if self.check(m.pattern().as_usize(), raw, m.start()) {
+                return true;
+            }
+            at = m.start() + 1;
+        }
+        false
+    }
+
+    /// Does the occurrence of pattern `pattern` at `pos` in `text` count?
+    fn check(&self, pattern: usize, text: &[u8], pos: usize) -> bool {
+        match &self.checks[pattern] {
+            Check::Hit => true,
+            Check::CiWord { needle, at } => pos
+                .checked_sub(*at)
+                .and_then(|start| text.get(start..start + needle.len()))
+                .is_some_and(|w| w.eq_ignore_ascii_case(needle)),
+            Check::JsonLevel { max } => json_level_at_least(text, pos, *max),
+        }
+    }
+}
+
+/// At `pos` in `text` is a quoted key; is it followed by `: "<value>"` where the value parses
+/// to a level at least as severe as `max`? Escaped or undecodable values count as yes.
+fn json_level_at_least(text: &[u8], pos: usize, max: Level) -> bool {
+    let Some(close) = memchr::memchr(b'"', &text[pos + 1..]) else {
+        return false;
+    };
+    let mut i = pos + 1 + close + 1;
+    let skip_ws = |i: &mut usize| {
+        while text.get(*i).is_some_and(|c| b" \t\r\n".contains(c)) {
+            *i += 1;
+        }
+    };
+    skip_ws(&mut i);
+    if text.get(i) != Some(&b':') {
+        return false;
+    }
+    i += 1;
+    skip_ws(&mut i);
+    if text.get(i) != Some(&b'"') {
+        return false;
+    }
+    let value_start = i + 1;
+    let Some(end) = memchr::memchr2(b'"', b'\\', &text[value_start..]) else {
+        return true;
+    };
+    if text[value_start + end] == b'\\' {
+        return true;
+    }
+    match std::str::from_utf8(&text[value_start..value_start + end]) {
+        Ok(v) => Level::parse(v).is_some_and(|l| l <= max),
+        Err(_) => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn groups_are_anded_and_words_ored() {
+        let p = Prefilter::default()
+            .and_job("1a2b3c4d")
+            .and_phase("Prove", &["Prove", "proof", "[Phase2"]);
+        assert!(p.may_match(b"x 1a2b3c4d proof"));
+        assert!(p.may_match(b"x 1a2b3c4d phase=PROVE"));
+        assert!(!p.may_match(b"x 1a2b3c4d Contributions"));
+        assert!(!p.may_match(b"x Prove"));
+        assert!(p.may_match(b"x 1a2b3c4d \x1b[1mPro\x1b[0mve"));
+    }
+
+    #[test]
+    fn long_phase_names_are_matched_whole_in_any_case() {
+        let p = Prefilter::default().and_phase("ContributionsInputsStream", &[]);
+        assert!(p.may_match(b"phase: \"contributionsINPUTSstream\""));
+        assert!(!p.may_match(b"phase: \"contributions\" cont cont"));
+    }
+
+    #[test]
+    fn levels_in_text_and_json() {
+        let p = Prefilter::default().and_level(Level::Warn);
+        assert!(p.may_match(b"2026-11-21T10:00:00Z  WARN x: y"));
+        assert!(p.may_match(b"2026-11-21T10:00:00Z ERROR: y"));
+        assert!(!p.may_match(b"2026-11-21T10:00:00Z  INFO x: warning"));
+        assert!(p.may_match(br#"{"level":"warning","fields":{}}"#));
+        assert!(p.may_match(br#"{"severity" : " e ","fields":{}}"#));
+        assert!(p.may_match(br#"{"lvl":"Fatal"}"#));
+        assert!(p.may_match(br#"{"level":"w\u0061rn"}"#));
+        assert!(!p.may_match(br#"{"level":"INFO","fields":{"message":"warn level"}}"#));
+        assert!(!p.may_match(br#"{"level":"debug","x":"level"}"#));
+        let envelope = Envelope {
+            level: Some(Level::Error),
+            ..Envelope::default()
+        };
+        assert!(p.may_match_with(b"no level here", &envelope));
+        assert!(Prefilter::default().and_level(Level::Trace).is_empty());
+    }
+
+    #[test]
+    fn next_candidate_finds_the_first_line_that_may_pass() {
+        let p = Prefilter::default().and_level(Level::Warn);
+        let block = b"{\"level\":\"INFO\"}\n{\"level\":\"warn\"}\n{\"level\":\"INFO\"}\n";
+        assert_eq!(p.next_candidate(block, 0), Some(17));
+        assert_eq!(p.next_candidate(block, 34), None);
+        let p = Prefilter::any_of(&["abc".into()]);
+        assert_eq!(p.next_candidate(b"x\nyy abc\n", 0), Some(2));
+        assert_eq!(p.next_candidate(b"x\nyy abc\n", 4), Some(4));
+        assert_eq!(Prefilter::default().next_candidate(b"x\n", 0), Some(0));
+    }
+}
