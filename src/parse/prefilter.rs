@@ -41,6 +41,7 @@ enum Bypass {
     Never,
     EnvelopeLevel,
     EnvelopeField(&'static str),
+    EnvelopeLevelOrField(&'static str),
 }
 
 /// Text containing these always passes: a `\u` escape can spell anything in JSON, and ANSI
@@ -48,6 +49,24 @@ enum Bypass {
 /// not in the automata (a one-byte pattern would defeat their fast search).
 fn always_passes(raw: &[u8]) -> bool {
     memchr::memchr(0x1b, raw).is_some() || memchr::memmem::find(raw, b"\\u").is_some()
+}
+
+/// The patterns that show a level at least as severe as `max`.
+fn level_patterns(group: GroupBuilder, max: Level) -> GroupBuilder {
+    let words = [
+        Level::Error,
+        Level::Warn,
+        Level::Info,
+        Level::Debug,
+        Level::Trace,
+    ];
+    let group = words
+        .iter()
+        .filter(|l| **l <= max)
+        .fold(group, |g, l| g.hit(l.as_str()));
+    crate::parse::json::LEVEL_KEYS
+        .iter()
+        .fold(group, |g, k| g.json_level(k, max))
 }
 
 /// Builds one group; `Hit` patterns first, so that at one position they win over checks.
@@ -170,21 +189,15 @@ impl Prefilter {
         if max == Level::Trace {
             return self;
         }
-        let words = [
-            Level::Error,
-            Level::Warn,
-            Level::Info,
-            Level::Debug,
-            Level::Trace,
-        ];
-        let group = words
-            .iter()
-            .filter(|l| **l <= max)
-            .fold(GroupBuilder::new(), |g, l| g.hit(l.as_str()));
-        let group = crate::parse::json::LEVEL_KEYS
-            .iter()
-            .fold(group, |g, k| g.json_level(k, max))
-            .build(Bypass::EnvelopeLevel);
+        let group = level_patterns(GroupBuilder::new(), max).build(Bypass::EnvelopeLevel);
+        self.and(group)
+    }
+
+    /// Also requires that the event names this job (its literal) or has a level at least as
+    /// severe as `max`: what the job trail keeps of a worker's lines.
+    pub fn and_job_or_level(self, literal: &str, max: Level) -> Prefilter {
+        let group = level_patterns(GroupBuilder::new().hit(literal), max)
+            .build(Bypass::EnvelopeLevelOrField("job_id"));
         self.and(group)
     }
 
@@ -263,6 +276,13 @@ impl Group {
                 .fields
                 .as_ref()
                 .is_some_and(|f| f.contains_key(key)),
+            Bypass::EnvelopeLevelOrField(key) => {
+                envelope.level.is_some()
+                    || envelope
+                        .fields
+                        .as_ref()
+                        .is_some_and(|f| f.contains_key(key))
+            }
         }
     }
 
@@ -348,6 +368,22 @@ mod tests {
         let p = Prefilter::default().and_phase("ContributionsInputsStream", &[]);
         assert!(p.may_match(b"phase: \"contributionsINPUTSstream\""));
         assert!(!p.may_match(b"phase: \"contributions\" cont cont"));
+    }
+
+    #[test]
+    fn job_or_level_keeps_either_and_trusts_the_envelope() {
+        let p = Prefilter::default().and_job_or_level("1a2b3c4d", Level::Warn);
+        assert!(p.may_match(
+            b"2026-11-21T10:00:00Z INFO: Computing Prove for JobId(1a2b3c4d\xe2\x80\xa6)"
+        ));
+        assert!(p.may_match(b"2026-11-21T10:00:00Z WARN: GPU memory pressure high"));
+        assert!(p.may_match(br#"{"level":"ERROR","fields":{"message":"x"}}"#));
+        assert!(!p.may_match(b"2026-11-21T10:00:00Z INFO: heartbeat"));
+        let stamped = Envelope {
+            level: Some(Level::Error),
+            ..Envelope::default()
+        };
+        assert!(p.may_match_with(b"Main process exited, code=exited", &stamped));
     }
 
     #[test]

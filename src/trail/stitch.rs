@@ -17,9 +17,9 @@ use crate::parse::Prefilter;
 use crate::read::RoleSource;
 use crate::source::{ReadRequest, Selector};
 use crate::time::Timestamp;
-use crate::trail::record::{better_id, JobBook, JobRecord};
+use crate::trail::record::{better_id, id_key, JobBook, JobRecord};
 use crate::trail::streams::{same_worker, JobKey, StreamIndex};
-use crate::trail::{collect, of_role, open, request, scan, shared, take};
+use crate::trail::{collect, of_role, open, request, scan, shared, take, Look};
 
 /// Context lines are those within the job's own window, widened by this much for small skew.
 const CONTEXT_SLACK_US: i64 = 1_000_000;
@@ -154,15 +154,15 @@ pub fn plan(config: &Config, record: &JobRecord, margin_us: i64) -> Plan {
     let id_until = start.map(|t| Timestamp(t.0.saturating_add(margin_us)));
     let index: Arc<Mutex<StreamIndex>> = shared();
     {
-        let index = index.clone();
-        let look = Arc::new(move |source: usize, e: &Event| {
+        let shared_index = index.clone();
+        let look: Look = Arc::new(move |source: usize, e: &Event| {
             let Some(worker) = &e.worker_id else { return };
             if id_until.is_some_and(|u| e.ts.unwrap_or(e.sort_ts) > u)
                 || !first_sighting(source, e, worker)
             {
                 return;
             }
-            index
+            shared_index
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .observe(source, e, None);
@@ -172,13 +172,36 @@ pub fn plan(config: &Config, record: &JobRecord, margin_us: i64) -> Plan {
             .filter(|(_, s)| !config.source_ids.contains_key(&s.spec))
             .copied()
             .collect();
+        // Start-up banners name the worker of nearly every stream, and they are rare lines, so
+        // that pass runs at the speed of a byte search.
         scan(
             &needed,
             &config.source_options,
             id_until,
-            Prefilter::any_of(&["Worker ID".into(), "worker_id".into()]),
-            look,
+            Prefilter::any_of(&["Worker ID".into()]),
+            look.clone(),
         );
+        // A worker whose stream shows no banner (rotated away, logs cut by time) is known by the
+        // structured `worker_id` on its own lines: read those only when a named worker is missing.
+        let unresolved = {
+            let index = index.lock().unwrap_or_else(|p| p.into_inner());
+            record.workers.iter().any(|w| {
+                index.streams_of(w).is_empty()
+                    && !config
+                        .source_ids
+                        .values()
+                        .any(|id| same_worker(&IdRef::full(id.as_str()), w))
+            })
+        };
+        if unresolved {
+            scan(
+                &needed,
+                &config.source_options,
+                id_until,
+                Prefilter::any_of(&["worker_id".into()]),
+                look,
+            );
+        }
     }
     let index = take(&index);
     // Sources whose worker the topology file names: all of their streams (label "").
@@ -299,15 +322,16 @@ impl Plan {
             let t = e.ts.unwrap_or(e.sort_ts);
             t >= cs && t <= ce
         };
-        let mk = |select: Selector| ReadRequest {
+        let mk = |select: Selector, prefilter: Prefilter| ReadRequest {
             since,
             until,
             follow,
             tail_lines: None,
             grep_literal: None,
-            prefilter: Prefilter::default(),
+            prefilter,
             select,
         };
+        let job_literal = id_key(&self.job.id.text);
         if let Ok(source) = open(coordinator, &config.source_options) {
             let job = self.job.clone();
             let select: Selector = Arc::new(move |e: &Event| {
@@ -320,7 +344,11 @@ impl Plan {
                                 .as_ref()
                                 .is_some_and(|w| worker_keys.iter().any(|k| same_worker(k, w))))
             });
-            out.push((source, mk(select)));
+            // Every line kept names the job or one of its workers, so it shows one of their keys.
+            let mut literals: Vec<String> =
+                self.workers.iter().map(|w| id_key(&w.id.text)).collect();
+            literals.push(job_literal.clone());
+            out.push((source, mk(select, Prefilter::any_of(&literals))));
         }
         for &i in &self.worker_sources {
             let Ok(source) = open(&config.sources[i], &config.source_options) else {
@@ -337,7 +365,15 @@ impl Plan {
                             && e.level.is_some_and(|l| l <= Level::Warn)
                             && in_context(e))
             });
-            out.push((source, mk(select)));
+            // The stream-label bookkeeping above sees only lines that pass this; every stream
+            // a worker source holds still shows up through its banner in step 2.
+            out.push((
+                source,
+                mk(
+                    select,
+                    Prefilter::default().and_job_or_level(&job_literal, Level::Warn),
+                ),
+            ));
         }
         out
     }
