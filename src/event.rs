@@ -147,6 +147,7 @@ impl IdRef {
             truncated: false,
         }
     }
+    #[cfg(test)]
     pub fn truncated(text: impl Into<String>) -> IdRef {
         IdRef {
             text: text.into(),

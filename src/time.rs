@@ -15,10 +15,6 @@ impl Timestamp {
         Timestamp(Utc::now().timestamp_micros())
     }
 
-    pub fn from_secs(secs: i64) -> Timestamp {
-        Timestamp(secs.saturating_mul(1_000_000))
-    }
-
     pub fn as_micros(self) -> i64 {
         self.0
     }

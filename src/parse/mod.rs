@@ -140,11 +140,6 @@ impl StreamParser {
         self.path = path;
     }
 
-    /// The worker ID this stream's banner named, if one was seen.
-    pub fn banner_worker(&self) -> Option<&IdRef> {
-        self.banner_worker.as_ref()
-    }
-
     /// Feeds one physical line (without its line ending). Finished events go to `out`.
     pub fn push(
         &mut self,

@@ -217,6 +217,7 @@ impl Prefilter {
         }
     }
 
+    #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.groups.is_empty()
     }

@@ -51,7 +51,7 @@ impl Source for FileSource {
         }
         let groups = plan(&self.path)?;
         for group in groups {
-            let mut feeder = LineFeeder::new(set, req, &self.name, group.label.clone(), role, None);
+            let mut feeder = LineFeeder::new(set, req, group.label.clone(), role, None);
             let req = req.clone();
             std::thread::spawn(move || read_group(&group, &mut feeder, &req));
         }
@@ -61,14 +61,7 @@ impl Source for FileSource {
 
 /// Reads standard input as one stream labelled `stdin`.
 pub fn start_stdin(role: Option<Role>, req: &Arc<ReadRequest>, set: &StreamSet) {
-    let mut feeder = LineFeeder::new(
-        set,
-        req,
-        "stdin",
-        Arc::from("stdin"),
-        role,
-        Some(Arc::from("-")),
-    );
+    let mut feeder = LineFeeder::new(set, req, Arc::from("stdin"), role, Some(Arc::from("-")));
     std::thread::spawn(move || {
         let stdin = io::stdin();
         let mut line_no = 0;

@@ -470,14 +470,7 @@ impl Hosts {
             (None, None) => Arc::from("unknown-host"),
         };
         if !self.senders.contains_key(&*label) {
-            let feeder = LineFeeder::new(
-                &self.set,
-                &self.req,
-                &self.name,
-                label.clone(),
-                self.role,
-                None,
-            );
+            let feeder = LineFeeder::new(&self.set, &self.req, label.clone(), self.role, None);
             let (tx, rx) = unbounded();
             let what = format!("{} ({label})", self.name);
             self.threads

@@ -64,8 +64,7 @@ impl Source for LaunchdSource {
             ));
         }
         for (r, group) in groups {
-            let mut feeder =
-                LineFeeder::new(set, req, &self.name, group.label.clone(), Some(r), None);
+            let mut feeder = LineFeeder::new(set, req, group.label.clone(), Some(r), None);
             feeder.drop_line = Some(is_turnover_line);
             let req = req.clone();
             std::thread::spawn(move || read_group(&group, &mut feeder, &req));

@@ -44,7 +44,6 @@ pub enum Msg {
 
 /// The receiving end of one stream, held by the merge stage.
 pub struct StreamRx {
-    pub label: Arc<str>,
     pub rx: Receiver<Msg>,
 }
 
@@ -61,16 +60,12 @@ impl StreamSet {
     }
 
     /// Registers a new stream and returns the sink its reader sends to.
-    pub fn add(&self, label: Arc<str>, source_name: &str) -> EventSink {
+    pub fn add(&self) -> EventSink {
         let (tx, rx) = bounded(64);
-        let _ = self.added.send(StreamRx {
-            label: label.clone(),
-            rx,
-        });
+        let _ = self.added.send(StreamRx { rx });
         EventSink {
             tx,
             batch: Vec::with_capacity(BATCH),
-            source_name: source_name.to_string(),
             closed: false,
         }
     }
@@ -82,15 +77,10 @@ const BATCH: usize = 512;
 pub struct EventSink {
     tx: Sender<Msg>,
     batch: Vec<Event>,
-    source_name: String,
     closed: bool,
 }
 
 impl EventSink {
-    pub fn source_name(&self) -> &str {
-        &self.source_name
-    }
-
     /// Queues an event; false once the consumer has gone (stop reading).
     pub fn send(&mut self, e: Event) -> bool {
         self.batch.push(e);
@@ -136,12 +126,11 @@ impl LineFeeder {
     pub fn new(
         set: &StreamSet,
         req: &ReadRequest,
-        source_name: &str,
         label: Arc<str>,
         role: Option<Role>,
         path: Option<Arc<str>>,
     ) -> LineFeeder {
-        let sink = set.add(label.clone(), source_name);
+        let sink = set.add();
         let parser = StreamParser::new(label, role, path, req.prefilter.clone());
         LineFeeder {
             parser,

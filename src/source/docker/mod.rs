@@ -270,7 +270,6 @@ impl Ctx {
         let feeder = LineFeeder::new(
             &self.set,
             &self.req,
-            &self.source,
             Arc::from(target.name.as_str()),
             self.role,
             None,

@@ -234,7 +234,6 @@ pub(crate) fn start_reader(shared: &Arc<Shared>, target: Target, live: bool, spo
     let feeder = LineFeeder::new(
         &shared.set,
         &shared.req,
-        &shared.name,
         target.label.clone(),
         shared.role,
         None,
