@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value};
 
-use super::text::{level_word, scalar, unescape_debug};
+use super::text::{key_start, level_word, scalar, unescape_debug};
 use super::ParsedLine;
 use crate::time::Timestamp;
 
@@ -98,14 +98,7 @@ fn split_pretty_fields(s: &str) -> (&str, Vec<(String, Value)>) {
             break;
         }
         let key_end = value_start - 2;
-        let mut key_start = key_end;
-        while key_start > 0
-            && (b[key_start - 1].is_ascii_alphanumeric()
-                || b[key_start - 1] == b'_'
-                || b[key_start - 1] == b'.')
-        {
-            key_start -= 1;
-        }
+        let key_start = key_start(b, key_end);
         if key_start == key_end {
             break;
         }

@@ -222,14 +222,7 @@ pub fn split_trailing_fields(s: &str) -> (&str, Vec<(String, Value)>) {
             break;
         }
         let eq = value_start - 1;
-        let mut key_start = eq;
-        while key_start > 0
-            && (b[key_start - 1].is_ascii_alphanumeric()
-                || b[key_start - 1] == b'_'
-                || b[key_start - 1] == b'.')
-        {
-            key_start -= 1;
-        }
+        let key_start = key_start(b, eq);
         if key_start == eq || (key_start > 0 && b[key_start - 1] != b' ') {
             break;
         }
@@ -242,6 +235,17 @@ pub fn split_trailing_fields(s: &str) -> (&str, Vec<(String, Value)>) {
     }
     pairs.reverse();
     (&s[..end], pairs)
+}
+
+/// Where the field key that ends at `end` starts (keys are identifiers, dots allowed).
+pub fn key_start(b: &[u8], end: usize) -> usize {
+    let mut start = end;
+    while start > 0
+        && (b[start - 1].is_ascii_alphanumeric() || b[start - 1] == b'_' || b[start - 1] == b'.')
+    {
+        start -= 1;
+    }
+    start
 }
 
 /// The field value that ends at `end`: a Debug-quoted string or a bare token.
