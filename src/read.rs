@@ -20,15 +20,16 @@ pub fn open_sources(
     specs: &[SourceSpec],
     options: &SourceOptions,
 ) -> Result<Vec<RoleSource>, String> {
-    specs
-        .iter()
-        .map(|s| {
-            Ok(RoleSource {
-                role: s.role,
-                source: source::open(&s.spec, options)?,
-            })
-        })
-        .collect()
+    specs.iter().map(|s| open_source(s, options)).collect()
+}
+
+/// Opens one SOURCE with its role (opening only parses the SOURCE; reading starts later, so a
+/// source may be opened again for another pass).
+pub fn open_source(spec: &SourceSpec, options: &SourceOptions) -> Result<RoleSource, String> {
+    Ok(RoleSource {
+        role: spec.role,
+        source: source::open(&spec.spec, options)?,
+    })
 }
 
 /// Reads every source through the merge into `out`. Returns how many sources were started.

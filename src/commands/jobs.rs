@@ -20,7 +20,7 @@ use crate::source::Selector;
 use crate::time::Timestamp;
 use crate::trail::record::{better_id, id_key, worker_cancel_reason, JobBook, JobRecord};
 use crate::trail::streams::{same_worker, StreamIndex};
-use crate::trail::{collect, of_role, open, request, scan, shared, take};
+use crate::trail::{collect, of_role, request, scan, shared, take};
 
 #[derive(Serialize)]
 struct JobRow {
@@ -58,7 +58,7 @@ pub fn read_jobs(config: &Config) -> Result<(Vec<JobRecord>, FullIds), String> {
     let coordinator = coordinator_of(config)?;
     let select: Selector = Arc::new(|e: &Event| e.job_id.is_some() || e.worker_id.is_some());
     let events = collect(vec![(
-        open(coordinator, &config.source_options)?,
+        crate::read::open_source(coordinator, &config.source_options)?,
         request(None, None, None, Prefilter::default(), select),
     )]);
     let mut book = JobBook::default();

@@ -17,7 +17,7 @@ use crate::source::Selector;
 use crate::time::Timestamp;
 use crate::trail::record::{better_id, id_key};
 use crate::trail::streams::{same_worker, StreamIndex};
-use crate::trail::{collect, of_role, open, request, scan, shared, take};
+use crate::trail::{collect, of_role, request, scan, shared, take};
 
 #[derive(Serialize)]
 struct WorkerRow {
@@ -152,7 +152,7 @@ pub fn run(config: &Config, _args: &WorkersArgs, mut out: impl Write) -> Result<
     {
         sources += 1;
         let select: Selector = Arc::new(|e: &Event| e.worker_id.is_some());
-        if let Ok(src) = open(coordinator, &config.source_options) {
+        if let Ok(src) = crate::read::open_source(coordinator, &config.source_options) {
             for e in collect(vec![(
                 src,
                 request(None, None, None, Prefilter::default(), select),

@@ -15,7 +15,7 @@ use crate::event::{Event, Role};
 use crate::merge::Merged;
 use crate::parse::Prefilter;
 use crate::read::{self, RoleSource};
-use crate::source::{self, ReadRequest, Selector, SourceOptions};
+use crate::source::{ReadRequest, Selector, SourceOptions};
 use crate::time::Timestamp;
 
 /// A request that reads history (no follow), with the given hints and selection.
@@ -35,14 +35,6 @@ pub fn request(
         prefilter,
         select,
     }
-}
-
-/// Opens one configured source again for another pass (opening only parses the SOURCE).
-pub fn open(spec: &SourceSpec, options: &SourceOptions) -> Result<RoleSource, String> {
-    Ok(RoleSource {
-        role: spec.role,
-        source: source::open(&spec.spec, options)?,
-    })
 }
 
 /// Reads sources, each with its own request, and returns the selected events in time order.
@@ -72,7 +64,7 @@ pub fn scan(
 ) {
     let mut items = Vec::new();
     for &(index, spec) in specs {
-        let Ok(source) = open(spec, options) else {
+        let Ok(source) = read::open_source(spec, options) else {
             continue;
         };
         let look = look.clone();

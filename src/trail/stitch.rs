@@ -19,7 +19,7 @@ use crate::source::{ReadRequest, Selector};
 use crate::time::Timestamp;
 use crate::trail::record::{better_id, id_key, JobBook, JobRecord};
 use crate::trail::streams::{same_worker, JobKey, StreamIndex};
-use crate::trail::{collect, of_role, open, request, scan, shared, take, Look};
+use crate::trail::{collect, of_role, request, scan, shared, take, Look};
 
 /// Context lines are those within the job's own window, widened by this much for small skew.
 const CONTEXT_SLACK_US: i64 = 1_000_000;
@@ -41,7 +41,7 @@ pub fn find_job(
     let select: Selector =
         Arc::new(move |e: &Event| e.job_id.as_ref().is_some_and(|id| id.matches_query(&q)));
     let literal = query.literal();
-    let source = open(coordinator, &config.source_options)?;
+    let source = crate::read::open_source(coordinator, &config.source_options)?;
     let events = collect(vec![(
         source,
         request(
@@ -74,7 +74,7 @@ pub fn resolve_unfound(config: &Config, coordinator: &SourceSpec, plan: &mut Pla
     {
         return;
     }
-    let Ok(source) = open(coordinator, &config.source_options) else {
+    let Ok(source) = crate::read::open_source(coordinator, &config.source_options) else {
         return;
     };
     let literal = "registered successfully".to_string();
@@ -332,7 +332,7 @@ impl Plan {
             select,
         };
         let job_literal = id_key(&self.job.id.text);
-        if let Ok(source) = open(coordinator, &config.source_options) {
+        if let Ok(source) = crate::read::open_source(coordinator, &config.source_options) {
             let job = self.job.clone();
             let select: Selector = Arc::new(move |e: &Event| {
                 in_window(e)
@@ -351,7 +351,8 @@ impl Plan {
             out.push((source, mk(select, Prefilter::any_of(&literals))));
         }
         for &i in &self.worker_sources {
-            let Ok(source) = open(&config.sources[i], &config.source_options) else {
+            let Ok(source) = crate::read::open_source(&config.sources[i], &config.source_options)
+            else {
                 continue;
             };
             let job = self.job.clone();
