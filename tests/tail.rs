@@ -510,3 +510,84 @@ fn completions_are_current() {
         );
     }
 }
+
+/// Runs `tail ARGS` on the log through stdin (read front to back, no seeking): the reference
+/// for a file read that seeks.
+fn tail_via_stdin(args: &[&str], log: &[u8]) -> Run {
+    let mut child = zl()
+        .arg("tail")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let log = log.to_vec();
+    let writer = std::thread::spawn(move || stdin.write_all(&log));
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// What two reads of the same lines must agree on (the source label and path differ).
+fn comparable(events: &[serde_json::Value]) -> Vec<String> {
+    events
+        .iter()
+        .map(|e| {
+            let mut e = e.clone();
+            e.as_object_mut().unwrap().remove("source");
+            e["origin"]["path"] = serde_json::Value::Null;
+            e.to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn a_time_window_in_a_large_file_is_found_by_bisection_with_the_same_result() {
+    // A worker that restarts under a new ID halfway, untimed lines here and there: ~6 MB.
+    let mut log = String::from("ZisK Worker v0.15.0\n   Worker ID first-id\n");
+    for i in 0..60_000u32 {
+        if i == 30_000 {
+            log += "ZisK Worker v0.15.0\n   Worker ID second-id\n";
+        }
+        let t = 10 * 3600 + i;
+        let (day, h, m, s) = (21 + t / 86_400, (t / 3600) % 24, (t / 60) % 60, t % 60);
+        log += &format!(
+            "2026-11-{day}T{h:02}:{m:02}:{s:02}.000000Z INFO: [Phase2] Computing Prove for JobId(1a2b3c4d…) step {i}\n"
+        );
+        if i % 997 == 0 {
+            log += "untimed continuation of the line above\n";
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(&dir, "worker.log", log.as_bytes());
+    // Before the restart, just after the start, and after the restart.
+    for (since, until, worker) in [
+        ("2026-11-21T15:00:00Z", "2026-11-21T15:10:00Z", "first-id"),
+        ("2026-11-21T10:30:00Z", "2026-11-21T10:31:00Z", "first-id"),
+        ("2026-11-22T01:00:00Z", "2026-11-22T01:05:00Z", "second-id"),
+    ] {
+        let args = ["--since", since, "--until", until, "-o", "json"];
+        let from_file = run(zl().arg("tail").args(args).arg(&file));
+        let reference = tail_via_stdin(&args, log.as_bytes());
+        assert_eq!(from_file.code, reference.code, "{}", from_file.stderr);
+        let (got, want) = (ndjson(&from_file.stdout), ndjson(&reference.stdout));
+        assert_eq!(
+            comparable(&got),
+            comparable(&want),
+            "window {since} .. {until}"
+        );
+        assert!(
+            got.len() > 50,
+            "window {since} .. {until}: {} events",
+            got.len()
+        );
+        assert!(got[0]["origin"]["line"].as_u64().unwrap() > 1000);
+        assert!(got.iter().all(|e| e["worker_id"] == worker), "{}", got[0]);
+    }
+}

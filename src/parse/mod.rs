@@ -5,10 +5,12 @@
 #[cfg(test)]
 mod equivalence_tests;
 mod json;
+mod lines;
 mod prefilter;
 mod pretty;
 mod text;
 
+pub use lines::count_newlines;
 pub use prefilter::Prefilter;
 
 use std::borrow::Cow;
@@ -174,6 +176,15 @@ impl StreamParser {
             self.finish_pending(out);
             return;
         }
+        // A line shaped like an event is neither a continuation nor a pretty header: when it
+        // cannot pass the prefilter, it is not even decoded (its bad UTF-8 is never shown).
+        if matches!(line.first(), Some(b'{' | b'0'..=b'9'))
+            && !self.prefilter.may_match_with(line, &envelope)
+        {
+            self.finish_pending(out);
+            self.skip(line, envelope.ts, out);
+            return;
+        }
         let text = self.decode(line, line_no);
         let clean = strip_ansi(&text);
         if let Some(pending) = self
@@ -198,11 +209,6 @@ impl StreamParser {
                 return;
             }
         }
-        let could_be_event = matches!(clean.as_bytes().first(), Some(b'{') | Some(b'0'..=b'9'));
-        if could_be_event && !self.prefilter.may_match_with(line, &envelope) {
-            self.skip(line, envelope.ts, out);
-            return;
-        }
         let parsed = parsed_ahead.unwrap_or_else(|| parse_single_line(&clean));
         let raw = line.to_vec();
         self.emit(parsed, &clean, raw, line_no, envelope, out);
@@ -210,73 +216,59 @@ impl StreamParser {
 
     /// Feeds a block of whole lines (`\n`-terminated; the last may lack its newline), the first
     /// being line `first_line_no`; returns how many lines it held. The same as pushing each
-    /// line, but runs of lines that cannot pass the prefilter are passed over in bulk: one
-    /// search over the block finds the next line that may pass.
+    /// line, but the block is first scanned without state (in parts on two threads when it is
+    /// large): one search finds the lines that may pass the prefilter, which are parsed there,
+    /// and the lines between them are passed over in bulk.
     pub fn push_block(
         &mut self,
         block: &[u8],
         first_line_no: u64,
         out: &mut dyn FnMut(Event),
     ) -> u64 {
-        let mut pos = 0;
-        let mut line_no = first_line_no;
-        let bulk = self.prefilter.can_skip_in(block);
-        let mut ahead = parse_ahead(&self.prefilter, block, bulk)
-            .into_iter()
-            .peekable();
-        while pos < block.len() {
-            if bulk && self.pending.is_none() && self.leading.is_empty() {
-                let next = self
-                    .prefilter
-                    .next_candidate(block, pos)
-                    .unwrap_or(block.len());
-                if next > pos {
-                    self.skip_run(&block[pos..next], &mut line_no, out);
-                    pos = next;
-                    continue;
+        let mut part_line_no = first_line_no;
+        for (part, scan) in scan_block(&self.prefilter, block) {
+            // The part's line at `pos` is its line number `next`.
+            let (mut pos, mut next) = (0, part_line_no);
+            for mark in scan.marks {
+                if mark.at > pos {
+                    self.skip_run(&part[pos..mark.at], next, out);
                 }
+                let end = line_end(part, mark.at);
+                let line_no = part_line_no + mark.line;
+                self.push_inner(
+                    &part[mark.at..end],
+                    line_no,
+                    Envelope::default(),
+                    mark.parsed,
+                    out,
+                );
+                (pos, next) = (end, line_no + 1);
             }
-            let end = memchr::memchr(b'\n', &block[pos..]).map_or(block.len(), |i| pos + i + 1);
-            let parsed = ahead.next_if(|(at, _)| *at == pos).map(|(_, p)| p);
-            self.push_inner(&block[pos..end], line_no, Envelope::default(), parsed, out);
-            line_no += 1;
-            pos = end;
+            if pos < part.len() {
+                self.skip_run(&part[pos..], next, out);
+            }
+            part_line_no += scan.lines;
         }
-        line_no - first_line_no
+        part_line_no - first_line_no
     }
 
-    /// Whole lines none of which can pass the prefilter: lines shaped like events are skipped
-    /// (only the last one is kept, for its time); any other line is pushed as usual.
-    fn skip_run(&mut self, run: &[u8], line_no: &mut u64, out: &mut dyn FnMut(Event)) {
-        let valid_utf8 = std::str::from_utf8(run).is_ok();
-        let mut last_skipped: Option<&[u8]> = None;
+    /// Whole lines shaped like events that cannot pass the prefilter (the first being line
+    /// `line_no`): only the last is kept, for its time. While the parser's state asks to see
+    /// them (a pretty event may still continue, untimed lines wait for a time), they are
+    /// pushed one by one, as [`StreamParser::push`] would treat them.
+    fn skip_run(&mut self, run: &[u8], mut line_no: u64, out: &mut dyn FnMut(Event)) {
         let mut pos = 0;
-        while pos < run.len() {
-            let end = memchr::memchr(b'\n', &run[pos..]).map_or(run.len(), |i| pos + i + 1);
-            let line = &run[pos..end];
-            let skippable = matches!(line.first(), Some(b'{' | b'0'..=b'9'))
-                && line.len() <= MAX_LINE_BYTES
-                && self.pending.is_none()
-                && self.leading.is_empty();
-            if skippable {
-                if !valid_utf8 && std::str::from_utf8(line).is_err() {
-                    self.problems.invalid_utf8_lines += 1;
-                    self.problems
-                        .first_invalid_utf8_line
-                        .get_or_insert(*line_no);
-                }
-                last_skipped = Some(line);
-            } else {
-                if let Some(l) = last_skipped.take() {
-                    self.skip(strip_line_ending(l), None, out);
-                }
-                self.push(line, *line_no, Envelope::default(), out);
-            }
-            *line_no += 1;
-            pos = end;
+        while pos < run.len()
+            && (self.pending.is_some() || !self.leading.is_empty() || !self.own_timed)
+        {
+            let end = line_end(run, pos);
+            self.push(&run[pos..end], line_no, Envelope::default(), out);
+            (pos, line_no) = (end, line_no + 1);
         }
-        if let Some(l) = last_skipped {
-            self.skip(strip_line_ending(l), None, out);
+        if pos < run.len() {
+            let body = run.strip_suffix(b"\n").unwrap_or(run);
+            let last = memchr::memrchr(b'\n', &body[pos..]).map_or(pos, |i| pos + i + 1);
+            self.skip(strip_line_ending(&run[last..]), None, out);
         }
     }
 
@@ -304,7 +296,8 @@ impl StreamParser {
     /// (or, at the start of a stream, untimed lines wait for the first time).
     fn skip(&mut self, line: &[u8], envelope_ts: Option<Timestamp>, out: &mut dyn FnMut(Event)) {
         self.skipped.clear();
-        self.skipped.extend_from_slice(line);
+        self.skipped
+            .extend_from_slice(&line[..line.len().min(MAX_LINE_BYTES)]);
         self.skipped_envelope_ts = envelope_ts;
         self.has_skipped = true;
         // Until a line with its own time, lines are held for the banner: settle it now.
@@ -438,72 +431,161 @@ impl StreamParser {
 
     /// The worker's start-up banner (`   Worker ID <id>`) ties this stream to a worker.
     fn read_banner(&mut self, message: &str) {
-        if let Some(id) = message.trim_start().strip_prefix("Worker ID") {
-            let id = id.trim();
-            if !id.is_empty() && !id.contains(char::is_whitespace) {
-                let id = IdRef::full(id);
-                // The banner lines above this one belong to the same worker.
-                for early in self.leading.iter_mut() {
-                    early.worker_id = Some(id.clone());
-                }
-                self.banner_worker = Some(id);
+        if let Some(id) = banner_id(message) {
+            // The banner lines above this one belong to the same worker.
+            for early in self.leading.iter_mut() {
+                early.worker_id = Some(id.clone());
             }
+            self.banner_worker = Some(id);
         }
+    }
+
+    /// The reader passed over the start of the input (lines before a time window): the state
+    /// those lines would have left. `worker` is what their last banner named, `last` the last
+    /// line (for its time), as read.
+    pub fn resume_after(&mut self, worker: Option<IdRef>, last: &[u8], out: &mut dyn FnMut(Event)) {
+        if worker.is_some() {
+            self.banner_worker = worker;
+        }
+        self.own_timed = true;
+        self.skip(strip_line_ending(last), None, out);
+    }
+
+    /// The worker the last start-up banner named.
+    pub fn banner_worker(&self) -> Option<&IdRef> {
+        self.banner_worker.as_ref()
     }
 }
 
-/// Fewest lines to parse in a block before a second thread helps.
-const PARSE_AHEAD_MIN: usize = 256;
+/// The worker ID a start-up banner line names.
+fn banner_id(message: &str) -> Option<IdRef> {
+    let id = message.trim_start().strip_prefix("Worker ID")?.trim();
+    (!id.is_empty() && !id.contains(char::is_whitespace)).then(|| IdRef::full(id))
+}
 
-/// Lines of `block` that [`StreamParser::push`] will certainly hand to `parse_single_line`
-/// whatever the parser's state (shaped like an event, plain valid UTF-8 without ANSI, passing
-/// the prefilter), parsed on two threads: (offset of the line, result), in order. Empty when
-/// there are too few to be worth a thread.
-fn parse_ahead(
-    prefilter: &Prefilter,
-    block: &[u8],
-    bulk: bool,
-) -> Vec<(usize, Option<ParsedLine>)> {
-    let mut lines: Vec<(usize, &str)> = Vec::new();
-    let mut pos = 0;
-    while pos < block.len() {
-        if bulk {
-            match prefilter.next_candidate(block, pos) {
-                Some(next) => pos = next,
-                None => break,
-            }
-        }
-        let end = memchr::memchr(b'\n', &block[pos..]).map_or(block.len(), |i| pos + i + 1);
-        let line = strip_line_ending(&block[pos..end]);
-        if matches!(line.first(), Some(b'{' | b'0'..=b'9'))
-            && line.len() <= MAX_LINE_BYTES
-            && memchr::memchr(0x1b, line).is_none()
-            && prefilter.may_match(line)
-        {
-            if let Ok(text) = std::str::from_utf8(line) {
-                lines.push((pos, text));
-            }
-        }
-        pos = end;
+/// The worker a start-up banner's `Worker ID` line names (`None` for other lines).
+pub fn banner_line_id(line: &[u8]) -> Option<IdRef> {
+    banner_id(&strip_ansi(&String::from_utf8_lossy(strip_line_ending(
+        line,
+    ))))
+}
+
+/// The time a line carries itself, in any format (for finding a time in a file by bisection).
+pub fn line_time(line: &[u8]) -> Option<Timestamp> {
+    let text = String::from_utf8_lossy(strip_line_ending(line));
+    let clean = strip_ansi(&text);
+    if pretty::is_header(&clean) {
+        return pretty::parse_header(&clean).and_then(|p| p.ts);
     }
-    if lines.len() < PARSE_AHEAD_MIN {
-        return Vec::new();
-    }
-    let (first, second) = lines.split_at(lines.len() / 2);
-    let parse = |part: &[(usize, &str)]| -> Vec<(usize, Option<ParsedLine>)> {
-        part.iter()
-            .map(|(at, text)| (*at, parse_single_line(text)))
-            .collect()
+    parse_single_line(&clean).and_then(|p| p.ts)
+}
+
+/// Blocks at least this large are scanned in two parts, the second on another thread.
+const SPLIT_MIN: usize = 256 * 1024;
+
+/// A line a stateless scan found that the parser must see (every other line is shaped like an
+/// event and cannot pass the prefilter).
+struct Mark {
+    /// Offset of the line in its part, and its index among the part's lines.
+    at: usize,
+    line: u64,
+    /// The line's `parse_single_line` result, when it was certain to be asked for.
+    parsed: Option<Option<ParsedLine>>,
+}
+
+/// What scanning one part of a block found: the lines to push, and how many lines it holds.
+struct Scan {
+    marks: Vec<Mark>,
+    lines: u64,
+}
+
+/// Scans a block of whole lines, in two parts cut at a line end when it is large.
+fn scan_block<'a>(prefilter: &Prefilter, block: &'a [u8]) -> Vec<(&'a [u8], Scan)> {
+    let half = block.len() / 2;
+    let cut = if block.len() >= SPLIT_MIN {
+        memchr::memchr(b'\n', &block[half..]).map(|i| half + i + 1)
+    } else {
+        None
     };
-    std::thread::scope(|scope| {
-        let helper = scope.spawn(|| parse(second));
-        let mut all = parse(first);
-        match helper.join() {
-            Ok(rest) => all.extend(rest),
-            Err(panic) => std::panic::resume_unwind(panic),
+    match cut {
+        Some(cut) if cut < block.len() => {
+            let (first, second) = block.split_at(cut);
+            let (a, b) = std::thread::scope(|scope| {
+                let helper = scope.spawn(|| scan_part(prefilter, second));
+                let a = scan_part(prefilter, first);
+                match helper.join() {
+                    Ok(b) => (a, b),
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
+            });
+            vec![(first, a), (second, b)]
         }
-        all
-    })
+        _ => vec![(block, scan_part(prefilter, block))],
+    }
+}
+
+/// Marks the lines of `part` the parser must see: those that may pass the prefilter, those
+/// whose bytes hide what they say from it (ANSI, JSON escapes), and those not shaped like an
+/// event (banners, pretty events, untimed text, over-long lines). Lines certain to be parsed whatever the
+/// parser's state (shaped like an event, plain valid UTF-8 without ANSI, passing the whole
+/// prefilter) are parsed now.
+fn scan_part(prefilter: &Prefilter, part: &[u8]) -> Scan {
+    let skipping = !prefilter.is_empty();
+    let mut candidate = if skipping {
+        prefilter.next_candidate(part, 0)
+    } else {
+        Some(0)
+    };
+    let mut marks = Vec::new();
+    let (mut pos, mut line) = (0, 0);
+    while pos < part.len() {
+        let run_end = if skipping {
+            candidate.unwrap_or(part.len())
+        } else {
+            pos
+        };
+        if run_end > pos
+            && lines::event_shaped_start(part[pos])
+            && !lines::hides_text(&part[pos..line_end(part, pos)])
+        {
+            // Lines the prefilter passes over, up to the next candidate or odd line.
+            let (newlines, odd) = lines::find_odd_line(&part[pos..run_end]);
+            line += newlines;
+            match odd {
+                Some(at) => pos += at,
+                None => {
+                    if run_end == part.len() && !part.ends_with(b"\n") {
+                        line += 1;
+                    }
+                    pos = run_end;
+                }
+            }
+            continue;
+        }
+        let end = line_end(part, pos);
+        let text = strip_line_ending(&part[pos..end]);
+        let shaped = matches!(text.first(), Some(&b) if lines::event_shaped_start(b))
+            && text.len() <= MAX_LINE_BYTES;
+        if skipping && candidate.is_some_and(|c| c < end) {
+            candidate = prefilter.next_candidate(part, end);
+        }
+        let parsed = (shaped && memchr::memchr(0x1b, text).is_none() && prefilter.may_match(text))
+            .then(|| std::str::from_utf8(text).ok().map(parse_single_line))
+            .flatten();
+        marks.push(Mark {
+            at: pos,
+            line,
+            parsed,
+        });
+        pos = end;
+        line += 1;
+    }
+    Scan { marks, lines: line }
+}
+
+/// The end of the line starting at `pos` (after its `\n`, or the end of `buf`).
+fn line_end(buf: &[u8], pos: usize) -> usize {
+    memchr::memchr(b'\n', &buf[pos..]).map_or(buf.len(), |i| pos + i + 1)
 }
 
 fn parse_single_line(clean: &str) -> Option<ParsedLine> {

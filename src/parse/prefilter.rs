@@ -45,10 +45,9 @@ enum Bypass {
 }
 
 /// Text containing these always passes: a `\u` escape can spell anything in JSON, and ANSI
-/// sequences are removed before parsing, so they can split any word. Tested on their own,
-/// not in the automata (a one-byte pattern would defeat their fast search).
+/// sequences are removed before parsing, so they can split any word.
 fn always_passes(raw: &[u8]) -> bool {
-    memchr::memchr(0x1b, raw).is_some() || memchr::memmem::find(raw, b"\\u").is_some()
+    super::lines::hides_text(raw)
 }
 
 /// The patterns that show a level at least as severe as `max`.
@@ -217,7 +216,6 @@ impl Prefilter {
         }
     }
 
-    #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.groups.is_empty()
     }
@@ -236,15 +234,9 @@ impl Prefilter {
                 .all(|g| g.bypassed(envelope) || g.passes(raw))
     }
 
-    /// Can [`Prefilter::next_candidate`] pass over lines of this block? Not when it holds
-    /// text that always passes (then its lines are tested one by one).
-    pub fn can_skip_in(&self, block: &[u8]) -> bool {
-        !self.groups.is_empty() && !always_passes(block)
-    }
-
-    /// In `block` (whole lines, for which [`Prefilter::can_skip_in`] holds), the start of the
-    /// first line at or after `from` that may pass the first group; `None` when no line may.
-    /// Lines before it cannot pass this prefilter.
+    /// In `block` (whole lines), the start of the first line at or after `from` that may pass
+    /// the first group by its bytes; `None` when no line may. Lines before it cannot pass this
+    /// prefilter, unless their bytes hide text from it (see [`super::lines::hides_text`]).
     pub fn next_candidate(&self, block: &[u8], from: usize) -> Option<usize> {
         let Some(group) = self.groups.first() else {
             return (from < block.len()).then_some(from);

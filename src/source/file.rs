@@ -63,9 +63,8 @@ impl Source for FileSource {
 pub fn start_stdin(role: Option<Role>, req: &Arc<ReadRequest>, set: &StreamSet) {
     let mut feeder = LineFeeder::new(set, req, Arc::from("stdin"), role, Some(Arc::from("-")));
     std::thread::spawn(move || {
-        let stdin = io::stdin();
         let mut line_no = 0;
-        if let Err(e) = read_blocks(&mut stdin.lock(), &mut feeder, &mut line_no) {
+        if let Err(e) = read_blocks(io::stdin(), &mut feeder, &mut line_no) {
             report::problem("stdin", &format!("read error after line {line_no}: {e}"));
         }
         feeder.report_data_problems("stdin");
@@ -239,25 +238,28 @@ pub(crate) fn read_group(group: &FileGroup, feeder: &mut LineFeeder, req: &ReadR
             follow_file(path, feeder, &shown);
             return;
         }
-        match open_decoded(path) {
-            Ok(mut reader) => {
-                let mut line_no = 0;
-                let result = read_blocks(&mut reader, feeder, &mut line_no);
-                if let Err(e) = result {
-                    let what = if is_compressed(path) {
-                        "truncated or corrupt archive"
-                    } else {
-                        "read error"
-                    };
-                    report::problem(
-                        &shown,
-                        &format!(
-                            "{what} after line {line_no}: {e}; the rest of the log is still read"
-                        ),
-                    );
-                }
+        let mut line_no = 0;
+        let result = match open_input(path) {
+            Ok(Input::Mapped(file, len)) => {
+                let window = (req.since, req.until);
+                super::mapped::read_mapped(&file, len, window, &shown, feeder, &mut line_no)
             }
-            Err(e) => report::source_failed(&shown, &e),
+            Ok(Input::Stream(reader)) => read_blocks(reader, feeder, &mut line_no),
+            Err(e) => {
+                report::source_failed(&shown, &e);
+                Ok(())
+            }
+        };
+        if let Err(e) = result {
+            let what = if is_compressed(path) {
+                "truncated or corrupt archive"
+            } else {
+                "read error"
+            };
+            report::problem(
+                &shown,
+                &format!("{what} after line {line_no}: {e}; the rest of the log is still read"),
+            );
         }
         feeder.report_data_problems(&shown);
         if feeder.sink.is_closed() {
@@ -275,8 +277,14 @@ fn is_compressed(path: &Path) -> bool {
         && (magic[..2] == [0x1f, 0x8b] || &magic == b"BZh")
 }
 
+/// An opened log file: a regular file read through memory maps, or a stream (decompressed).
+enum Input {
+    Mapped(File, u64),
+    Stream(BufReader<Box<dyn Read + Send>>),
+}
+
 /// Opens a file, decompressing gzip and bzip2 transparently (recognised by content, not name).
-pub fn open_decoded(path: &Path) -> Result<BufReader<Box<dyn Read + Send>>, String> {
+fn open_input(path: &Path) -> Result<Input, String> {
     let mut file = File::open(path).map_err(|e| format!("cannot open: {}", io_reason(&e)))?;
     let mut magic = [0u8; 6];
     let n = file
@@ -291,9 +299,14 @@ pub fn open_decoded(path: &Path) -> Result<BufReader<Box<dyn Read + Send>>, Stri
     } else if magic.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0]) {
         return Err("xz archives are not supported; decompress with `xz -d` first".into());
     } else {
-        Box::new(file)
+        match file.metadata() {
+            Ok(meta) if meta.is_file() && meta.len() > 0 => {
+                return Ok(Input::Mapped(file, meta.len()))
+            }
+            _ => Box::new(file),
+        }
     };
-    Ok(BufReader::with_capacity(READ_BUFFER, inner))
+    Ok(Input::Stream(BufReader::with_capacity(READ_BUFFER, inner)))
 }
 
 /// Reads one line of at most [`MAX_LINE_BYTES`] into `buf` (appending), skipping the rest of a
@@ -324,80 +337,102 @@ fn read_line_capped<R: Read>(reader: &mut BufReader<R>, buf: &mut Vec<u8>) -> io
 }
 
 /// Reads a whole input in large blocks of complete lines and feeds them to the feeder, which
-/// can pass over lines in bulk. Lines longer than [`MAX_LINE_BYTES`] are cut as
-/// [`read_line_capped`] cuts them.
-fn read_blocks<R: Read>(
-    reader: &mut R,
+/// can pass over lines in bulk. A thread reads the next block while this one is fed. Lines
+/// that span blocks are joined, keeping at most [`MAX_LINE_BYTES`] + 1 bytes of them (the
+/// parser cuts and reports longer ones). A read error ends the input after what came before.
+fn read_blocks<R: Read + Send + 'static>(
+    reader: R,
     feeder: &mut LineFeeder,
     line_no: &mut u64,
 ) -> io::Result<()> {
-    let mut buf = vec![0u8; BLOCK];
-    let mut filled = 0;
-    // A line longer than the block: its first MAX_LINE_BYTES + 1 bytes, the rest dropped.
-    let mut long: Option<Vec<u8>> = None;
-    loop {
-        let n = match reader.read(&mut buf[filled..]) {
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        if n == 0 {
-            let rest = match long.take() {
-                Some(l) => l,
-                None => buf[..filled].to_vec(),
-            };
-            if !rest.is_empty() {
-                *line_no += 1;
-                feeder.line(&rest, *line_no, Envelope::default());
+    let (filled_tx, filled_rx) = crossbeam_channel::bounded::<io::Result<(Vec<u8>, usize)>>(1);
+    let (empty_tx, empty_rx) = crossbeam_channel::bounded::<Vec<u8>>(2);
+    for _ in 0..2 {
+        let _ = empty_tx.send(vec![0u8; BLOCK]);
+    }
+    // Not joined: when the feeder stops early the reader ends at its next send.
+    std::thread::spawn(move || {
+        let mut reader = reader;
+        while let Ok(mut buf) = empty_rx.recv() {
+            let (n, error) = fill(&mut reader, &mut buf);
+            if n > 0 && filled_tx.send(Ok((buf, n))).is_err() {
+                return;
             }
-            return Ok(());
+            if n < BLOCK {
+                // The end of the input, or an error after what was read.
+                let _ = filled_tx.send(error.map_or(Ok((Vec::new(), 0)), Err));
+                return;
+            }
         }
+    });
+    // The start of a line that the next block continues.
+    let mut carry: Vec<u8> = Vec::new();
+    let feed = |feeder: &mut LineFeeder, lines: &[u8], line_no: &mut u64| {
+        let (n, open) = feeder.block(lines, *line_no + 1);
+        *line_no += n;
+        open
+    };
+    loop {
+        let (buf, n) = match filled_rx.recv() {
+            Ok(Ok((buf, n))) if n > 0 => (buf, n),
+            Ok(result) => {
+                if !carry.is_empty() {
+                    feed(feeder, &carry, line_no);
+                }
+                return result.map(|_| ());
+            }
+            Err(_) => return Ok(()),
+        };
+        let block = &buf[..n];
         let mut start = 0;
-        let end = filled + n;
-        if let Some(l) = long.as_mut() {
-            match memchr::memchr(b'\n', &buf[..end]) {
+        if !carry.is_empty() {
+            match memchr::memchr(b'\n', block) {
                 Some(i) => {
-                    let room = (MAX_LINE_BYTES + 1).saturating_sub(l.len());
-                    l.extend_from_slice(&buf[..(i + 1).min(room)]);
-                    *line_no += 1;
-                    let line = long.take().unwrap_or_default();
-                    if !feeder.line(&line, *line_no, Envelope::default()) {
+                    keep_capped(&mut carry, &block[..=i]);
+                    if !feed(feeder, &carry, line_no) {
                         return Ok(());
                     }
+                    carry.clear();
                     start = i + 1;
                 }
-                None => {
-                    let room = (MAX_LINE_BYTES + 1).saturating_sub(l.len());
-                    l.extend_from_slice(&buf[..end.min(room)]);
-                    filled = 0;
-                    continue;
-                }
+                None => start = n,
             }
         }
-        match memchr::memrchr(b'\n', &buf[start..end]) {
+        match memchr::memrchr(b'\n', &block[start..]) {
             Some(i) => {
-                let (lines, open) = feeder.block(&buf[start..start + i + 1], *line_no + 1);
-                *line_no += lines;
-                if !open {
+                if !feed(feeder, &block[start..start + i + 1], line_no) {
                     return Ok(());
                 }
-                buf.copy_within(start + i + 1..end, 0);
-                filled = end - (start + i + 1);
+                keep_capped(&mut carry, &block[start + i + 1..]);
             }
-            None if end - start == buf.len() => {
-                long = Some(buf[..MAX_LINE_BYTES + 1].to_vec());
-                filled = 0;
-            }
-            None => {
-                buf.copy_within(start..end, 0);
-                filled = end - start;
-            }
+            None => keep_capped(&mut carry, &block[start..]),
         }
+        let _ = empty_tx.send(buf);
         // The next read may block (a pipe): pass events on now.
         if !feeder.sink.flush() {
             return Ok(());
         }
     }
+}
+
+/// Reads until `buf` is full or the input ends: the bytes read, and the error that ended it.
+fn fill<R: Read>(reader: &mut R, buf: &mut [u8]) -> (usize, Option<io::Error>) {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match reader.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return (filled, Some(e)),
+        }
+    }
+    (filled, None)
+}
+
+/// Appends to a line being joined, keeping at most [`MAX_LINE_BYTES`] + 1 bytes of it.
+fn keep_capped(line: &mut Vec<u8>, more: &[u8]) {
+    let room = (MAX_LINE_BYTES + 1).saturating_sub(line.len());
+    line.extend_from_slice(&more[..more.len().min(room)]);
 }
 
 /// Feeds every complete line to the feeder. With `final_partial`, a last line without a newline

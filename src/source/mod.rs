@@ -7,6 +7,7 @@ pub mod file;
 pub mod journald;
 pub mod k8s;
 pub mod launchd;
+mod mapped;
 pub mod runtime;
 
 use std::sync::Arc;
@@ -176,6 +177,16 @@ impl LineFeeder {
             }
         });
         (lines, !self.sink.is_closed())
+    }
+
+    /// The reader passed over the start of the input (see [`StreamParser::resume_after`]).
+    pub fn resume_after(&mut self, worker: Option<crate::event::IdRef>, last: &[u8]) {
+        let (sink, select) = (&mut self.sink, &self.select);
+        self.parser.resume_after(worker, last, &mut |e| {
+            if select(&e) {
+                sink.send(e);
+            }
+        });
     }
 
     /// Emits held events (end of input, or a pause while following) and sends them on.

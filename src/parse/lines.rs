@@ -1,0 +1,189 @@
+//! Passing over runs of lines at memory speed: counting them, and finding the first line that
+//! is not shaped like an event (one that starts with `{` or a digit), sixteen bytes at a time.
+
+/// Does a line starting with this byte look like an event (JSON, or a text format's time)?
+pub fn event_shaped_start(first: u8) -> bool {
+    first == b'{' || first.is_ascii_digit()
+}
+
+/// Is this line one the prefilter cannot judge by its bytes alone? ANSI sequences can split
+/// any word, and a JSON `\u` escape can spell one.
+pub fn hides_text(line: &[u8]) -> bool {
+    memchr::memchr(0x1b, line).is_some() || memchr::memmem::find(line, b"\\u").is_some()
+}
+
+/// In `data`, a run of whole lines: the start of the first line, after the first one, that
+/// is not shaped like an event or that [`hides_text`] (`None` when there is none), and how
+/// many newlines come before it (or in all of `data`).
+pub fn find_odd_line(data: &[u8]) -> (u64, Option<usize>) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::is_x86_feature_detected!("avx2") {
+            // SAFETY: AVX2 is present.
+            return unsafe { find_odd_line_avx2(data) };
+        }
+    }
+    find_odd_line_from(data, 0, 0)
+}
+
+/// [`find_odd_line`] 32 bytes at a time; the plain loop takes over for the last bytes and
+/// for a chunk holding an escape.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn find_odd_line_avx2(data: &[u8]) -> (u64, Option<usize>) {
+    use std::arch::x86_64::*;
+    let mut count = 0;
+    let mut i = 0;
+    let newline = _mm256_set1_epi8(b'\n' as i8);
+    let brace = _mm256_set1_epi8(b'{' as i8);
+    let zero = _mm256_set1_epi8(b'0' as i8);
+    let nine = _mm256_set1_epi8(9);
+    let escape = _mm256_set1_epi8(0x1b);
+    let backslash = _mm256_set1_epi8(b'\\' as i8);
+    let u = _mm256_set1_epi8(b'u' as i8);
+    // Every load reads 32 bytes within `data` (`i + 33 <= len` for the load at `i + 1`).
+    while i + 33 <= data.len() {
+        let v = _mm256_loadu_si256(data.as_ptr().add(i).cast());
+        let next = _mm256_loadu_si256(data.as_ptr().add(i + 1).cast());
+        let hidden = _mm256_or_si256(
+            _mm256_cmpeq_epi8(v, escape),
+            _mm256_and_si256(_mm256_cmpeq_epi8(v, backslash), _mm256_cmpeq_epi8(next, u)),
+        );
+        let nl = _mm256_movemask_epi8(_mm256_cmpeq_epi8(v, newline)) as u32;
+        if (nl | _mm256_movemask_epi8(hidden) as u32) != 0 {
+            if _mm256_movemask_epi8(hidden) != 0 {
+                break;
+            }
+            let d = _mm256_sub_epi8(next, zero);
+            let digit = _mm256_cmpeq_epi8(_mm256_min_epu8(d, nine), d);
+            let good = _mm256_or_si256(digit, _mm256_cmpeq_epi8(next, brace));
+            let odd = nl & !(_mm256_movemask_epi8(good) as u32);
+            if odd != 0 {
+                let k = odd.trailing_zeros();
+                count += (nl & (((2u64 << k) - 1) as u32)).count_ones() as u64;
+                return (count, Some(i + k as usize + 1));
+            }
+            count += nl.count_ones() as u64;
+        }
+        i += 32;
+    }
+    find_odd_line_from(data, i, count)
+}
+
+/// [`find_odd_line`] byte by byte from `i`, with `count` newlines before it.
+fn find_odd_line_from(data: &[u8], mut i: usize, mut count: u64) -> (u64, Option<usize>) {
+    // The line `i` is in starts after the last newline before it.
+    let mut line_start = memchr::memrchr(b'\n', &data[..i]).map_or(0, |p| p + 1);
+    while i < data.len() {
+        match data[i] {
+            b'\n' => {
+                count += 1;
+                line_start = i + 1;
+                if data.get(i + 1).is_some_and(|&b| !event_shaped_start(b)) {
+                    return (count, Some(i + 1));
+                }
+            }
+            0x1b | b'\\' if data[i] == 0x1b || data.get(i + 1) == Some(&b'u') => {
+                if line_start == 0 {
+                    // The run's first line: the caller has already judged it. The rest from
+                    // its newline on, at full speed again.
+                    let Some(p) = memchr::memchr(b'\n', &data[i..]).map(|p| i + p) else {
+                        return (count, None);
+                    };
+                    let (more, odd) = find_odd_line(&data[p..]);
+                    return (count + more, odd.map(|o| p + o));
+                }
+                return (count, Some(line_start));
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    (count, None)
+}
+
+/// Newlines in `data`.
+pub fn count_newlines(data: &[u8]) -> u64 {
+    let mut count = 0;
+    let mut i = 0;
+    #[cfg(target_arch = "x86_64")]
+    {
+        // SAFETY: SSE2 is part of x86_64; every load reads 16 bytes within `data`.
+        unsafe {
+            use std::arch::x86_64::*;
+            let newline = _mm_set1_epi8(b'\n' as i8);
+            while i + 16 <= data.len() {
+                let v = _mm_loadu_si128(data.as_ptr().add(i).cast());
+                count += _mm_movemask_epi8(_mm_cmpeq_epi8(v, newline)).count_ones() as u64;
+                i += 16;
+            }
+        }
+    }
+    count + data[i..].iter().filter(|&&b| b == b'\n').count() as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The plain definition, line by line.
+    fn reference(data: &[u8]) -> (u64, Option<usize>) {
+        let mut count = 0;
+        let mut start = 0;
+        for line in data.split_inclusive(|&b| b == b'\n') {
+            if start > 0 && (!event_shaped_start(line[0]) || hides_text(line)) {
+                return (count, Some(start));
+            }
+            start += line.len();
+            count += line.ends_with(b"\n") as u64;
+        }
+        (count, None)
+    }
+
+    #[test]
+    fn same_as_line_by_line_at_every_alignment() {
+        let lines = [
+            "{\"a\":1}",
+            "2026-11-21 x",
+            "  pretty",
+            "",
+            "{\n",
+            "9",
+            "ZisK",
+            "{{{{{{{{{{{{{{{{{{",
+            "2026 \x1b[1mWARN",
+            "{\"m\":\"\\u0041\"}",
+            "{\"m\":\"\\\\ \\n\"} ",
+            "1\\",
+        ];
+        for seed in 0..400u32 {
+            let mut data = Vec::new();
+            let mut x = seed.wrapping_mul(2654435761);
+            for _ in 0..(seed % 23) {
+                x = x.wrapping_mul(1103515245).wrapping_add(12345);
+                let pick = (x >> 16) as usize % lines.len();
+                // Mostly event lines, so that odd ones land anywhere.
+                let line = if x % 5 == 0 {
+                    lines[pick]
+                } else {
+                    lines[(x as usize >> 8) % 2]
+                };
+                data.extend_from_slice(line.as_bytes());
+                data.push(b'\n');
+            }
+            for start in 0..data.len().min(20) {
+                let d = &data[start..];
+                assert_eq!(
+                    find_odd_line(d),
+                    reference(d),
+                    "{:?}",
+                    String::from_utf8_lossy(d)
+                );
+                assert_eq!(
+                    count_newlines(d),
+                    d.iter().filter(|&&b| b == b'\n').count() as u64
+                );
+            }
+        }
+    }
+}

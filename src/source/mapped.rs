@@ -1,0 +1,409 @@
+//! Reads a regular file through memory maps instead of `read`: no copy of every byte into a
+//! buffer, which is most of the cost of passing over gigabytes that the prefilter skips.
+//! The file is mapped a window at a time, so memory stays flat however large it is.
+//!
+//! A file that shrinks while mapped (truncated, or rotated with copytruncate) makes the next
+//! access to a vanished page raise SIGBUS; [`guard`] turns that into one message naming the
+//! file and exit code 3, instead of a crash.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io;
+use std::os::unix::fs::FileExt;
+use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
+use std::sync::{Mutex, Once};
+
+use memmap2::{Advice, Mmap, MmapOptions};
+
+use super::LineFeeder;
+use crate::event::IdRef;
+use crate::parse::{banner_line_id, count_newlines, line_time, MAX_LINE_BYTES};
+use crate::time::Timestamp;
+
+/// Bytes mapped at once.
+const WINDOW: usize = 4 << 20;
+/// Bytes handed to the parser at once: large enough to be scanned on two threads, small
+/// enough that the lines parsed ahead in it stay few.
+const FEED: usize = 4 << 20;
+
+/// Feeds the lines of `file` (of `len` bytes) to the feeder, as [`super::file`]'s block reader
+/// would; `line_no` counts the lines fed. With a time window, only the part of the file that
+/// can hold it is read, found by bisection (see [`time_range`]). `shown` names the file.
+pub fn read_mapped(
+    file: &File,
+    len: u64,
+    window: (Option<Timestamp>, Option<Timestamp>),
+    shown: &str,
+    feeder: &mut LineFeeder,
+    line_no: &mut u64,
+) -> io::Result<()> {
+    let (mut offset, len) = time_range(file, len, window.0, window.1);
+    let known = Known::of(file);
+    if offset > 0 {
+        // The lines passed over still leave their state: the last banner, the last time.
+        let at = prefix(file, offset, &known, shown)?;
+        let last = line_before(file, offset)?;
+        feeder.resume_after(at.worker, &last);
+        *line_no += at.lines;
+    }
+    let page = page_size();
+    while offset < len {
+        let map_start = offset - offset % page;
+        let map_len = (len - map_start).min(WINDOW as u64) as usize;
+        let window = Window::map(file, map_start, map_len, shown)?;
+        let data = &window.map[(offset - map_start) as usize..];
+        let at_end = map_start + map_len as u64 == len;
+        let end = match memchr::memrchr(b'\n', data) {
+            _ if at_end => data.len(),
+            Some(i) => i + 1,
+            None => {
+                // One line longer than the window: its start, then on past its end.
+                let (n, open) = feeder.block(&data[..MAX_LINE_BYTES + 1], *line_no + 1);
+                *line_no += n;
+                drop(window);
+                offset = next_line_after(file, map_start + map_len as u64, len, shown)?;
+                if !open {
+                    return Ok(());
+                }
+                continue;
+            }
+        };
+        let mut pos = 0;
+        while pos < end {
+            let cut = if end - pos <= FEED {
+                end
+            } else {
+                memchr::memrchr(b'\n', &data[pos..pos + FEED]).map_or(end, |i| pos + i + 1)
+            };
+            let (n, open) = feeder.block(&data[pos..cut], *line_no + 1);
+            *line_no += n;
+            if !open || !feeder.sink.flush() {
+                return Ok(());
+            }
+            pos = cut;
+            let at = Checkpoint {
+                lines: *line_no,
+                worker: feeder.parser.banner_worker().cloned(),
+            };
+            known.record(offset + pos as u64, at);
+        }
+        offset += end as u64;
+    }
+    Ok(())
+}
+
+/// How far outside the window a line's time may stray from the order of the file (threads
+/// writing a moment apart, a clock step) and still be read.
+const SLACK_US: i64 = 5 * 60 * 1_000_000;
+/// Bisection stops when the candidate range is this small; probes read this much at once.
+const PROBE: usize = 64 << 10;
+/// How far a probe looks for a line that carries its own time.
+const PROBE_REACH: u64 = 1 << 20;
+
+/// The byte range of `file` that can hold lines timed within [since, until] (each widened by
+/// [`SLACK_US`]), assuming the file is written in time order: every line before the start is
+/// earlier than the window, every line from the end on later. Both are line starts.
+pub fn time_range(
+    file: &File,
+    len: u64,
+    since: Option<Timestamp>,
+    until: Option<Timestamp>,
+) -> (u64, u64) {
+    let start = since.map_or(0, |t| {
+        bisect(file, len, Timestamp(t.0.saturating_sub(SLACK_US))).0
+    });
+    let end = until.map_or(len, |t| {
+        bisect(file, len, Timestamp(t.0.saturating_add(SLACK_US)))
+            .1
+            .unwrap_or(len)
+    });
+    (start, end.max(start))
+}
+
+/// Bisects the file for time `t`: a line start before which every line is earlier than `t`,
+/// and the start of a line at or after `t` from which on every line is (when one was seen).
+fn bisect(file: &File, len: u64, t: Timestamp) -> (u64, Option<u64>) {
+    let (mut lo, mut hi) = (0, len);
+    let mut later = None;
+    while hi - lo > PROBE as u64 {
+        let mid = lo + (hi - lo) / 2;
+        match timed_line_after(file, mid, hi) {
+            Some((start, ts)) if ts < t => lo = start,
+            Some((start, _)) => {
+                hi = mid;
+                later = Some(start);
+            }
+            // Nothing timed near: keep the range that is certain to be read.
+            None => hi = mid,
+        }
+    }
+    (lo, later)
+}
+
+/// The first whole line starting after `from` (and before `to`, within [`PROBE_REACH`]) that
+/// carries its own time: its start and time.
+fn timed_line_after(file: &File, from: u64, to: u64) -> Option<(u64, Timestamp)> {
+    let mut buf = vec![0u8; PROBE];
+    // From the byte before `from`, so that a line starting at `from` counts.
+    let mut pos = from.saturating_sub(1);
+    let mut in_partial = from > 0;
+    let limit = (from + PROBE_REACH).min(to);
+    while pos < limit {
+        let want = ((limit - pos) as usize).min(PROBE);
+        let n = file.read_at(&mut buf[..want], pos).ok()?;
+        let data = &buf[..n];
+        let mut i = 0;
+        if in_partial {
+            i = memchr::memchr(b'\n', data)? + 1;
+            in_partial = false;
+        }
+        while let Some(k) = memchr::memchr(b'\n', &data[i..]) {
+            if pos + (i as u64) >= limit {
+                return None;
+            }
+            if let Some(ts) = line_time(&data[i..i + k]) {
+                return Some((pos + i as u64, ts));
+            }
+            i += k + 1;
+        }
+        if n < want || i == 0 {
+            return None;
+        }
+        pos += i as u64;
+    }
+    None
+}
+
+/// What the first bytes of a file hold: how many lines, and the worker the last start-up
+/// banner among them named.
+#[derive(Clone, Debug, Default)]
+struct Checkpoint {
+    lines: u64,
+    worker: Option<IdRef>,
+}
+
+/// Checkpoints of the files this process has read, by offset: a job's trail reads the same
+/// files several times (the whole coordinator for the job, then its window), and a read that
+/// starts in the middle of a file must know what came before without reading it again.
+#[derive(Default)]
+struct Known {
+    file: Option<(u64, u64)>,
+}
+
+/// A file's device and inode, and its checkpoints by offset.
+type FileCheckpoints = ((u64, u64), BTreeMap<u64, Checkpoint>);
+static CHECKPOINTS: Mutex<Vec<FileCheckpoints>> = Mutex::new(Vec::new());
+
+impl Known {
+    fn of(file: &File) -> Known {
+        use std::os::unix::fs::MetadataExt;
+        Known {
+            file: file.metadata().ok().map(|m| (m.dev(), m.ino())),
+        }
+    }
+
+    fn record(&self, offset: u64, at: Checkpoint) {
+        let Some(key) = self.file else { return };
+        let mut all = CHECKPOINTS.lock().unwrap_or_else(|p| p.into_inner());
+        let i = match all.iter().position(|(k, _)| *k == key) {
+            Some(i) => i,
+            None => {
+                all.push((key, BTreeMap::new()));
+                all.len() - 1
+            }
+        };
+        all[i].1.insert(offset, at);
+    }
+
+    /// The last checkpoint at or before `offset`, and its offset.
+    fn before(&self, offset: u64) -> (u64, Checkpoint) {
+        let Some(key) = self.file else {
+            return (0, Checkpoint::default());
+        };
+        let all = CHECKPOINTS.lock().unwrap_or_else(|p| p.into_inner());
+        all.iter()
+            .find(|(k, _)| *k == key)
+            .and_then(|(_, points)| points.range(..=offset).next_back())
+            .map_or((0, Checkpoint::default()), |(at, c)| (*at, c.clone()))
+    }
+}
+
+/// What the first `end` bytes of the file hold, from the last checkpoint before `end` on.
+fn prefix(file: &File, end: u64, known: &Known, shown: &str) -> io::Result<Checkpoint> {
+    let finder = memchr::memmem::Finder::new(b"Worker ID");
+    let page = page_size();
+    let (mut offset, mut at) = known.before(end);
+    while offset < end {
+        let map_start = offset - offset % page;
+        let map_len = (end - map_start).min(WINDOW as u64) as usize;
+        let window = Window::map(file, map_start, map_len, shown)?;
+        let data = &window.map[(offset - map_start) as usize..];
+        let whole = if map_start + map_len as u64 == end {
+            data.len()
+        } else {
+            memchr::memrchr(b'\n', data).map_or(data.len(), |i| i + 1)
+        };
+        for hit in finder.find_iter(&data[..whole]) {
+            let start = memchr::memrchr(b'\n', &data[..hit]).map_or(0, |i| i + 1);
+            let stop = memchr::memchr(b'\n', &data[hit..whole]).map_or(whole, |i| hit + i);
+            if let Some(id) = banner_line_id(&data[start..stop]) {
+                at.worker = Some(id);
+            }
+        }
+        at.lines += count_lines(&data[..whole]);
+        offset += whole as u64;
+    }
+    known.record(end, at.clone());
+    Ok(at)
+}
+
+/// Newlines in `data`, on two threads when it is large.
+fn count_lines(data: &[u8]) -> u64 {
+    if data.len() < FEED {
+        return count_newlines(data);
+    }
+    let (a, b) = data.split_at(data.len() / 2);
+    std::thread::scope(|scope| {
+        let helper = scope.spawn(|| count_newlines(b));
+        count_newlines(a) + helper.join().unwrap_or_else(|_| count_newlines(b))
+    })
+}
+
+/// The line that ends just before `offset` (a line start after the first).
+fn line_before(file: &File, offset: u64) -> io::Result<Vec<u8>> {
+    let from = offset.saturating_sub(PROBE as u64);
+    let mut buf = vec![0u8; (offset - from) as usize];
+    file.read_exact_at(&mut buf, from)?;
+    let body = buf.strip_suffix(b"\n").unwrap_or(&buf);
+    let start = memchr::memrchr(b'\n', body).map_or(0, |i| i + 1);
+    Ok(body[start..].to_vec())
+}
+
+/// The offset just after the next newline at or after `from` (or `len`).
+fn next_line_after(file: &File, mut from: u64, len: u64, shown: &str) -> io::Result<u64> {
+    let page = page_size();
+    while from < len {
+        let map_start = from - from % page;
+        let map_len = (len - map_start).min(WINDOW as u64) as usize;
+        let window = Window::map(file, map_start, map_len, shown)?;
+        let skip = (from - map_start) as usize;
+        if let Some(i) = memchr::memchr(b'\n', &window.map[skip..]) {
+            return Ok(from + i as u64 + 1);
+        }
+        from = map_start + map_len as u64;
+    }
+    Ok(len)
+}
+
+fn page_size() -> u64 {
+    // SAFETY: sysconf has no preconditions.
+    let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    if size > 0 {
+        size as u64
+    } else {
+        4096
+    }
+}
+
+/// One mapped window, registered with the SIGBUS guard while it lives.
+struct Window {
+    map: Mmap,
+    slot: usize,
+}
+
+impl Window {
+    fn map(file: &File, offset: u64, len: usize, shown: &str) -> io::Result<Window> {
+        guard();
+        // SAFETY: the map is only read. If the file shrinks meanwhile, reading a vanished page
+        // raises SIGBUS, which the guard reports and ends the process on (see the module docs).
+        let map = unsafe { MmapOptions::new().offset(offset).len(len).map(file)? };
+        let _ = map.advise(Advice::Sequential);
+        let slot = register(map.as_ptr() as usize, len, shown);
+        Ok(Window { map, slot })
+    }
+}
+
+impl Drop for Window {
+    fn drop(&mut self) {
+        unregister(self.slot);
+    }
+}
+
+/// Mapped windows, for the SIGBUS handler to name the file a fault hit: start, length and
+/// the file's name (a leaked, NUL-free byte string). A fixed table of atomics, so the handler
+/// reads it without locks or allocation.
+const SLOTS: usize = 256;
+static STARTS: [AtomicUsize; SLOTS] = [const { AtomicUsize::new(0) }; SLOTS];
+static LENS: [AtomicUsize; SLOTS] = [const { AtomicUsize::new(0) }; SLOTS];
+static NAMES: [AtomicPtr<Vec<u8>>; SLOTS] = [const { AtomicPtr::new(std::ptr::null_mut()) }; SLOTS];
+
+/// Returns the slot taken, or `SLOTS` when the table is full (the fault then names no file).
+fn register(start: usize, len: usize, shown: &str) -> usize {
+    for slot in 0..SLOTS {
+        if STARTS[slot]
+            .compare_exchange(0, usize::MAX, Ordering::AcqRel, Ordering::Relaxed)
+            .is_ok()
+        {
+            let name = Box::into_raw(Box::new(shown.as_bytes().to_vec()));
+            let old = NAMES[slot].swap(name, Ordering::AcqRel);
+            if !old.is_null() {
+                // SAFETY: the pointer came from Box::into_raw in an earlier register.
+                drop(unsafe { Box::from_raw(old) });
+            }
+            LENS[slot].store(len, Ordering::Release);
+            STARTS[slot].store(start, Ordering::Release);
+            return slot;
+        }
+    }
+    SLOTS
+}
+
+fn unregister(slot: usize) {
+    if slot < SLOTS {
+        LENS[slot].store(0, Ordering::Release);
+        // The name stays allocated until the slot is reused: a handler may be reading it.
+        STARTS[slot].store(0, Ordering::Release);
+    }
+}
+
+/// Installs the SIGBUS handler once.
+fn guard() {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        // SAFETY: a zeroed sigaction with a valid handler and an empty mask is well formed.
+        unsafe {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = on_sigbus as *const () as usize;
+            action.sa_flags = libc::SA_SIGINFO;
+            libc::sigemptyset(&mut action.sa_mask);
+            libc::sigaction(libc::SIGBUS, &action, std::ptr::null_mut());
+        }
+    });
+}
+
+extern "C" fn on_sigbus(_: libc::c_int, info: *mut libc::siginfo_t, _: *mut libc::c_void) {
+    // Only async-signal-safe calls here: atomics, write(2) and _exit(2).
+    let write = |bytes: &[u8]| {
+        // SAFETY: writing a valid buffer to stderr.
+        unsafe { libc::write(2, bytes.as_ptr().cast(), bytes.len()) };
+    };
+    // SAFETY: the kernel passes a valid siginfo with SA_SIGINFO.
+    let addr = unsafe { (*info).si_addr() } as usize;
+    write(b"zisk-logs: ");
+    for slot in 0..SLOTS {
+        let start = STARTS[slot].load(Ordering::Acquire);
+        let len = LENS[slot].load(Ordering::Acquire);
+        if start != 0 && start != usize::MAX && addr >= start && addr < start + len {
+            let name = NAMES[slot].load(Ordering::Acquire);
+            if !name.is_null() {
+                // SAFETY: names are only freed when their slot is taken again.
+                write(unsafe { &*name });
+                write(b": ");
+            }
+            break;
+        }
+    }
+    write(b"the file shrank while it was read (truncated, or rotated with copytruncate); run the command again\n");
+    // SAFETY: ends the process without running anything that is not signal-safe.
+    unsafe { libc::_exit(3) };
+}
