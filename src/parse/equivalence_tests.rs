@@ -197,6 +197,9 @@ fn awkward_inputs_give_the_same_events() {
     check(&timed_first, job, "awkward, timed first");
     // Large enough that blocks are scanned in two parts on two threads.
     let many = timed_first.repeat(1 + super::SPLIT_MIN / timed_first.len());
-    assert_eq!(super::scan_block(&Prefilter::default(), &many).len(), 2);
+    assert_eq!(
+        super::scan_block(&Prefilter::default(), &many).parts.len(),
+        2
+    );
     check(&many, job, "awkward, repeated");
 }

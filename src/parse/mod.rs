@@ -225,8 +225,22 @@ impl StreamParser {
         first_line_no: u64,
         out: &mut dyn FnMut(Event),
     ) -> u64 {
+        let scanned = scan_block(&self.prefilter, block);
+        self.apply_block(block, scanned, first_line_no, out)
+    }
+
+    /// The stateful half of [`StreamParser::push_block`]: feeds `block` as `scanned` (what
+    /// [`scan_block`] found in it, perhaps on another thread) says.
+    pub fn apply_block(
+        &mut self,
+        block: &[u8],
+        scanned: ScannedBlock,
+        first_line_no: u64,
+        out: &mut dyn FnMut(Event),
+    ) -> u64 {
         let mut part_line_no = first_line_no;
-        for (part, scan) in scan_block(&self.prefilter, block) {
+        for (range, scan) in scanned.parts {
+            let part = &block[range];
             // The part's line at `pos` is its line number `next`.
             let (mut pos, mut next) = (0, part_line_no);
             for mark in scan.marks {
@@ -250,6 +264,10 @@ impl StreamParser {
             part_line_no += scan.lines;
         }
         part_line_no - first_line_no
+    }
+
+    pub fn prefilter(&self) -> &Prefilter {
+        &self.prefilter
     }
 
     /// Whole lines shaped like events that cannot pass the prefilter (the first being line
@@ -499,15 +517,20 @@ struct Scan {
     lines: u64,
 }
 
+/// What a stateless scan of a block of whole lines found, part by part (ranges of the block).
+pub struct ScannedBlock {
+    parts: Vec<(std::ops::Range<usize>, Scan)>,
+}
+
 /// Scans a block of whole lines, in two parts cut at a line end when it is large.
-fn scan_block<'a>(prefilter: &Prefilter, block: &'a [u8]) -> Vec<(&'a [u8], Scan)> {
+pub fn scan_block(prefilter: &Prefilter, block: &[u8]) -> ScannedBlock {
     let half = block.len() / 2;
     let cut = if block.len() >= SPLIT_MIN {
         memchr::memchr(b'\n', &block[half..]).map(|i| half + i + 1)
     } else {
         None
     };
-    match cut {
+    let parts = match cut {
         Some(cut) if cut < block.len() => {
             let (first, second) = block.split_at(cut);
             let (a, b) = std::thread::scope(|scope| {
@@ -518,10 +541,11 @@ fn scan_block<'a>(prefilter: &Prefilter, block: &'a [u8]) -> Vec<(&'a [u8], Scan
                     Err(panic) => std::panic::resume_unwind(panic),
                 }
             });
-            vec![(first, a), (second, b)]
+            vec![(0..cut, a), (cut..block.len(), b)]
         }
-        _ => vec![(block, scan_part(prefilter, block))],
-    }
+        _ => vec![(0..block.len(), scan_part(prefilter, block))],
+    };
+    ScannedBlock { parts }
 }
 
 /// Marks the lines of `part` the parser must see: those that may pass the prefilter, those

@@ -9,15 +9,19 @@
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io;
+use std::ops::Range;
 use std::os::unix::fs::FileExt;
 use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 use std::sync::{Mutex, Once};
 
+use crossbeam_channel::Sender;
 use memmap2::{Advice, Mmap, MmapOptions};
 
 use super::LineFeeder;
 use crate::event::IdRef;
-use crate::parse::{banner_line_id, count_newlines, line_time, MAX_LINE_BYTES};
+use crate::parse::{
+    banner_line_id, count_newlines, line_time, scan_block, Prefilter, ScannedBlock, MAX_LINE_BYTES,
+};
 use crate::time::Timestamp;
 
 /// Bytes mapped at once.
@@ -37,7 +41,7 @@ pub fn read_mapped(
     feeder: &mut LineFeeder,
     line_no: &mut u64,
 ) -> io::Result<()> {
-    let (mut offset, len) = time_range(file, len, window.0, window.1);
+    let (offset, len) = time_range(file, len, window.0, window.1);
     let known = Known::of(file);
     if offset > 0 {
         // The lines passed over still leave their state: the last banner, the last time.
@@ -46,50 +50,110 @@ pub fn read_mapped(
         feeder.resume_after(at.worker, &last);
         *line_no += at.lines;
     }
+    let prefilter = feeder.parser.prefilter().clone();
+    // A thread maps and scans the next window while this one parses the last.
+    std::thread::scope(|scope| {
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        scope.spawn(move || scan_windows(file, offset, len, &prefilter, shown, tx));
+        for chunk in &rx {
+            let chunk: Chunk = chunk?;
+            for (range, scanned) in chunk.blocks {
+                let end = range.end;
+                let (n, open) = feeder.apply(&chunk.window.map[range], scanned, *line_no + 1);
+                *line_no += n;
+                if !open || !feeder.sink.flush() {
+                    return Ok(());
+                }
+                let at = Checkpoint {
+                    lines: *line_no,
+                    worker: feeder.parser.banner_worker().cloned(),
+                };
+                known.record(chunk.base + end as u64, at);
+            }
+        }
+        Ok(())
+    })
+}
+
+/// One mapped window and what scanning its blocks of whole lines found: `base` is the file
+/// offset of the window's first byte, the blocks are ranges of it.
+struct Chunk {
+    window: Window,
+    base: u64,
+    blocks: Vec<(Range<usize>, ScannedBlock)>,
+}
+
+/// Maps the file from `offset` to `len` a window at a time, cuts each window into blocks of
+/// whole lines, scans them and sends them on, until done or the receiver is gone.
+fn scan_windows(
+    file: &File,
+    mut offset: u64,
+    len: u64,
+    prefilter: &Prefilter,
+    shown: &str,
+    tx: Sender<io::Result<Chunk>>,
+) {
     let page = page_size();
     while offset < len {
         let map_start = offset - offset % page;
         let map_len = (len - map_start).min(WINDOW as u64) as usize;
-        let window = Window::map(file, map_start, map_len, shown)?;
-        let data = &window.map[(offset - map_start) as usize..];
+        let window = match Window::map(file, map_start, map_len, shown) {
+            Ok(w) => w,
+            Err(e) => {
+                let _ = tx.send(Err(e));
+                return;
+            }
+        };
+        let skip = (offset - map_start) as usize;
+        let data = &window.map[..];
         let at_end = map_start + map_len as u64 == len;
-        let end = match memchr::memrchr(b'\n', data) {
+        let mut blocks = Vec::new();
+        let end = match memchr::memrchr(b'\n', &data[skip..]) {
             _ if at_end => data.len(),
-            Some(i) => i + 1,
+            Some(i) => skip + i + 1,
             None => {
                 // One line longer than the window: its start, then on past its end.
-                let (n, open) = feeder.block(&data[..MAX_LINE_BYTES + 1], *line_no + 1);
-                *line_no += n;
-                drop(window);
-                offset = next_line_after(file, map_start + map_len as u64, len, shown)?;
-                if !open {
-                    return Ok(());
+                let range = skip..skip + MAX_LINE_BYTES + 1;
+                blocks.push((range.clone(), scan_block(prefilter, &data[range])));
+                let next = next_line_after(file, map_start + map_len as u64, len, shown);
+                let chunk = Chunk {
+                    base: map_start,
+                    blocks,
+                    window,
+                };
+                if tx.send(Ok(chunk)).is_err() {
+                    return;
+                }
+                match next {
+                    Ok(next) => offset = next,
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                        return;
+                    }
                 }
                 continue;
             }
         };
-        let mut pos = 0;
+        let mut pos = skip;
         while pos < end {
             let cut = if end - pos <= FEED {
                 end
             } else {
                 memchr::memrchr(b'\n', &data[pos..pos + FEED]).map_or(end, |i| pos + i + 1)
             };
-            let (n, open) = feeder.block(&data[pos..cut], *line_no + 1);
-            *line_no += n;
-            if !open || !feeder.sink.flush() {
-                return Ok(());
-            }
+            blocks.push((pos..cut, scan_block(prefilter, &data[pos..cut])));
             pos = cut;
-            let at = Checkpoint {
-                lines: *line_no,
-                worker: feeder.parser.banner_worker().cloned(),
-            };
-            known.record(offset + pos as u64, at);
         }
-        offset += end as u64;
+        offset = map_start + end as u64;
+        let chunk = Chunk {
+            base: map_start,
+            blocks,
+            window,
+        };
+        if tx.send(Ok(chunk)).is_err() {
+            return;
+        }
     }
-    Ok(())
 }
 
 /// How far outside the window a line's time may stray from the order of the file (threads

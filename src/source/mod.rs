@@ -15,7 +15,7 @@ use std::sync::Arc;
 use crossbeam_channel::{bounded, Receiver, Sender};
 
 use crate::event::{Event, Role};
-use crate::parse::{Envelope, Prefilter, StreamParser};
+use crate::parse::{Envelope, Prefilter, ScannedBlock, StreamParser};
 use crate::time::Timestamp;
 
 /// Which events a stream keeps (a [`crate::filter::Filter`], or the job trail's own rule).
@@ -176,6 +176,27 @@ impl LineFeeder {
                 sink.send(e);
             }
         });
+        (lines, !self.sink.is_closed())
+    }
+
+    /// [`LineFeeder::block`] for a block already scanned (on the reading thread).
+    pub fn apply(
+        &mut self,
+        block: &[u8],
+        scanned: ScannedBlock,
+        first_line_no: u64,
+    ) -> (u64, bool) {
+        if self.drop_line.is_some() {
+            return self.block(block, first_line_no);
+        }
+        let (sink, select) = (&mut self.sink, &self.select);
+        let lines = self
+            .parser
+            .apply_block(block, scanned, first_line_no, &mut |e| {
+                if select(&e) {
+                    sink.send(e);
+                }
+            });
         (lines, !self.sink.is_closed())
     }
 
