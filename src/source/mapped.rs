@@ -108,43 +108,32 @@ fn scan_windows(
         let data = &window.map[..];
         let at_end = map_start + map_len as u64 == len;
         let mut blocks = Vec::new();
-        let end = match memchr::memrchr(b'\n', &data[skip..]) {
-            _ if at_end => data.len(),
-            Some(i) => skip + i + 1,
+        let end = if at_end {
+            Some(data.len())
+        } else {
+            memchr::memrchr(b'\n', &data[skip..]).map(|i| skip + i + 1)
+        };
+        let next = match end {
+            Some(end) => {
+                let mut pos = skip;
+                while pos < end {
+                    let cut = if end - pos <= FEED {
+                        end
+                    } else {
+                        memchr::memrchr(b'\n', &data[pos..pos + FEED]).map_or(end, |i| pos + i + 1)
+                    };
+                    blocks.push((pos..cut, scan_block(prefilter, &data[pos..cut])));
+                    pos = cut;
+                }
+                Ok(map_start + end as u64)
+            }
             None => {
                 // One line longer than the window: its start, then on past its end.
                 let range = skip..skip + MAX_LINE_BYTES + 1;
                 blocks.push((range.clone(), scan_block(prefilter, &data[range])));
-                let next = next_line_after(file, map_start + map_len as u64, len, shown);
-                let chunk = Chunk {
-                    base: map_start,
-                    blocks,
-                    window,
-                };
-                if tx.send(Ok(chunk)).is_err() {
-                    return;
-                }
-                match next {
-                    Ok(next) => offset = next,
-                    Err(e) => {
-                        let _ = tx.send(Err(e));
-                        return;
-                    }
-                }
-                continue;
+                next_line_after(file, map_start + map_len as u64, len, shown)
             }
         };
-        let mut pos = skip;
-        while pos < end {
-            let cut = if end - pos <= FEED {
-                end
-            } else {
-                memchr::memrchr(b'\n', &data[pos..pos + FEED]).map_or(end, |i| pos + i + 1)
-            };
-            blocks.push((pos..cut, scan_block(prefilter, &data[pos..cut])));
-            pos = cut;
-        }
-        offset = map_start + end as u64;
         let chunk = Chunk {
             base: map_start,
             blocks,
@@ -152,6 +141,13 @@ fn scan_windows(
         };
         if tx.send(Ok(chunk)).is_err() {
             return;
+        }
+        match next {
+            Ok(next) => offset = next,
+            Err(e) => {
+                let _ = tx.send(Err(e));
+                return;
+            }
         }
     }
 }
