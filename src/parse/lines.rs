@@ -1,5 +1,6 @@
-//! Passing over runs of lines at memory speed: counting them, and finding the first line that
-//! is not shaped like an event (one that starts with `{` or a digit), sixteen bytes at a time.
+//! Passing over runs of lines at memory speed, 32 bytes at a time: counting them, and finding
+//! the first line the parser must still see (one not shaped like an event, or one whose bytes
+//! hide text from the prefilter).
 
 /// Does a line starting with this byte look like an event (JSON, or a text format's time)?
 pub fn event_shaped_start(first: u8) -> bool {

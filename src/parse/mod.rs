@@ -178,7 +178,7 @@ impl StreamParser {
         }
         // A line shaped like an event is neither a continuation nor a pretty header: when it
         // cannot pass the prefilter, it is not even decoded (its bad UTF-8 is never shown).
-        if matches!(line.first(), Some(b'{' | b'0'..=b'9'))
+        if line.first().is_some_and(|&b| lines::event_shaped_start(b))
             && !self.prefilter.may_match_with(line, &envelope)
         {
             self.finish_pending(out);
@@ -214,11 +214,8 @@ impl StreamParser {
         self.emit(parsed, &clean, raw, line_no, envelope, out);
     }
 
-    /// Feeds a block of whole lines (`\n`-terminated; the last may lack its newline), the first
-    /// being line `first_line_no`; returns how many lines it held. The same as pushing each
-    /// line, but the block is first scanned without state (in parts on two threads when it is
-    /// large): one search finds the lines that may pass the prefilter, which are parsed there,
-    /// and the lines between them are passed over in bulk.
+    /// [`scan_block`] then [`StreamParser::apply_block`], on one block.
+    #[cfg(test)]
     pub fn push_block(
         &mut self,
         block: &[u8],
@@ -229,8 +226,11 @@ impl StreamParser {
         self.apply_block(block, scanned, first_line_no, out)
     }
 
-    /// The stateful half of [`StreamParser::push_block`]: feeds `block` as `scanned` (what
-    /// [`scan_block`] found in it, perhaps on another thread) says.
+    /// Feeds a block of whole lines (`\n`-terminated; the last may lack its newline), the first
+    /// being line `first_line_no`, as `scanned` ([`scan_block`]'s result for it, perhaps
+    /// from another thread) says; returns how many lines it held. The same as pushing each
+    /// line: the marked lines are pushed (with what the scan parsed), and the lines between
+    /// them are passed over in bulk.
     pub fn apply_block(
         &mut self,
         block: &[u8],

@@ -326,8 +326,7 @@ fn read_line_capped<R: Read>(reader: &mut BufReader<R>, buf: &mut Vec<u8>) -> io
             Some(i) => (&available[..=i], true),
             None => (available, false),
         };
-        let room = (MAX_LINE_BYTES + 1).saturating_sub(buf.len());
-        buf.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        keep_capped(buf, chunk);
         let used = chunk.len();
         reader.consume(used);
         if found {

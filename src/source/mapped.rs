@@ -68,18 +68,16 @@ pub fn read_mapped(
                     lines: *line_no,
                     worker: feeder.parser.banner_worker().cloned(),
                 };
-                known.record(chunk.base + end as u64, at);
+                known.record(chunk.window.base + end as u64, at);
             }
         }
         Ok(())
     })
 }
 
-/// One mapped window and what scanning its blocks of whole lines found: `base` is the file
-/// offset of the window's first byte, the blocks are ranges of it.
+/// One mapped window and what scanning its blocks of whole lines (ranges of it) found.
 struct Chunk {
     window: Window,
-    base: u64,
     blocks: Vec<(Range<usize>, ScannedBlock)>,
 }
 
@@ -93,27 +91,17 @@ fn scan_windows(
     shown: &str,
     tx: Sender<io::Result<Chunk>>,
 ) {
-    let page = page_size();
     while offset < len {
-        let map_start = offset - offset % page;
-        let map_len = (len - map_start).min(WINDOW as u64) as usize;
-        let window = match Window::map(file, map_start, map_len, shown) {
+        let (window, skip) = match Window::at(file, offset, len, shown) {
             Ok(w) => w,
             Err(e) => {
                 let _ = tx.send(Err(e));
                 return;
             }
         };
-        let skip = (offset - map_start) as usize;
         let data = &window.map[..];
-        let at_end = map_start + map_len as u64 == len;
         let mut blocks = Vec::new();
-        let end = if at_end {
-            Some(data.len())
-        } else {
-            memchr::memrchr(b'\n', &data[skip..]).map(|i| skip + i + 1)
-        };
-        let next = match end {
+        let next = match window.whole_lines_from(skip) {
             Some(end) => {
                 let mut pos = skip;
                 while pos < end {
@@ -125,20 +113,16 @@ fn scan_windows(
                     blocks.push((pos..cut, scan_block(prefilter, &data[pos..cut])));
                     pos = cut;
                 }
-                Ok(map_start + end as u64)
+                Ok(window.base + end as u64)
             }
             None => {
                 // One line longer than the window: its start, then on past its end.
                 let range = skip..skip + MAX_LINE_BYTES + 1;
                 blocks.push((range.clone(), scan_block(prefilter, &data[range])));
-                next_line_after(file, map_start + map_len as u64, len, shown)
+                next_line_after(file, window.base + data.len() as u64, len, shown)
             }
         };
-        let chunk = Chunk {
-            base: map_start,
-            blocks,
-            window,
-        };
+        let chunk = Chunk { blocks, window };
         if tx.send(Ok(chunk)).is_err() {
             return;
         }
@@ -245,7 +229,6 @@ struct Checkpoint {
 /// Checkpoints of the files this process has read, by offset: a job's trail reads the same
 /// files several times (the whole coordinator for the job, then its window), and a read that
 /// starts in the middle of a file must know what came before without reading it again.
-#[derive(Default)]
 struct Known {
     file: Option<(u64, u64)>,
 }
@@ -291,18 +274,14 @@ impl Known {
 /// What the first `end` bytes of the file hold, from the last checkpoint before `end` on.
 fn prefix(file: &File, end: u64, known: &Known, shown: &str) -> io::Result<Checkpoint> {
     let finder = memchr::memmem::Finder::new(b"Worker ID");
-    let page = page_size();
     let (mut offset, mut at) = known.before(end);
     while offset < end {
-        let map_start = offset - offset % page;
-        let map_len = (end - map_start).min(WINDOW as u64) as usize;
-        let window = Window::map(file, map_start, map_len, shown)?;
-        let data = &window.map[(offset - map_start) as usize..];
-        let whole = if map_start + map_len as u64 == end {
-            data.len()
-        } else {
-            memchr::memrchr(b'\n', data).map_or(data.len(), |i| i + 1)
-        };
+        let (window, skip) = Window::at(file, offset, end, shown)?;
+        let data = &window.map[skip..];
+        // A line longer than the window is counted when its newline comes.
+        let whole = window
+            .whole_lines_from(skip)
+            .map_or(data.len(), |e| e - skip);
         for hit in finder.find_iter(&data[..whole]) {
             let start = memchr::memrchr(b'\n', &data[..hit]).map_or(0, |i| i + 1);
             let stop = memchr::memchr(b'\n', &data[hit..whole]).map_or(whole, |i| hit + i);
@@ -341,16 +320,12 @@ fn line_before(file: &File, offset: u64) -> io::Result<Vec<u8>> {
 
 /// The offset just after the next newline at or after `from` (or `len`).
 fn next_line_after(file: &File, mut from: u64, len: u64, shown: &str) -> io::Result<u64> {
-    let page = page_size();
     while from < len {
-        let map_start = from - from % page;
-        let map_len = (len - map_start).min(WINDOW as u64) as usize;
-        let window = Window::map(file, map_start, map_len, shown)?;
-        let skip = (from - map_start) as usize;
+        let (window, skip) = Window::at(file, from, len, shown)?;
         if let Some(i) = memchr::memchr(b'\n', &window.map[skip..]) {
             return Ok(from + i as u64 + 1);
         }
-        from = map_start + map_len as u64;
+        from = window.base + window.map.len() as u64;
     }
     Ok(len)
 }
@@ -369,17 +344,40 @@ fn page_size() -> u64 {
 struct Window {
     map: Mmap,
     slot: usize,
+    /// The file offset of the window's first byte.
+    base: u64,
+    /// The window reaches the end of what is read.
+    reaches_end: bool,
 }
 
 impl Window {
-    fn map(file: &File, offset: u64, len: usize, shown: &str) -> io::Result<Window> {
+    /// Maps the window that holds `offset` and reaches at most [`WINDOW`] bytes toward `end`
+    /// (from a page boundary): the window, and where `offset` is in it.
+    fn at(file: &File, offset: u64, end: u64, shown: &str) -> io::Result<(Window, usize)> {
         guard();
+        let base = offset - offset % page_size();
+        let len = (end - base).min(WINDOW as u64) as usize;
         // SAFETY: the map is only read. If the file shrinks meanwhile, reading a vanished page
         // raises SIGBUS, which the guard reports and ends the process on (see the module docs).
-        let map = unsafe { MmapOptions::new().offset(offset).len(len).map(file)? };
+        let map = unsafe { MmapOptions::new().offset(base).len(len).map(file)? };
         let _ = map.advise(Advice::Sequential);
         let slot = register(map.as_ptr() as usize, len, shown);
-        Ok(Window { map, slot })
+        let window = Window {
+            map,
+            slot,
+            base,
+            reaches_end: base + len as u64 == end,
+        };
+        Ok((window, (offset - base) as usize))
+    }
+
+    /// The end of the whole lines from `skip` on (all of it at the end of what is read);
+    /// `None` when a line runs past the window.
+    fn whole_lines_from(&self, skip: usize) -> Option<usize> {
+        if self.reaches_end {
+            return Some(self.map.len());
+        }
+        memchr::memrchr(b'\n', &self.map[skip..]).map(|i| skip + i + 1)
     }
 }
 

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use crossbeam_channel::{bounded, Receiver, Sender};
 
 use crate::event::{Event, Role};
-use crate::parse::{Envelope, Prefilter, ScannedBlock, StreamParser};
+use crate::parse::{scan_block, Envelope, Prefilter, ScannedBlock, StreamParser};
 use crate::time::Timestamp;
 
 /// Which events a stream keeps (a [`crate::filter::Filter`], or the job trail's own rule).
@@ -155,8 +155,8 @@ impl LineFeeder {
         !self.sink.is_closed()
     }
 
-    /// Feeds a block of whole lines starting at line `first_line_no` (see
-    /// [`StreamParser::push_block`]); returns how many lines it held, and false once the
+    /// Feeds a block of whole lines starting at line `first_line_no` (scanned here, then see
+    /// [`StreamParser::apply_block`]); returns how many lines it held, and false once the
     /// consumer has gone.
     pub fn block(&mut self, block: &[u8], first_line_no: u64) -> (u64, bool) {
         if self.drop_line.is_some() {
@@ -170,13 +170,8 @@ impl LineFeeder {
             }
             return (lines, true);
         }
-        let (sink, select) = (&mut self.sink, &self.select);
-        let lines = self.parser.push_block(block, first_line_no, &mut |e| {
-            if select(&e) {
-                sink.send(e);
-            }
-        });
-        (lines, !self.sink.is_closed())
+        let scanned = scan_block(self.parser.prefilter(), block);
+        self.apply(block, scanned, first_line_no)
     }
 
     /// [`LineFeeder::block`] for a block already scanned (on the reading thread).
