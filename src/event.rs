@@ -1,7 +1,7 @@
 //! The one event model every input shape is parsed into, and the small types it is made of.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use serde_json::{Map, Value};
 
@@ -80,10 +80,12 @@ impl Phase {
 
     /// Canonicalises case for known names ("prove" → "Prove"); keeps others as given.
     pub fn new(name: &str) -> Phase {
+        // Shared, not allocated: most events carry a known phase.
+        static KNOWN: LazyLock<[Arc<str>; 6]> = LazyLock::new(|| Phase::KNOWN.map(Arc::from));
         let name = name.trim();
-        for known in Self::KNOWN {
+        for known in KNOWN.iter() {
             if known.eq_ignore_ascii_case(name) {
-                return Phase(Arc::from(known));
+                return Phase(known.clone());
             }
         }
         Phase(Arc::from(name))

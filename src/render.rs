@@ -68,15 +68,16 @@ impl<W: Write> Renderer<W> {
     }
 
     pub fn event(&mut self, e: &Event) -> io::Result<()> {
-        if let Some(id) = &e.job_id {
-            self.ids.learn(id);
-        }
         match self.format {
             Format::Raw => {
                 self.out.write_all(&e.raw)?;
                 self.out.write_all(b"\n")
             }
             Format::Json => {
+                // Only the JSON output resolves truncated IDs.
+                if let Some(id) = &e.job_id {
+                    self.ids.learn(id);
+                }
                 let job = e.job_id.as_ref().map(|id| self.ids.resolve(id).display());
                 serde_json::to_writer(&mut self.out, &JsonEvent::new(e, job))?;
                 self.out.write_all(b"\n")

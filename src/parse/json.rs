@@ -2,8 +2,7 @@
 
 use std::borrow::Cow;
 
-use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
-use serde_json::value::RawValue;
+use serde::de::{Deserialize, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 use super::ParsedLine;
@@ -25,46 +24,128 @@ const ENVELOPE_KEYS: [&str; 7] = [
     "filename",
 ];
 
-/// One JSON object's members in document order, values unparsed. A repeated key keeps its
-/// first position and its last value, as `serde_json::Map` (with `preserve_order`) does.
-type Members<'a> = Vec<(Cow<'a, str>, &'a RawValue)>;
+/// Members by key in document order. A repeated key keeps its first position and its last
+/// value, as `serde_json::Map` (with `preserve_order`) does.
+type Entries<'a, T> = Vec<(Cow<'a, str>, T)>;
 
-/// The members of the object `text` holds; `Ok(None)` for text that is not an object.
-fn members(text: &str) -> Result<Option<Members<'_>>, serde_json::Error> {
-    if !text.trim_start().starts_with('{') {
-        return Ok(None);
+fn put<'a, T>(entries: &mut Entries<'a, T>, key: Cow<'a, str>, value: T) {
+    match entries.iter_mut().find(|(k, _)| *k == key) {
+        Some(slot) => slot.1 = value,
+        None => entries.push((key, value)),
     }
-    let Object(members) = serde_json::from_str(text)?;
-    Ok(Some(members))
 }
 
-struct Object<'a>(Members<'a>);
+/// A top-level member's value, as far as the event needs it. Every value is parsed (so
+/// invalid JSON anywhere fails the line, as parsing it into a `Value` would), but only the
+/// fields become `Value`s: the line is read in one pass, borrowing its strings.
+enum Member<'a> {
+    /// A time, level or target key: its text, when it is a string.
+    Header(Option<Cow<'a, str>>),
+    /// `fields`: its members, when it is an object.
+    Fields(Option<Entries<'a, Value>>),
+    /// `span` or `spans`: the span fields (every member of each span object but `name`).
+    Spans(Entries<'a, Value>),
+    Other(Value),
+}
 
-impl<'de> Deserialize<'de> for Object<'de> {
+/// A line's top-level members.
+struct Line<'a>(Entries<'a, Member<'a>>);
+
+impl<'de> Deserialize<'de> for Line<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
         impl<'de> Visitor<'de> for V {
-            type Value = Object<'de>;
+            type Value = Line<'de>;
             fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
                 f.write_str("a JSON object")
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Object<'de>, A::Error> {
-                let mut members: Members<'de> = Vec::with_capacity(8);
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Line<'de>, A::Error> {
+                let mut members = Vec::with_capacity(8);
                 while let Some(Key(k)) = map.next_key()? {
-                    let v: &'de RawValue = map.next_value()?;
-                    match members.iter_mut().find(|(key, _)| *key == k) {
-                        Some(slot) => slot.1 = v,
-                        None => members.push((k, v)),
-                    }
+                    let member = match k.as_ref() {
+                        "fields" => Member::Fields(map.next_value::<Fields>()?.0),
+                        "span" | "spans" => {
+                            let mut spans = Vec::new();
+                            if k == "span" {
+                                map.next_value_seed(SpanInto(&mut spans))?;
+                            } else {
+                                map.next_value_seed(SpanList(&mut spans))?;
+                            }
+                            Member::Spans(spans)
+                        }
+                        key if is_header_key(key) => Member::Header(map.next_value::<Text>()?.0),
+                        _ => Member::Other(map.next_value()?),
+                    };
+                    put(&mut members, k, member);
                 }
-                Ok(Object(members))
+                Ok(Line(members))
             }
         }
         d.deserialize_map(V)
     }
 }
 
-/// A key or string, borrowed from the line unless it holds escapes.
+/// Visitor methods for the values a visitor takes but has no use for: they are parsed (so
+/// checked), and give the visitor's default.
+macro_rules! other_scalars_give_default {
+    () => {
+        fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+            Ok(Default::default())
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+            Ok(Default::default())
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+            Ok(Default::default())
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+            Ok(Default::default())
+        }
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(Default::default())
+        }
+    };
+}
+
+/// Parses a sequence or map a visitor has no use for (checking it, as a `Value` would).
+fn check_seq<'de, A: SeqAccess<'de>>(seq: A) -> Result<(), A::Error> {
+    Value::deserialize(serde::de::value::SeqAccessDeserializer::new(seq)).map(drop)
+}
+
+fn check_map<'de, A: MapAccess<'de>>(map: A) -> Result<(), A::Error> {
+    Value::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(drop)
+}
+
+/// A value's text when it is a string, borrowed from the line unless it holds escapes.
+struct Text<'a>(Option<Cow<'a, str>>);
+
+impl<'de> Deserialize<'de> for Text<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Option<Cow<'de, str>>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("any value")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Some(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Some(Cow::Owned(v.to_string())))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+                check_seq(seq).map(|()| None)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                check_map(map).map(|()| None)
+            }
+            other_scalars_give_default!();
+        }
+        d.deserialize_any(V).map(Text)
+    }
+}
+
+/// A key, borrowed from the line unless it holds escapes.
 struct Key<'a>(Cow<'a, str>);
 
 impl<'de> Deserialize<'de> for Key<'de> {
@@ -86,21 +167,96 @@ impl<'de> Deserialize<'de> for Key<'de> {
     }
 }
 
-/// A member's value as a string, if it is one; other values are checked to be valid JSON
-/// (as parsing the whole line into a `Value` would) and give `Ok(None)`.
-fn string_value(raw: &RawValue) -> Result<Option<Cow<'_, str>>, serde_json::Error> {
-    let text = raw.get();
-    if text.starts_with('"') {
-        let Key(s) = serde_json::from_str(text)?;
-        Ok(Some(s))
-    } else {
-        serde_json::from_str::<Value>(text)?;
-        Ok(None)
+/// `fields`: its members when it is an object.
+struct Fields<'a>(Option<Entries<'a, Value>>);
+
+impl<'de> Deserialize<'de> for Fields<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Option<Entries<'de, Value>>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("any value")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut fields = Vec::with_capacity(4);
+                while let Some(Key(k)) = map.next_key()? {
+                    let v = map.next_value()?;
+                    put(&mut fields, k, v);
+                }
+                Ok(Some(fields))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+                check_seq(seq).map(|()| None)
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+            other_scalars_give_default!();
+        }
+        d.deserialize_any(V).map(Fields)
     }
 }
 
-fn value(raw: &RawValue) -> Result<Value, serde_json::Error> {
-    serde_json::from_str(raw.get())
+/// `spans`: each span's fields are added in turn.
+struct SpanList<'s, 'a>(&'s mut Entries<'a, Value>);
+
+impl<'de> DeserializeSeed<'de> for SpanList<'_, 'de> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for SpanList<'_, 'de> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any value")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element_seed(SpanInto(&mut *self.0))?.is_some() {}
+        Ok(())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
+        check_map(map)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    other_scalars_give_default!();
+}
+
+/// One span: an object's members but its `name` are added; any other value adds nothing.
+struct SpanInto<'s, 'a>(&'s mut Entries<'a, Value>);
+
+impl<'de> DeserializeSeed<'de> for SpanInto<'_, 'de> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for SpanInto<'_, 'de> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any value")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(Key(k)) = map.next_key()? {
+            let v: Value = map.next_value()?;
+            if k != "name" {
+                put(self.0, k, v);
+            }
+        }
+        Ok(())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
+        check_seq(seq)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    other_scalars_give_default!();
 }
 
 fn is_header_key(key: &str) -> bool {
@@ -108,93 +264,71 @@ fn is_header_key(key: &str) -> bool {
 }
 
 pub fn parse(line: &str) -> Option<ParsedLine> {
-    parse_members(line).ok().flatten()
+    parse_line(line).ok().flatten()
 }
 
-/// What `serde_json::from_str::<Value>` and then reading the object gives, without building
-/// a `Value` for the envelope: only the fields become values. Every member is decoded or
-/// converted, so invalid JSON anywhere fails the line as before.
-fn parse_members(line: &str) -> Result<Option<ParsedLine>, serde_json::Error> {
-    let Some(mut obj) = members(line)? else {
-        return Ok(None);
-    };
-    let mut strings: Vec<Option<Cow<str>>> = Vec::with_capacity(obj.len());
-    for (k, v) in &obj {
-        strings.push(if is_header_key(k) {
-            string_value(v)?
-        } else {
-            None
-        });
-    }
-    let get = |keys: &[&str]| {
+/// What `serde_json::from_str::<Value>` and then reading the object gives (the reference
+/// in the tests), from one pass over the line.
+fn parse_line(line: &str) -> Result<Option<ParsedLine>, serde_json::Error> {
+    let Line(mut members) = serde_json::from_str(line)?;
+    let text = |keys: &[&str]| {
         keys.iter().find_map(|key| {
-            obj.iter()
-                .position(|(k, _)| k == key)
-                .and_then(|i| strings[i].as_deref())
+            members
+                .iter()
+                .find(|(k, _)| k == key)
+                .and_then(|(_, m)| match m {
+                    Member::Header(Some(s)) => Some(s.as_ref()),
+                    _ => None,
+                })
         })
     };
-    let ts =
-        get(&TIME_KEYS).and_then(|s| Timestamp::parse_rfc3339_prefix(s.as_bytes()).map(|(t, _)| t));
-    let level = get(&LEVEL_KEYS).and_then(Level::parse);
-    let target = get(&["target"]).map(str::to_string);
-    drop(strings);
+    let ts = text(&TIME_KEYS)
+        .and_then(|s| Timestamp::parse_rfc3339_prefix(s.as_bytes()).map(|(t, _)| t));
+    let level = text(&LEVEL_KEYS).and_then(Level::parse);
+    let target = text(&["target"]).map(str::to_string);
     if ts.is_none() && level.is_none() {
         // Some other JSON document, not a log event: an unparsed line either way.
         return Ok(None);
     }
 
-    let mut fields = Map::new();
     // `Map::remove` is a swap-remove with `preserve_order`: the order of the members left
     // (the flattened variant's fields) follows it.
     let mut remove = |key: &str| {
-        let i = obj.iter().position(|(k, _)| k == key)?;
-        Some(obj.swap_remove(i).1)
+        let i = members.iter().position(|(k, _)| k == key)?;
+        Some(members.swap_remove(i).1)
     };
     let spans = remove("spans");
     let span = remove("span");
     let event_fields = remove("fields");
+    let mut fields = Map::new();
     // Span fields first (outermost to innermost), so event fields win on a clash.
-    if let Some(spans) = spans {
-        if let Value::Array(spans) = value(spans)? {
-            for span in spans {
-                merge_span(&mut fields, span);
+    for span_fields in [spans, span] {
+        if let Some(Member::Spans(span_fields)) = span_fields {
+            for (k, v) in span_fields {
+                fields.insert(k.into_owned(), v);
             }
         }
     }
-    if let Some(span) = span {
-        merge_span(&mut fields, value(span)?);
-    }
     let mut message = None;
-    if let Some(raw) = event_fields {
-        match members(raw.get())? {
-            Some(event_fields) => {
-                for (k, v) in event_fields {
-                    if message.is_none() && MESSAGE_KEYS.contains(&k.as_ref()) {
-                        message = Some(match string_value(v)? {
-                            Some(s) => s.into_owned(),
-                            None => value(v)?.to_string(),
-                        });
-                        continue;
-                    }
-                    fields.insert(k.into_owned(), value(v)?);
-                }
+    if let Some(Member::Fields(Some(event_fields))) = event_fields {
+        for (k, v) in event_fields {
+            if message.is_none() && MESSAGE_KEYS.contains(&k.as_ref()) {
+                message = Some(value_text(v));
+                continue;
             }
-            None => {
-                value(raw)?;
-            }
+            fields.insert(k.into_owned(), v);
         }
     }
     // Flattened variant: everything that is not envelope is a field.
-    for (k, v) in obj {
-        if is_header_key(&k) {
+    for (k, member) in members {
+        let Member::Other(v) = member else {
             continue;
-        }
-        let v = value(v)?;
+        };
         if ENVELOPE_KEYS.contains(&k.as_ref()) {
             continue;
         }
         if message.is_none() && MESSAGE_KEYS.contains(&k.as_ref()) {
-            message = Some(value_text(&v));
+            message = Some(value_text(v));
             continue;
         }
         fields.insert(k.into_owned(), v);
@@ -208,19 +342,10 @@ fn parse_members(line: &str) -> Result<Option<ParsedLine>, serde_json::Error> {
     }))
 }
 
-fn merge_span(fields: &mut Map<String, Value>, span: Value) {
-    if let Value::Object(span) = span {
-        for (k, v) in span {
-            if k != "name" {
-                fields.insert(k, v);
-            }
-        }
-    }
-}
-
-fn value_text(v: &Value) -> String {
+/// A message member's text: a string as is, any other value as JSON.
+fn value_text(v: Value) -> String {
     match v {
-        Value::String(s) => s.clone(),
+        Value::String(s) => s,
         other => other.to_string(),
     }
 }
@@ -245,6 +370,23 @@ mod tests {
         let p = parse(r#"{"timestamp":"2026-11-21T10:00:00Z","level":"INFO","message":"hi","job_id":"x","target":"t"}"#).unwrap();
         assert_eq!(p.message, "hi");
         assert_eq!(p.fields["job_id"], "x");
+    }
+
+    fn merge_span(fields: &mut Map<String, Value>, span: Value) {
+        if let Value::Object(span) = span {
+            for (k, v) in span {
+                if k != "name" {
+                    fields.insert(k, v);
+                }
+            }
+        }
+    }
+
+    fn value_text(v: &Value) -> String {
+        match v {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        }
     }
 
     /// The parse as it was first written (a whole `Value`), kept as the reference.
@@ -324,11 +466,58 @@ mod tests {
             r#"[1,2]"#,
             r#"{"level":"INFO""#,
             r#"{}"#,
+            r#"{"timestamp":"2026-11-21T10:00:00Z","level":"INFO","spans":[{"a":1,"b":2,"a":3},5,"s",[1,{"x":2}],null,true,-1,1.5,18446744073709551616],"span":{"b":"q","name":"n"},"fields":{"a":"f"}}"#,
+            r#"{"timestamp":"2026-11-21T10:00:00Z","level":"INFO","spans":[{"name":1e400}]}"#,
+            r#"{"timestamp":"2026-11-21T10:00:00Z","level":"INFO","span":{"a":"\ud800"},"fields":{"a":1}}"#,
+            r#"{"timestamp":"2026-11-21T10:00:00Z","level":"INFO","spans":[[1e400]]}"#,
+            r#"{"timestamp":"2026-11-21T10:00:00Z","level":"INFO","spans":"x","span":[1],"z":{"q":[1]}}"#,
+            r#"{"timestamp":"2026-11-21T10:00:00Z","level":"INFO","span":{"k\u0061":"v","ka":"w"},"message":{"m":1},"threadName":"\ud800"}"#,
+            r#"{"fields":{"message":"a"},"level":"INFO","fields":{"x":1},"time":"2026-11-21T10:00:00Z","span":{"a":1},"spans":[{"c":3}],"span":{"b":2},"q":1,"r":2}"#,
+            r#"{"level":{"x":[1]},"lvl":"WARN","target":["t"],"fields":"s","spans":{"a":1},"msg":null,"message":"later"}"#,
+            r#"{"level":"INFO","fields":{"message":1.5e3,"msg":"m"},"span":null,"spans":[[],{}]}"#,
         ];
         for line in lines {
             let (got, want) = (parse(line), reference(line));
             assert_eq!(format!("{got:?}"), format!("{want:?}"), "{line}");
         }
+    }
+
+    /// Every JSON line of the fixtures, whole and cut short at several places.
+    #[test]
+    fn same_as_the_value_based_parse_on_the_fixtures() {
+        let mut checked = 0;
+        for entry in walk(std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures"
+        ))) {
+            let text = String::from_utf8_lossy(&std::fs::read(entry).unwrap()).into_owned();
+            for line in text.lines().filter(|l| l.starts_with('{')) {
+                let cuts = [line.len(), line.len() - 1, line.len() / 2, line.len() / 3];
+                for cut in cuts.into_iter().filter(|&c| line.is_char_boundary(c)) {
+                    let line = &line[..cut];
+                    assert_eq!(
+                        format!("{:?}", parse(line)),
+                        format!("{:?}", reference(line)),
+                        "{line}"
+                    );
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 1000, "only {checked} JSON lines in the fixtures");
+    }
+
+    fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+        let mut files = Vec::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                files.extend(walk(&path));
+            } else {
+                files.push(path);
+            }
+        }
+        files
     }
 
     #[test]

@@ -164,6 +164,17 @@ impl StreamParser {
         out: &mut dyn FnMut(Event),
     ) {
         let line = strip_line_ending(line);
+        let parsed_ahead = match parsed_ahead {
+            Some(Some(parsed)) => {
+                // The scan parsed it because it is shaped like an event (so neither blank nor
+                // pretty), plain valid UTF-8 and passes the prefilter: the checks below would
+                // all let it through.
+                self.finish_pending(out);
+                self.emit(Some(parsed), "", line.to_vec(), line_no, envelope, out);
+                return;
+            }
+            other => other,
+        };
         let line = if line.len() > MAX_LINE_BYTES {
             self.problems.cut_lines += 1;
             self.problems.first_cut_line.get_or_insert(line_no);
