@@ -28,7 +28,9 @@ pub fn find_odd_line(data: &[u8]) -> (u64, Option<usize>) {
 }
 
 /// [`find_odd_line`] 32 bytes at a time; the plain loop takes over for the last bytes and
-/// for a chunk holding an escape.
+/// for a chunk holding an escape. Newlines are counted in byte lanes (a lane gains one per
+/// newline) and summed before a lane can overflow, so the loop has no branch that depends
+/// on where lines end: only a chunk with an odd line or an escape leaves it.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 unsafe fn find_odd_line_avx2(data: &[u8]) -> (u64, Option<usize>) {
@@ -42,31 +44,46 @@ unsafe fn find_odd_line_avx2(data: &[u8]) -> (u64, Option<usize>) {
     let escape = _mm256_set1_epi8(0x1b);
     let backslash = _mm256_set1_epi8(b'\\' as i8);
     let u = _mm256_set1_epi8(b'u' as i8);
+    let sum_lanes = |lanes: __m256i| {
+        let sums = _mm256_sad_epu8(lanes, _mm256_setzero_si256());
+        (_mm256_extract_epi64::<0>(sums)
+            + _mm256_extract_epi64::<1>(sums)
+            + _mm256_extract_epi64::<2>(sums)
+            + _mm256_extract_epi64::<3>(sums)) as u64
+    };
     // Every load reads 32 bytes within `data` (`i + 33 <= len` for the load at `i + 1`).
-    while i + 33 <= data.len() {
-        let v = _mm256_loadu_si256(data.as_ptr().add(i).cast());
-        let next = _mm256_loadu_si256(data.as_ptr().add(i + 1).cast());
-        let hidden = _mm256_or_si256(
-            _mm256_cmpeq_epi8(v, escape),
-            _mm256_and_si256(_mm256_cmpeq_epi8(v, backslash), _mm256_cmpeq_epi8(next, u)),
-        );
-        let nl = _mm256_movemask_epi8(_mm256_cmpeq_epi8(v, newline)) as u32;
-        if (nl | _mm256_movemask_epi8(hidden) as u32) != 0 {
-            if _mm256_movemask_epi8(hidden) != 0 {
+    'chunks: while i + 33 <= data.len() {
+        let mut lanes = _mm256_setzero_si256();
+        for _ in 0..255 {
+            if i + 33 > data.len() {
                 break;
             }
+            let v = _mm256_loadu_si256(data.as_ptr().add(i).cast());
+            let next = _mm256_loadu_si256(data.as_ptr().add(i + 1).cast());
+            let nl = _mm256_cmpeq_epi8(v, newline);
+            let hidden = _mm256_or_si256(
+                _mm256_cmpeq_epi8(v, escape),
+                _mm256_and_si256(_mm256_cmpeq_epi8(v, backslash), _mm256_cmpeq_epi8(next, u)),
+            );
             let d = _mm256_sub_epi8(next, zero);
             let digit = _mm256_cmpeq_epi8(_mm256_min_epu8(d, nine), d);
             let good = _mm256_or_si256(digit, _mm256_cmpeq_epi8(next, brace));
-            let odd = nl & !(_mm256_movemask_epi8(good) as u32);
-            if odd != 0 {
-                let k = odd.trailing_zeros();
+            let bad = _mm256_or_si256(hidden, _mm256_andnot_si256(good, nl));
+            if _mm256_testz_si256(bad, bad) == 0 {
+                count += sum_lanes(lanes);
+                if _mm256_movemask_epi8(hidden) != 0 {
+                    break 'chunks;
+                }
+                let nl = _mm256_movemask_epi8(nl) as u32;
+                let k = (_mm256_movemask_epi8(bad) as u32).trailing_zeros();
                 count += (nl & (((2u64 << k) - 1) as u32)).count_ones() as u64;
                 return (count, Some(i + k as usize + 1));
             }
-            count += nl.count_ones() as u64;
+            // A newline compares as -1: subtracting it adds one to its lane.
+            lanes = _mm256_sub_epi8(lanes, nl);
+            i += 32;
         }
-        i += 32;
+        count += sum_lanes(lanes);
     }
     find_odd_line_from(data, i, count)
 }
@@ -139,6 +156,19 @@ mod tests {
             count += line.ends_with(b"\n") as u64;
         }
         (count, None)
+    }
+
+    #[test]
+    fn long_runs_of_short_lines_are_counted_exactly() {
+        // Every byte lane sees a newline in every chunk, for more chunks than a lane holds.
+        for tail in ["", "odd\n", "1\\u0041\n1\n"] {
+            let mut data = "1\n".repeat(20_000).into_bytes();
+            data.extend_from_slice(tail.as_bytes());
+            data.extend_from_slice(&"1\n".repeat(300).into_bytes());
+            for start in [0, 1, 2, 31] {
+                assert_eq!(find_odd_line(&data[start..]), reference(&data[start..]), "{tail:?}");
+            }
+        }
     }
 
     #[test]
