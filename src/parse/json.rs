@@ -42,10 +42,76 @@ enum Member<'a> {
     /// A time, level or target key: its text, when it is a string.
     Header(Option<Cow<'a, str>>),
     /// `fields`: its members, when it is an object.
-    Fields(Option<Entries<'a, Value>>),
+    Fields(Option<Entries<'a, Field<'a>>>),
     /// `span` or `spans`: the span fields (every member of each span object but `name`).
-    Spans(Entries<'a, Value>),
+    Spans(Entries<'a, Field<'a>>),
+    Other(Field<'a>),
+}
+
+/// A field's value: a string stays borrowed from the line (unless it holds escapes) until it
+/// is kept, so the values that are dropped or replaced are never copied.
+enum Field<'a> {
+    Str(Cow<'a, str>),
     Other(Value),
+}
+
+impl Field<'_> {
+    fn into_value(self) -> Value {
+        match self {
+            Field::Str(s) => Value::String(s.into_owned()),
+            Field::Other(v) => v,
+        }
+    }
+
+    /// A message's text: a string as is, any other value as JSON.
+    fn into_text(self) -> String {
+        match self {
+            Field::Str(s) => s.into_owned(),
+            Field::Other(v) => v.to_string(),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Field<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Field<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("any value")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Field<'de>, E> {
+                Ok(Field::Str(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Field<'de>, E> {
+                Ok(Field::Str(Cow::Owned(v.to_string())))
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<Field<'de>, E> {
+                Ok(Field::Other(Value::Bool(v)))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Field<'de>, E> {
+                Ok(Field::Other(Value::from(v)))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Field<'de>, E> {
+                Ok(Field::Other(Value::from(v)))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Field<'de>, E> {
+                Ok(Field::Other(Value::from(v)))
+            }
+            fn visit_unit<E>(self) -> Result<Field<'de>, E> {
+                Ok(Field::Other(Value::Null))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Field<'de>, A::Error> {
+                let seq = serde::de::value::SeqAccessDeserializer::new(seq);
+                Value::deserialize(seq).map(Field::Other)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Field<'de>, A::Error> {
+                let map = serde::de::value::MapAccessDeserializer::new(map);
+                Value::deserialize(map).map(Field::Other)
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// A line's top-level members.
@@ -168,13 +234,13 @@ impl<'de> Deserialize<'de> for Key<'de> {
 }
 
 /// `fields`: its members when it is an object.
-struct Fields<'a>(Option<Entries<'a, Value>>);
+struct Fields<'a>(Option<Entries<'a, Field<'a>>>);
 
 impl<'de> Deserialize<'de> for Fields<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
         impl<'de> Visitor<'de> for V {
-            type Value = Option<Entries<'de, Value>>;
+            type Value = Option<Entries<'de, Field<'de>>>;
             fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
                 f.write_str("any value")
             }
@@ -199,7 +265,7 @@ impl<'de> Deserialize<'de> for Fields<'de> {
 }
 
 /// `spans`: each span's fields are added in turn.
-struct SpanList<'s, 'a>(&'s mut Entries<'a, Value>);
+struct SpanList<'s, 'a>(&'s mut Entries<'a, Field<'a>>);
 
 impl<'de> DeserializeSeed<'de> for SpanList<'_, 'de> {
     type Value = ();
@@ -227,7 +293,7 @@ impl<'de> Visitor<'de> for SpanList<'_, 'de> {
 }
 
 /// One span: an object's members but its `name` are added; any other value adds nothing.
-struct SpanInto<'s, 'a>(&'s mut Entries<'a, Value>);
+struct SpanInto<'s, 'a>(&'s mut Entries<'a, Field<'a>>);
 
 impl<'de> DeserializeSeed<'de> for SpanInto<'_, 'de> {
     type Value = ();
@@ -243,7 +309,7 @@ impl<'de> Visitor<'de> for SpanInto<'_, 'de> {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         while let Some(Key(k)) = map.next_key()? {
-            let v: Value = map.next_value()?;
+            let v: Field = map.next_value()?;
             if k != "name" {
                 put(self.0, k, v);
             }
@@ -305,7 +371,7 @@ fn parse_line(line: &str) -> Result<Option<ParsedLine>, serde_json::Error> {
     for span_fields in [spans, span] {
         if let Some(Member::Spans(span_fields)) = span_fields {
             for (k, v) in span_fields {
-                fields.insert(k.into_owned(), v);
+                fields.insert(k.into_owned(), v.into_value());
             }
         }
     }
@@ -313,10 +379,10 @@ fn parse_line(line: &str) -> Result<Option<ParsedLine>, serde_json::Error> {
     if let Some(Member::Fields(Some(event_fields))) = event_fields {
         for (k, v) in event_fields {
             if message.is_none() && MESSAGE_KEYS.contains(&k.as_ref()) {
-                message = Some(value_text(v));
+                message = Some(v.into_text());
                 continue;
             }
-            fields.insert(k.into_owned(), v);
+            fields.insert(k.into_owned(), v.into_value());
         }
     }
     // Flattened variant: everything that is not envelope is a field.
@@ -328,10 +394,10 @@ fn parse_line(line: &str) -> Result<Option<ParsedLine>, serde_json::Error> {
             continue;
         }
         if message.is_none() && MESSAGE_KEYS.contains(&k.as_ref()) {
-            message = Some(value_text(v));
+            message = Some(v.into_text());
             continue;
         }
-        fields.insert(k.into_owned(), v);
+        fields.insert(k.into_owned(), v.into_value());
     }
     Ok(Some(ParsedLine {
         ts,
@@ -340,14 +406,6 @@ fn parse_line(line: &str) -> Result<Option<ParsedLine>, serde_json::Error> {
         message: message.unwrap_or_default(),
         fields,
     }))
-}
-
-/// A message member's text: a string as is, any other value as JSON.
-fn value_text(v: Value) -> String {
-    match v {
-        Value::String(s) => s,
-        other => other.to_string(),
-    }
 }
 
 #[cfg(test)]
