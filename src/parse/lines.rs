@@ -166,7 +166,11 @@ mod tests {
             data.extend_from_slice(tail.as_bytes());
             data.extend_from_slice(&"1\n".repeat(300).into_bytes());
             for start in [0, 1, 2, 31] {
-                assert_eq!(find_odd_line(&data[start..]), reference(&data[start..]), "{tail:?}");
+                assert_eq!(
+                    find_odd_line(&data[start..]),
+                    reference(&data[start..]),
+                    "{tail:?}"
+                );
             }
         }
     }
