@@ -4,6 +4,7 @@
 
 use std::collections::BTreeSet;
 use std::io::{self, Write};
+use std::ops::Bound;
 
 use owo_colors::{AnsiColors, OwoColorize};
 use serde::Serialize;
@@ -39,7 +40,7 @@ impl IdBook {
         }
         let mut candidates = self
             .full_jobs
-            .range(id.text.clone()..)
+            .range::<str, _>((Bound::Included(id.text.as_str()), Bound::Unbounded))
             .take_while(|f| f.starts_with(&id.text));
         match (candidates.next(), candidates.next()) {
             (Some(full), None) => IdRef::full(full.clone()),

@@ -171,10 +171,47 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
+/// The proleptic Gregorian date of a day counted from 1970-01-01 (the inverse of
+/// [`days_from_civil`]).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
 impl fmt::Display for Timestamp {
     /// RFC 3339 UTC with microseconds, the form tracing writes: `2026-11-21T10:00:00.123456Z`.
+    /// Written digit by digit (JSON output prints one per event); years outside 0–9999, and
+    /// times chrono cannot hold, are left to chrono.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.to_datetime().format("%Y-%m-%dT%H:%M:%S%.6fZ"))
+        let secs = self.0.div_euclid(1_000_000);
+        let (year, month, day) = civil_from_days(secs.div_euclid(86_400));
+        if !(0..=9999).contains(&year) || DateTime::from_timestamp_micros(self.0).is_none() {
+            return write!(f, "{}", self.to_datetime().format("%Y-%m-%dT%H:%M:%S%.6fZ"));
+        }
+        let of_day = secs.rem_euclid(86_400);
+        let mut out = *b"0000-00-00T00:00:00.000000Z";
+        let mut put = |at: usize, width: usize, mut n: i64| {
+            for i in (at..at + width).rev() {
+                out[i] = b'0' + (n % 10) as u8;
+                n /= 10;
+            }
+        };
+        put(0, 4, year);
+        put(5, 2, month);
+        put(8, 2, day);
+        put(11, 2, of_day / 3600);
+        put(14, 2, of_day / 60 % 60);
+        put(17, 2, of_day % 60);
+        put(20, 6, self.0.rem_euclid(1_000_000));
+        f.write_str(std::str::from_utf8(&out).map_err(|_| fmt::Error)?)
     }
 }
 
@@ -193,6 +230,32 @@ mod tests {
         assert_eq!(off.to_string(), "2026-11-21T10:00:00.500000Z");
         assert!(Timestamp::parse_rfc3339_prefix(b"not a time at all, really").is_none());
         assert!(Timestamp::parse_rfc3339_prefix(b"2026-13-21T10:00:00Z").is_none());
+    }
+
+    #[test]
+    fn formats_as_chrono_does() {
+        let chrono = |t: Timestamp| t.to_datetime().format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string();
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut times = vec![
+            0,
+            -1,
+            1,
+            951_782_400_000_000,
+            -62_135_596_800_000_000,
+            i64::MIN,
+            i64::MAX,
+        ];
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            // Spread over years -3000..6000 and beyond.
+            times.push((x as i64) % 300_000_000_000_000_000);
+            times.push((x % 4_000_000_000_000_000) as i64);
+        }
+        for t in times {
+            assert_eq!(Timestamp(t).to_string(), chrono(Timestamp(t)), "{t}");
+        }
     }
 
     #[test]
