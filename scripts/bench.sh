@@ -125,14 +125,13 @@ for fmt in json zisk full; do
 done
 
 CJOB=$(jq -r .job_id "$CL.meta")
-# `job` (the whole trail, with context) when this build has it: one run, cut at JOB_LIMIT s.
-JOB_LIMIT=${BENCH_JOB_LIMIT:-180}
+# `job` (the whole trail, with context) when this build has it, warmed up like the rest.
 : >"$DIR/empty.log"
+JOB_CMD=()
 if ! "$ZL" --coordinator "$DIR/empty.log" job 00000000 2>&1 | grep -q "not available in this build"; then
-    bench cluster.job.slow 1 \
-        "zl-job=timeout $JOB_LIMIT $ZL --coordinator $CL/coordinator.log --worker $CL/worker-*.log job $CJOB -o raw"
+    JOB_CMD=("zl-job=$ZL --coordinator $CL/coordinator.log --worker $CL/worker-*.log job $CJOB -o raw")
 fi
-bench cluster.job "$RUNS" \
+bench cluster.job "$RUNS" "${JOB_CMD[@]}" \
     "zl-raw=$ZL tail --job $CJOB -o raw $CL" "zl-json=$ZL tail --job $CJOB -o json $CL" \
     "rg=rg -F ${CJOB:0:8} $CL" "grep=grep -rF ${CJOB:0:8} $CL"
 

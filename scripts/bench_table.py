@@ -72,11 +72,8 @@ for key, corpus, query, target in rows:
     note = ""
     if key == "cluster.job":
         job = t.get("zl-job")
-        limit = float(os.environ.get("BENCH_JOB_LIMIT", "180"))
         if job is None:
             note = " (`job`: n/a in this build)"
-        elif job >= limit - 1:
-            note = f" (`job`: > {limit:.0f} s, cut)"
         else:
             note = f" (`job`: {fmt(job)}, {ratio(job, rg)} rg)"
     hl_ratio = f", hl ÷ raw {ratio(hl, raw)}" if hl else ""
