@@ -544,14 +544,12 @@ pub fn scan_block(prefilter: &Prefilter, block: &[u8]) -> ScannedBlock {
     let parts = match cut {
         Some(cut) if cut < block.len() => {
             let (first, second) = block.split_at(cut);
-            let (a, b) = std::thread::scope(|scope| {
-                let helper = scope.spawn(|| scan_part(prefilter, second));
-                let a = scan_part(prefilter, first);
-                match helper.join() {
-                    Ok(b) => (a, b),
-                    Err(panic) => std::panic::resume_unwind(panic),
-                }
-            });
+            // On rayon's pool, not a thread per block: a new thread costs a spawn, and its
+            // allocator heap starts on fresh pages the kernel must zero.
+            let (a, b) = rayon::join(
+                || scan_part(prefilter, first),
+                || scan_part(prefilter, second),
+            );
             vec![(0..cut, a), (cut..block.len(), b)]
         }
         _ => vec![(0..block.len(), scan_part(prefilter, block))],

@@ -302,10 +302,8 @@ fn count_lines(data: &[u8]) -> u64 {
         return count_newlines(data);
     }
     let (a, b) = data.split_at(data.len() / 2);
-    std::thread::scope(|scope| {
-        let helper = scope.spawn(|| count_newlines(b));
-        count_newlines(a) + helper.join().unwrap_or_else(|_| count_newlines(b))
-    })
+    let (a, b) = rayon::join(|| count_newlines(a), || count_newlines(b));
+    a + b
 }
 
 /// The line that ends just before `offset` (a line start after the first).
