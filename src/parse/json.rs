@@ -132,11 +132,11 @@ impl<'de> Deserialize<'de> for Line<'de> {
                         "fields" => Member::Fields(map.next_value::<Fields>()?.0),
                         "span" | "spans" => {
                             let mut spans = Vec::new();
-                            if k == "span" {
-                                map.next_value_seed(SpanInto(&mut spans))?;
-                            } else {
-                                map.next_value_seed(SpanList(&mut spans))?;
-                            }
+                            let list = k == "spans";
+                            map.next_value_seed(SpanFields {
+                                into: &mut spans,
+                                list,
+                            })?;
                             Member::Spans(spans)
                         }
                         key if is_header_key(key) => Member::Header(map.next_value::<Text>()?.0),
@@ -264,60 +264,50 @@ impl<'de> Deserialize<'de> for Fields<'de> {
     }
 }
 
-/// `spans`: each span's fields are added in turn.
-struct SpanList<'s, 'a>(&'s mut Entries<'a, Field<'a>>);
+/// `span` (one span) or `spans` (a list of them): each span object's members but its `name`
+/// are added in turn; any other value adds nothing.
+struct SpanFields<'s, 'a> {
+    into: &'s mut Entries<'a, Field<'a>>,
+    list: bool,
+}
 
-impl<'de> DeserializeSeed<'de> for SpanList<'_, 'de> {
+impl<'de> DeserializeSeed<'de> for SpanFields<'_, 'de> {
     type Value = ();
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         d.deserialize_any(self)
     }
 }
 
-impl<'de> Visitor<'de> for SpanList<'_, 'de> {
+impl<'de> Visitor<'de> for SpanFields<'_, 'de> {
     type Value = ();
     fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
         f.write_str("any value")
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while seq.next_element_seed(SpanInto(&mut *self.0))?.is_some() {}
+        if !self.list {
+            return check_seq(seq);
+        }
+        let into = self.into;
+        while seq
+            .next_element_seed(SpanFields {
+                into: &mut *into,
+                list: false,
+            })?
+            .is_some()
+        {}
         Ok(())
-    }
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
-        check_map(map)
-    }
-    fn visit_str<E>(self, _: &str) -> Result<(), E> {
-        Ok(())
-    }
-    other_scalars_give_default!();
-}
-
-/// One span: an object's members but its `name` are added; any other value adds nothing.
-struct SpanInto<'s, 'a>(&'s mut Entries<'a, Field<'a>>);
-
-impl<'de> DeserializeSeed<'de> for SpanInto<'_, 'de> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for SpanInto<'_, 'de> {
-    type Value = ();
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("any value")
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        if self.list {
+            return check_map(map);
+        }
         while let Some(Key(k)) = map.next_key()? {
             let v: Field = map.next_value()?;
             if k != "name" {
-                put(self.0, k, v);
+                put(self.into, k, v);
             }
         }
         Ok(())
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
-        check_seq(seq)
     }
     fn visit_str<E>(self, _: &str) -> Result<(), E> {
         Ok(())
