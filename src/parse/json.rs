@@ -39,8 +39,8 @@ fn put<'a, T>(entries: &mut Entries<'a, T>, key: Cow<'a, str>, value: T) {
 /// invalid JSON anywhere fails the line, as parsing it into a `Value` would), but only the
 /// fields become `Value`s: the line is read in one pass, borrowing its strings.
 enum Member<'a> {
-    /// A time, level or target key: its text, when it is a string.
-    Header(Option<Cow<'a, str>>),
+    /// A time, level or target key (read only when it is a string).
+    Header(Field<'a>),
     /// `fields`: its members, when it is an object.
     Fields(Option<Entries<'a, Field<'a>>>),
     /// `span` or `spans`: the span fields (every member of each span object but `name`).
@@ -139,7 +139,7 @@ impl<'de> Deserialize<'de> for Line<'de> {
                             })?;
                             Member::Spans(spans)
                         }
-                        key if is_header_key(key) => Member::Header(map.next_value::<Text>()?.0),
+                        key if is_header_key(key) => Member::Header(map.next_value()?),
                         _ => Member::Other(map.next_value()?),
                     };
                     put(&mut members, k, member);
@@ -180,35 +180,6 @@ fn check_seq<'de, A: SeqAccess<'de>>(seq: A) -> Result<(), A::Error> {
 
 fn check_map<'de, A: MapAccess<'de>>(map: A) -> Result<(), A::Error> {
     Value::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(drop)
-}
-
-/// A value's text when it is a string, borrowed from the line unless it holds escapes.
-struct Text<'a>(Option<Cow<'a, str>>);
-
-impl<'de> Deserialize<'de> for Text<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Option<Cow<'de, str>>;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("any value")
-            }
-            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
-                Ok(Some(Cow::Borrowed(v)))
-            }
-            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(Some(Cow::Owned(v.to_string())))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-                check_seq(seq).map(|()| None)
-            }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-                check_map(map).map(|()| None)
-            }
-            other_scalars_give_default!();
-        }
-        d.deserialize_any(V).map(Text)
-    }
 }
 
 /// A key, borrowed from the line unless it holds escapes.
@@ -333,7 +304,7 @@ fn parse_line(line: &str) -> Result<Option<ParsedLine>, serde_json::Error> {
                 .iter()
                 .find(|(k, _)| k == key)
                 .and_then(|(_, m)| match m {
-                    Member::Header(Some(s)) => Some(s.as_ref()),
+                    Member::Header(Field::Str(s)) => Some(s.as_ref()),
                     _ => None,
                 })
         })
