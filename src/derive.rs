@@ -1,9 +1,31 @@
 //! Derives job ID, worker ID and phase for an event: structured fields first, then the message
 //! shapes the real coordinator and worker print (DOMAIN.md), truncated IDs included.
 
+use std::sync::LazyLock;
+
+use memchr::memmem::Finder;
 use serde_json::{Map, Value};
 
 use crate::event::{IdRef, Phase};
+
+/// Where `needle` first occurs in `msg`. Searchers are built once: `str::find` sets up a new
+/// two-way searcher on every call, which cost more than the search itself on short messages.
+fn find(msg: &str, needle: &Needle) -> Option<usize> {
+    needle.0.find(msg.as_bytes())
+}
+
+struct Needle(LazyLock<Finder<'static>>);
+
+macro_rules! needle {
+    ($text:expr) => {
+        Needle(LazyLock::new(|| Finder::new($text)))
+    };
+}
+
+static JOB_ID_WRAP: Needle = needle!("JobId(");
+static WORKER_ID_WRAP: Needle = needle!("WorkerId(");
+static JOB_ID_WORDS: [Needle; 2] = [needle!("job_id "), needle!("job_id=")];
+static WORKER_ID_WORDS: [Needle; 2] = [needle!("worker_id "), needle!("worker_id=")];
 
 /// What an event's message and fields say about job, worker and phase.
 #[derive(Debug, Default, PartialEq)]
@@ -62,21 +84,17 @@ pub struct MessageIds {
 /// Finds the first job and worker ID a message names.
 pub fn ids_in_message(msg: &str) -> MessageIds {
     let mut ids = MessageIds::default();
-    if let Some(pos) = msg.find("JobId(") {
+    if let Some(pos) = find(msg, &JOB_ID_WRAP) {
         ids.job = wrapped_id(&msg[pos + 6..]).map(|(id, _)| id);
     }
-    if let Some(pos) = msg.find("WorkerId(") {
+    if let Some(pos) = find(msg, &WORKER_ID_WRAP) {
         ids.worker = wrapped_id(&msg[pos + 9..]).map(|(id, _)| id);
     }
     if ids.job.is_none() {
-        if let Some(id) = word_after(msg, "job_id ").or_else(|| word_after(msg, "job_id=")) {
-            ids.job = Some(id);
-        }
+        ids.job = JOB_ID_WORDS.iter().find_map(|key| word_after(msg, key));
     }
     if ids.worker.is_none() {
-        if let Some(id) = word_after(msg, "worker_id ").or_else(|| word_after(msg, "worker_id=")) {
-            ids.worker = Some(id);
-        }
+        ids.worker = WORKER_ID_WORDS.iter().find_map(|key| word_after(msg, key));
     }
     if ids.worker.is_none() {
         if let Some(id) = msg.strip_suffix(" registered successfully") {
@@ -138,9 +156,9 @@ fn wrapped_id(inner: &str) -> Option<(IdRef, usize)> {
     ))
 }
 
-fn word_after(msg: &str, key: &str) -> Option<IdRef> {
-    let pos = msg.find(key)?;
-    let rest = msg[pos + key.len()..].trim_start_matches('"');
+fn word_after(msg: &str, key: &Needle) -> Option<IdRef> {
+    let pos = find(msg, key)?;
+    let rest = msg[pos + key.0.needle().len()..].trim_start_matches('"');
     let end = rest
         .find(|c: char| c.is_whitespace() || c == '"' || c == ',' || c == ')' || c == ';')
         .unwrap_or(rest.len());
@@ -207,10 +225,13 @@ pub fn phase_words(phase: &Phase) -> Vec<&'static str> {
 }
 
 pub fn phase_from_message(msg: &str) -> Option<Phase> {
-    PHASE_WORDS
+    static FINDERS: LazyLock<Vec<Finder<'static>>> =
+        LazyLock::new(|| PHASE_WORDS.iter().map(|(w, _)| Finder::new(w)).collect());
+    FINDERS
         .iter()
-        .find(|(word, _)| msg.contains(word))
-        .map(|(_, phase)| phase())
+        .zip(PHASE_WORDS)
+        .find(|(finder, _)| finder.find(msg.as_bytes()).is_some())
+        .map(|(_, (_, phase))| phase())
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! The one event model every input shape is parsed into, and the small types it is made of.
 
 use std::fmt;
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
@@ -66,7 +66,15 @@ impl fmt::Display for Level {
 /// A job phase. A newtype over the name, so a phase that a newer ZisK adds is carried through
 /// instead of breaking the tool; the known ones are spelled canonically.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct Phase(Arc<str>);
+pub struct Phase(PhaseName);
+
+/// Known names are static, so that copying a phase into every event touches no shared
+/// counter (an `Arc` to a known name was one cache line for all threads to fight over).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum PhaseName {
+    Known(&'static str),
+    Other(Arc<str>),
+}
 
 impl Phase {
     pub const KNOWN: [&'static str; 6] = [
@@ -80,15 +88,11 @@ impl Phase {
 
     /// Canonicalises case for known names ("prove" → "Prove"); keeps others as given.
     pub fn new(name: &str) -> Phase {
-        // Shared, not allocated: most events carry a known phase.
-        static KNOWN: LazyLock<[Arc<str>; 6]> = LazyLock::new(|| Phase::KNOWN.map(Arc::from));
         let name = name.trim();
-        for known in KNOWN.iter() {
-            if known.eq_ignore_ascii_case(name) {
-                return Phase(known.clone());
-            }
+        match Phase::KNOWN.iter().find(|k| k.eq_ignore_ascii_case(name)) {
+            Some(known) => Phase(PhaseName::Known(known)),
+            None => Phase(PhaseName::Other(Arc::from(name))),
         }
-        Phase(Arc::from(name))
     }
 
     pub fn contributions() -> Phase {
@@ -105,17 +109,24 @@ impl Phase {
     }
 
     pub fn as_str(&self) -> &str {
-        &self.0
+        match &self.0 {
+            PhaseName::Known(name) => name,
+            PhaseName::Other(name) => name,
+        }
     }
 
     pub fn matches(&self, other: &Phase) -> bool {
-        self.0.eq_ignore_ascii_case(&other.0)
+        match (&self.0, &other.0) {
+            // Known names are spelled canonically.
+            (PhaseName::Known(a), PhaseName::Known(b)) => a == b,
+            _ => self.as_str().eq_ignore_ascii_case(other.as_str()),
+        }
     }
 }
 
 impl fmt::Display for Phase {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.as_str())
     }
 }
 

@@ -2,6 +2,10 @@
 //! the first line the parser must still see (one not shaped like an event, or one whose bytes
 //! hide text from the prefilter).
 
+use std::sync::LazyLock;
+
+use memchr::memmem::Finder;
+
 /// Does a line starting with this byte look like an event (JSON, or a text format's time)?
 pub fn event_shaped_start(first: u8) -> bool {
     first == b'{' || first.is_ascii_digit()
@@ -10,7 +14,9 @@ pub fn event_shaped_start(first: u8) -> bool {
 /// Is this line one the prefilter cannot judge by its bytes alone? ANSI sequences can split
 /// any word, and a JSON `\u` escape can spell one.
 pub fn hides_text(line: &[u8]) -> bool {
-    memchr::memchr(0x1b, line).is_some() || memchr::memmem::find(line, b"\\u").is_some()
+    // Built once: `memmem::find` sets up a searcher per call, which cost more than the search.
+    static ESCAPE: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\\u"));
+    memchr::memchr(0x1b, line).is_some() || ESCAPE.find(line).is_some()
 }
 
 /// In `data`, a run of whole lines: the start of the first line, after the first one, that
