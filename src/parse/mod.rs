@@ -10,7 +10,7 @@ mod prefilter;
 mod pretty;
 mod text;
 
-pub use lines::count_newlines;
+pub use lines::{count_newlines, find_odd_line};
 pub use prefilter::Prefilter;
 
 use std::borrow::Cow;
@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-use crate::derive::derive;
+use crate::derive::{derive, Derived};
 use crate::event::{Event, IdRef, Level, Origin, Role};
 use crate::time::Timestamp;
 
@@ -153,27 +153,33 @@ impl StreamParser {
         self.push_inner(line, line_no, envelope, None, out)
     }
 
-    /// [`StreamParser::push`], with the line's `parse_single_line` result when it was parsed
-    /// ahead (on another thread).
+    /// [`StreamParser::push`], with what the scan (on another thread) found when it parsed
+    /// the line ahead: `Some(None)` when the line did not parse.
     fn push_inner(
         &mut self,
         line: &[u8],
         line_no: u64,
         envelope: Envelope,
-        parsed_ahead: Option<Option<ParsedLine>>,
+        parsed_ahead: Option<Option<ParsedAhead>>,
         out: &mut dyn FnMut(Event),
     ) {
         let line = strip_line_ending(line);
         let parsed_ahead = match parsed_ahead {
-            Some(Some(parsed)) => {
+            Some(Some(ahead)) => {
                 // The scan parsed it because it is shaped like an event (so neither blank nor
                 // pretty), plain valid UTF-8 and passes the prefilter: the checks below would
                 // all let it through.
                 self.finish_pending(out);
-                self.emit(Some(parsed), "", line.to_vec(), line_no, envelope, out);
+                let ParsedAhead {
+                    parsed,
+                    derived,
+                    raw,
+                } = ahead;
+                self.emit(Some(parsed), Some(derived), "", raw, line_no, envelope, out);
                 return;
             }
-            other => other,
+            Some(None) => Some(None),
+            None => None,
         };
         let line = if line.len() > MAX_LINE_BYTES {
             self.problems.cut_lines += 1;
@@ -222,7 +228,7 @@ impl StreamParser {
         }
         let parsed = parsed_ahead.unwrap_or_else(|| parse_single_line(&clean));
         let raw = line.to_vec();
-        self.emit(parsed, &clean, raw, line_no, envelope, out);
+        self.emit(parsed, None, &clean, raw, line_no, envelope, out);
     }
 
     /// [`scan_block`] then [`StreamParser::apply_block`], on one block.
@@ -313,7 +319,15 @@ impl StreamParser {
         if let Some(p) = self.pending.take() {
             if self.prefilter.may_match_with(&p.raw, &p.envelope) {
                 let clean = String::new();
-                self.emit(Some(p.parsed), &clean, p.raw, p.line_no, p.envelope, out);
+                self.emit(
+                    Some(p.parsed),
+                    None,
+                    &clean,
+                    p.raw,
+                    p.line_no,
+                    p.envelope,
+                    out,
+                );
             } else if let Some(ts) = p.parsed.ts {
                 self.timed_line_skipped(ts, out);
             }
@@ -380,9 +394,13 @@ impl StreamParser {
         }
     }
 
+    /// Turns a parsed line into an event; `derived` is what [`derive`] made of it already
+    /// (then the envelope must bring no fields, which could change it).
+    #[allow(clippy::too_many_arguments)]
     fn emit(
         &mut self,
         parsed: Option<ParsedLine>,
+        derived: Option<Derived>,
         clean: &str,
         raw: Vec<u8>,
         line_no: u64,
@@ -401,12 +419,13 @@ impl StreamParser {
             }
         };
         let mut fields = parsed.fields;
+        debug_assert!(derived.is_none() || envelope.fields.is_none());
         if let Some(extra) = envelope.fields {
             for (k, v) in extra {
                 fields.entry(k).or_insert(v);
             }
         }
-        let derived = derive(&parsed.message, &fields);
+        let derived = derived.unwrap_or_else(|| derive(&parsed.message, &fields));
         let own_ts = parsed.ts;
         if own_ts.is_none() {
             // Whether the banner is over, and the time before this line, may hang on a
@@ -518,8 +537,27 @@ struct Mark {
     /// Offset of the line in its part, and its index among the part's lines.
     at: usize,
     line: u64,
-    /// The line's `parse_single_line` result, when it was certain to be asked for.
-    parsed: Option<Option<ParsedLine>>,
+    /// The line parsed, when that was certain to be asked for (`Some(None)`: it did not parse).
+    parsed: Option<Option<ParsedAhead>>,
+}
+
+/// A line the scan parsed, with the IDs and phase derived from it and its bytes: the work
+/// per event that does not hang on the stream's state, done on the scanning threads.
+struct ParsedAhead {
+    parsed: ParsedLine,
+    derived: Derived,
+    raw: Vec<u8>,
+}
+
+impl ParsedAhead {
+    fn parse(text: &str) -> Option<ParsedAhead> {
+        let parsed = parse_single_line(text)?;
+        Some(ParsedAhead {
+            derived: derive(&parsed.message, &parsed.fields),
+            parsed,
+            raw: text.as_bytes().to_vec(),
+        })
+    }
 }
 
 /// What scanning one part of a block found: the lines to push, and how many lines it holds.
@@ -602,9 +640,11 @@ fn scan_part(prefilter: &Prefilter, part: &[u8]) -> Scan {
         if skipping && candidate.is_some_and(|c| c < end) {
             candidate = prefilter.next_candidate(part, end);
         }
+        // Invalid UTF-8 is left to the parser, which counts it.
         let parsed = (shaped && memchr::memchr(0x1b, text).is_none() && prefilter.may_match(text))
-            .then(|| std::str::from_utf8(text).ok().map(parse_single_line))
-            .flatten();
+            .then(|| std::str::from_utf8(text).ok())
+            .flatten()
+            .map(ParsedAhead::parse);
         marks.push(Mark {
             at: pos,
             line,
