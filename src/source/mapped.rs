@@ -20,7 +20,8 @@ use memmap2::{Advice, Mmap, MmapOptions};
 use super::LineFeeder;
 use crate::event::IdRef;
 use crate::parse::{
-    banner_line_id, count_newlines, line_time, scan_block, Prefilter, ScannedBlock, MAX_LINE_BYTES,
+    banner_line_id, count_newlines, find_odd_line, line_time, scan_block, Prefilter, ScannedBlock,
+    MAX_LINE_BYTES,
 };
 use crate::time::Timestamp;
 
@@ -169,9 +170,10 @@ pub fn time_range(
 fn bisect(file: &File, len: u64, t: Timestamp) -> (u64, Option<u64>) {
     let (mut lo, mut hi) = (0, len);
     let mut later = None;
+    let mut buf = vec![0u8; PROBE];
     while hi - lo > PROBE as u64 {
         let mid = lo + (hi - lo) / 2;
-        match timed_line_after(file, mid, hi) {
+        match timed_line_after(file, mid, hi, &mut buf) {
             Some((start, ts)) if ts < t => lo = start,
             Some((start, _)) => {
                 hi = mid;
@@ -185,9 +187,8 @@ fn bisect(file: &File, len: u64, t: Timestamp) -> (u64, Option<u64>) {
 }
 
 /// The first whole line starting after `from` (and before `to`, within [`PROBE_REACH`]) that
-/// carries its own time: its start and time.
-fn timed_line_after(file: &File, from: u64, to: u64) -> Option<(u64, Timestamp)> {
-    let mut buf = vec![0u8; PROBE];
+/// carries its own time: its start and time. `buf` is [`PROBE`] bytes to read into.
+fn timed_line_after(file: &File, from: u64, to: u64, buf: &mut [u8]) -> Option<(u64, Timestamp)> {
     // From the byte before `from`, so that a line starting at `from` counts.
     let mut pos = from.saturating_sub(1);
     let mut in_partial = from > 0;
@@ -273,7 +274,6 @@ impl Known {
 
 /// What the first `end` bytes of the file hold, from the last checkpoint before `end` on.
 fn prefix(file: &File, end: u64, known: &Known, shown: &str) -> io::Result<Checkpoint> {
-    let finder = memchr::memmem::Finder::new(b"Worker ID");
     let (mut offset, mut at) = known.before(end);
     while offset < end {
         let (window, skip) = Window::at(file, offset, end, shown)?;
@@ -282,28 +282,70 @@ fn prefix(file: &File, end: u64, known: &Known, shown: &str) -> io::Result<Check
         let whole = window
             .whole_lines_from(skip)
             .map_or(data.len(), |e| e - skip);
-        for hit in finder.find_iter(&data[..whole]) {
-            let start = memchr::memrchr(b'\n', &data[..hit]).map_or(0, |i| i + 1);
-            let stop = memchr::memchr(b'\n', &data[hit..whole]).map_or(whole, |i| hit + i);
-            if let Some(id) = banner_line_id(&data[start..stop]) {
-                at.worker = Some(id);
-            }
+        let (lines, worker) = lines_and_banner(&data[..whole]);
+        at.lines += lines;
+        if worker.is_some() {
+            at.worker = worker;
         }
-        at.lines += count_lines(&data[..whole]);
         offset += whole as u64;
     }
     known.record(end, at.clone());
     Ok(at)
 }
 
-/// Newlines in `data`, on two threads when it is large.
-fn count_lines(data: &[u8]) -> u64 {
-    if data.len() < FEED {
-        return count_newlines(data);
+/// Newlines in `data` (whole lines), and the worker the last start-up banner in it names; on
+/// two threads when it is large. A banner line is never shaped like an event (it starts with
+/// spaces or an ANSI sequence), so one pass that counts newlines and stops only at odd lines
+/// finds the banners too.
+fn lines_and_banner(data: &[u8]) -> (u64, Option<IdRef>) {
+    let half = data.len() / 2;
+    if data.len() >= FEED {
+        if let Some(cut) = memchr::memchr(b'\n', &data[half..]).map(|i| half + i + 1) {
+            let (a, b) = data.split_at(cut);
+            let ((a_lines, a_worker), (b_lines, b_worker)) =
+                rayon::join(|| lines_and_banner(a), || lines_and_banner(b));
+            return (a_lines + b_lines, b_worker.or(a_worker));
+        }
     }
-    let (a, b) = data.split_at(data.len() / 2);
-    let (a, b) = rayon::join(|| count_newlines(a), || count_newlines(b));
-    a + b
+    let (mut lines, mut worker) = (0, None);
+    let mut pos = 0;
+    let mut odd_lines = 0;
+    while pos < data.len() {
+        // `pos` starts the first line or an odd one.
+        let stop = memchr::memchr(b'\n', &data[pos..]).map_or(data.len(), |i| pos + i);
+        if let Some(id) = banner_line_id(&data[pos..stop]) {
+            worker = Some(id);
+        }
+        odd_lines += 1;
+        if odd_lines > 64 + pos / 1024 {
+            // Odd lines everywhere (pretty events): searching for the banner's words and
+            // counting newlines apart is faster than stopping at every line.
+            let (more, later) = banners_by_search(&data[pos..]);
+            return (lines + more, later.or(worker));
+        }
+        let (newlines, odd) = find_odd_line(&data[pos..]);
+        lines += newlines;
+        match odd {
+            Some(at) => pos += at,
+            None => break,
+        }
+    }
+    (lines, worker)
+}
+
+/// [`lines_and_banner`] in two passes: the banner's words, then the newlines.
+fn banners_by_search(data: &[u8]) -> (u64, Option<IdRef>) {
+    static WORKER_ID: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"Worker ID"));
+    let mut worker = None;
+    for hit in WORKER_ID.find_iter(data) {
+        let start = memchr::memrchr(b'\n', &data[..hit]).map_or(0, |i| i + 1);
+        let stop = memchr::memchr(b'\n', &data[hit..]).map_or(data.len(), |i| hit + i);
+        if let Some(id) = banner_line_id(&data[start..stop]) {
+            worker = Some(id);
+        }
+    }
+    (count_newlines(data), worker)
 }
 
 /// The line that ends just before `offset` (a line start after the first).
@@ -462,4 +504,47 @@ extern "C" fn on_sigbus(_: libc::c_int, info: *mut libc::siginfo_t, _: *mut libc
     write(b"the file shrank while it was read (truncated, or rotated with copytruncate); run the command again\n");
     // SAFETY: ends the process without running anything that is not signal-safe.
     unsafe { libc::_exit(3) };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Lines of every kind: events, banners (plain, indented, coloured), pretty continuations.
+    fn mixed(lines: usize, pretty_every: usize) -> Vec<u8> {
+        let mut out = Vec::new();
+        for i in 0..lines {
+            match i % 997 {
+                5 => out.extend_from_slice(format!("   Worker ID w-{i}\n").as_bytes()),
+                300 => {
+                    out.extend_from_slice(format!("\x1b[1m   Worker ID c-{i}\x1b[0m\n").as_bytes())
+                }
+                600 => out.extend_from_slice(b"ZisK Worker v0.15.0\n"),
+                _ if pretty_every > 0 && i % pretty_every == 0 => {
+                    out.extend_from_slice(b"    at src/worker.rs:12 on main\n")
+                }
+                _ => out.extend_from_slice(
+                    format!(
+                        "2026-11-21T10:00:00.{i:06}Z INFO: step {i} of JobId(1a2b3c4d\u{2026})\n"
+                    )
+                    .as_bytes(),
+                ),
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn one_pass_finds_the_same_lines_and_banner_as_two() {
+        // Sparse odd lines (one pass), dense ones (the search takes over), and a block large
+        // enough to be split between threads.
+        for (lines, pretty_every) in [(5_000, 0), (5_000, 2), (80_000, 0), (80_000, 3)] {
+            let data = mixed(lines, pretty_every);
+            let (count, worker) = lines_and_banner(&data);
+            assert_eq!(count, lines as u64);
+            assert_eq!((count, worker.clone()), banners_by_search(&data));
+            assert!(worker.is_some_and(|w| w.text.starts_with('w') || w.text.starts_with('c')));
+        }
+        assert!(mixed(80_000, 0).len() > FEED);
+    }
 }
