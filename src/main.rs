@@ -29,6 +29,7 @@ use clap::{CommandFactory, Parser};
 use cli::{Cli, Command};
 
 fn main() {
+    no_huge_pages();
     let cli = Cli::parse();
     progress::enable_if_terminal();
     let code = match run(cli) {
@@ -40,6 +41,17 @@ fn main() {
     };
     source::shutdown();
     std::process::exit(code);
+}
+
+/// Every reader thread gets its own allocator heap, and mimalloc asks for transparent huge
+/// pages: the kernel then zeroes 2 MiB for a thread's first few events. Over a cluster of 65
+/// files that zeroing was a sixth of a job's time; the heaps stay small, so nothing is lost.
+fn no_huge_pages() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: prctl with PR_SET_THP_DISABLE reads only its integer arguments.
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
+    }
 }
 
 fn run(cli: Cli) -> Result<i32, String> {
