@@ -45,7 +45,8 @@ impl Slot {
     fn fill(&mut self) {
         while self.buf.is_empty() && !self.caught_up && !self.done {
             match self.rx.recv() {
-                Ok(Msg::Events(v)) => self.buf.extend(v),
+                // The buffer is empty: take the batch's own allocation, no copy per event.
+                Ok(Msg::Events(v)) => self.buf = v.into(),
                 Ok(Msg::CaughtUp) => self.caught_up = true,
                 Err(_) => self.done = true,
             }
