@@ -8,24 +8,14 @@ use serde_json::{Map, Value};
 
 use crate::event::{IdRef, Phase};
 
-/// Where `needle` first occurs in `msg`. Searchers are built once: `str::find` sets up a new
-/// two-way searcher on every call, which cost more than the search itself on short messages.
-fn find(msg: &str, needle: &Needle) -> Option<usize> {
-    needle.0.find(msg.as_bytes())
-}
-
-struct Needle(LazyLock<Finder<'static>>);
-
-macro_rules! needle {
-    ($text:expr) => {
-        Needle(LazyLock::new(|| Finder::new($text)))
-    };
-}
-
-static JOB_ID_WRAP: Needle = needle!("JobId(");
-static WORKER_ID_WRAP: Needle = needle!("WorkerId(");
-static JOB_ID_WORDS: [Needle; 2] = [needle!("job_id "), needle!("job_id=")];
-static WORKER_ID_WORDS: [Needle; 2] = [needle!("worker_id "), needle!("worker_id=")];
+// Searchers built once: `str::find` sets up a new two-way searcher on every call, which cost
+// more than the search itself on short messages.
+static JOB_ID_WRAP: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("JobId("));
+static WORKER_ID_WRAP: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("WorkerId("));
+static JOB_ID_WORDS: LazyLock<[Finder<'static>; 2]> =
+    LazyLock::new(|| [Finder::new("job_id "), Finder::new("job_id=")]);
+static WORKER_ID_WORDS: LazyLock<[Finder<'static>; 2]> =
+    LazyLock::new(|| [Finder::new("worker_id "), Finder::new("worker_id=")]);
 
 /// What an event's message and fields say about job, worker and phase.
 #[derive(Debug, Default, PartialEq)]
@@ -84,10 +74,10 @@ pub struct MessageIds {
 /// Finds the first job and worker ID a message names.
 pub fn ids_in_message(msg: &str) -> MessageIds {
     let mut ids = MessageIds::default();
-    if let Some(pos) = find(msg, &JOB_ID_WRAP) {
+    if let Some(pos) = JOB_ID_WRAP.find(msg.as_bytes()) {
         ids.job = wrapped_id(&msg[pos + 6..]).map(|(id, _)| id);
     }
-    if let Some(pos) = find(msg, &WORKER_ID_WRAP) {
+    if let Some(pos) = WORKER_ID_WRAP.find(msg.as_bytes()) {
         ids.worker = wrapped_id(&msg[pos + 9..]).map(|(id, _)| id);
     }
     if ids.job.is_none() {
@@ -156,9 +146,9 @@ fn wrapped_id(inner: &str) -> Option<(IdRef, usize)> {
     ))
 }
 
-fn word_after(msg: &str, key: &Needle) -> Option<IdRef> {
-    let pos = find(msg, key)?;
-    let rest = msg[pos + key.0.needle().len()..].trim_start_matches('"');
+fn word_after(msg: &str, key: &Finder) -> Option<IdRef> {
+    let pos = key.find(msg.as_bytes())?;
+    let rest = msg[pos + key.needle().len()..].trim_start_matches('"');
     let end = rest
         .find(|c: char| c.is_whitespace() || c == '"' || c == ',' || c == ')' || c == ';')
         .unwrap_or(rest.len());
