@@ -1,6 +1,7 @@
 //! Derives job ID, worker ID and phase for an event: structured fields first, then the message
 //! shapes the real coordinator and worker print (DOMAIN.md), truncated IDs included.
 
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use memchr::memmem::Finder;
@@ -25,15 +26,24 @@ pub struct Derived {
     pub phase: Option<Phase>,
 }
 
-pub fn derive(message: &str, fields: &Map<String, Value>) -> Derived {
+/// Where derive reads an event's structured fields: its field map, or a line not yet built
+/// into one.
+pub trait StrFields {
+    /// The field's value when it is a string.
+    fn str_field(&self, key: &str) -> Option<Cow<'_, str>>;
+}
+
+impl StrFields for Map<String, Value> {
+    fn str_field(&self, key: &str) -> Option<Cow<'_, str>> {
+        self.get(key).and_then(Value::as_str).map(Cow::Borrowed)
+    }
+}
+
+pub fn derive(message: &str, fields: &impl StrFields) -> Derived {
     let mut out = Derived {
         job_id: field_id(fields, "job_id", "JobId("),
         worker_id: field_id(fields, "worker_id", "WorkerId("),
-        phase: fields
-            .get("phase")
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-            .map(Phase::new),
+        phase: derive_phase(message, fields),
     };
     if out.job_id.is_none() || out.worker_id.is_none() {
         let ids = ids_in_message(message);
@@ -44,17 +54,21 @@ pub fn derive(message: &str, fields: &Map<String, Value>) -> Derived {
             out.worker_id = ids.worker;
         }
     }
-    if out.phase.is_none() {
-        out.phase = phase_from_message(message);
-    }
     out
 }
 
-fn field_id(fields: &Map<String, Value>, key: &str, wrapper: &str) -> Option<IdRef> {
-    let text = match fields.get(key)? {
-        Value::String(s) => s.trim(),
-        _ => return None,
-    };
+/// The phase alone: a `phase` field, else the message's words.
+pub fn derive_phase(message: &str, fields: &impl StrFields) -> Option<Phase> {
+    fields
+        .str_field("phase")
+        .filter(|s| !s.is_empty())
+        .map(|s| Phase::new(&s))
+        .or_else(|| phase_from_message(message))
+}
+
+fn field_id(fields: &impl StrFields, key: &str, wrapper: &str) -> Option<IdRef> {
+    let value = fields.str_field(key)?;
+    let text = value.trim();
     if text.is_empty() {
         return None;
     }

@@ -7,8 +7,9 @@ use std::sync::Arc;
 use crate::cli::TailArgs;
 use crate::config::{build_filter, Config, SourceSpec};
 use crate::merge::Merged;
+use crate::parse::Keep;
 use crate::read::{self, RoleSource};
-use crate::render::Renderer;
+use crate::render::{Format, Renderer};
 use crate::report;
 use crate::source::file::stdin_is_piped;
 use crate::source::{file::FileSource, ReadRequest};
@@ -27,6 +28,14 @@ pub fn run(config: &Config, args: &TailArgs, out: impl Write) -> Result<i32, Str
         .job
         .clone()
         .filter(|j| crate::derive::is_uuid(j.as_str()));
+    // Raw output shows the lines themselves: the rest of an event is read only for the filters.
+    let keep = match config.format {
+        Format::Raw => Keep::Raw {
+            ids: filter.job.is_some() || filter.worker.is_some(),
+            message: filter.grep.is_some(),
+        },
+        _ => Keep::Everything,
+    };
     let req = ReadRequest {
         since: filter.since,
         until: filter.until,
@@ -35,6 +44,7 @@ pub fn run(config: &Config, args: &TailArgs, out: impl Write) -> Result<i32, Str
         tail_lines: if filter.is_empty() { last_n } else { None },
         grep_literal,
         prefilter: filter.prefilter(),
+        keep,
         select: Arc::new(move |e| filter.matches(e)),
     };
     let mut renderer = Renderer::new(out, config.format, config.color);

@@ -4,7 +4,8 @@
 
 use std::sync::Arc;
 
-use super::{Envelope, Prefilter, StreamParser};
+use super::{Envelope, Keep, LineView, Prefilter, StreamParser};
+use crate::derive::{derive, derive_phase};
 use crate::event::{Event, IdRef, Level, Phase, Role};
 use crate::filter::{Filter, IdQuery};
 
@@ -47,9 +48,35 @@ fn slow(input: &[u8]) -> (Vec<Event>, u64) {
     (out, p.problems.invalid_utf8_lines)
 }
 
-/// The fast path: prefilter, line by line or in blocks of whole lines cut every `cut` bytes.
-fn fast(input: &[u8], filter: &Filter, cut: Option<usize>) -> (Vec<String>, u64) {
-    let mut p = parser(filter.prefilter());
+/// What raw output reads of an event (its line, and its place in time).
+fn raw_key(e: &Event) -> String {
+    format!(
+        "{:?}|{:?}|{:?}|{}",
+        e.ts,
+        e.sort_ts,
+        e.origin.as_ref().map(|o| o.line),
+        String::from_utf8_lossy(&e.raw)
+    )
+}
+
+/// The events for raw output that a filter selects.
+fn raw_keep(filter: &Filter) -> Keep {
+    Keep::Raw {
+        ids: filter.job.is_some() || filter.worker.is_some(),
+        message: filter.grep.is_some(),
+    }
+}
+
+/// The fast path: prefilter, line by line or in blocks of whole lines cut every `cut` bytes,
+/// each event read as `key` reads it.
+fn fast(
+    input: &[u8],
+    filter: &Filter,
+    cut: Option<usize>,
+    keep: Keep,
+    key: fn(&Event) -> String,
+) -> (Vec<String>, u64) {
+    let mut p = parser(filter.prefilter()).keeping(keep);
     let mut out = Vec::new();
     let mut sink = |e: Event| {
         if filter.matches(&e) {
@@ -110,13 +137,27 @@ fn check(input: &[u8], job: &str, what: &str) {
             invalid,
         );
         // Bad UTF-8 is counted in the lines that are shown (or parsed), the same on every path.
-        let line_by_line = fast(input, &filter, None).1;
+        let line_by_line = fast(input, &filter, None, Keep::Everything, key).1;
         assert!(
             line_by_line <= want.1,
             "{what}: invalid UTF-8 count, {filter:?}"
         );
+        let want_raw: Vec<_> = all
+            .iter()
+            .filter(|e| filter.matches(e))
+            .map(raw_key)
+            .collect();
         for cut in [None, Some(1), Some(4096), Some(usize::MAX / 2)] {
-            let got = fast(input, &filter, cut);
+            // Raw output: the lines parsed ahead are read only for the filters.
+            let raw = fast(input, &filter, cut, raw_keep(&filter), raw_key);
+            assert!(
+                raw.0 == want_raw,
+                "{what}: raw output, {filter:?}, cut {cut:?}: {} events, want {}; first difference: {:?}",
+                raw.0.len(),
+                want_raw.len(),
+                raw.0.iter().zip(&want_raw).find(|(a, b)| a != b)
+            );
+            let got = fast(input, &filter, cut, Keep::Everything, key);
             assert_eq!(
                 got.1, line_by_line,
                 "{what}: invalid UTF-8 count, {filter:?}, cut {cut:?}"
@@ -151,6 +192,63 @@ fn fixture_clusters_give_the_same_events() {
         }
     }
     assert!(files >= 55, "read {files} fixture files");
+}
+
+/// Deriving IDs and phase from a line not yet built into an event gives what deriving them
+/// from the built event gives.
+fn check_derive_from_view(input: &[u8], what: &str) -> usize {
+    let mut seen = 0;
+    for line in input.split(|&b| b == b'\n') {
+        let Ok(text) = std::str::from_utf8(line) else {
+            continue;
+        };
+        let text = super::strip_ansi(text);
+        let Some(view) = LineView::of(&text) else {
+            continue;
+        };
+        let message = view.message().into_owned();
+        let from_view = derive(&message, &view);
+        let phase = derive_phase(&message, &view);
+        let (ts, level) = (view.ts(), view.level());
+        let built = view.into_parsed();
+        assert_eq!(message, built.message, "{what}: {text}");
+        assert_eq!((ts, level), (built.ts, built.level), "{what}: {text}");
+        let from_event = derive(&built.message, &built.fields);
+        assert_eq!(from_view, from_event, "{what}: {text}");
+        assert_eq!(phase, from_event.phase, "{what}: {text}");
+        seen += 1;
+    }
+    seen
+}
+
+#[test]
+fn fields_read_from_a_line_are_the_fields_of_its_event() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/clusters");
+    let mut lines = 0;
+    for cluster in std::fs::read_dir(root).unwrap() {
+        for file in std::fs::read_dir(cluster.unwrap().path()).unwrap() {
+            let path = file.unwrap().path();
+            if path.extension().is_some_and(|e| e == "log") {
+                let input = std::fs::read(&path).unwrap();
+                lines += check_derive_from_view(&input, &path.display().to_string());
+            }
+        }
+    }
+    assert!(lines > 1000, "read {lines} lines");
+    // Clashes, escapes and values that are not strings.
+    let awkward = [
+        r#"{"timestamp":"2026-11-21T10:00:00Z","level":"INFO","fields":{"message":"m","phase":"Prove"},"span":{"phase":"Aggregate","name":"p"},"spans":[{"phase":"Execution","job_id":"j-1","name":"p"}]}"#,
+        r#"{"timestamp":"2026-11-21T10:00:00Z","level":"INFO","msg":"flat","phase":"Aggregate","job_id":7,"fields":{"phase":"Prove"}}"#,
+        r#"{"timestamp":"2026-11-21T10:00:00Z","level":"INFO","fields":{"msg":"first","message":"second","job_id":"JobId(1a2b3c4d…)"}}"#,
+        r#"{"timestamp":"2026-11-21T10:00:00Z","level":"INFO","fields":{"message":{"a":1}},"worker_id":"w\u0031","phase":true}"#,
+        r#"{"timestamp":"2026-11-21T10:00:00Z","level":"INFO","message":"m","spans":[{"job_id":"a","name":"x"},{"job_id":"b","name":"y"}]}"#,
+        "2026-11-21T10:00:00.000001Z  INFO job{job_id=\"ab \\\"cd\"}:phase{phase=Prove}: zisk_worker: m phase=Aggregate",
+        "2026-11-21T10:00:00.000001Z  INFO job{job_id=12}: zisk_worker: m worker_id=1.5 phase=true",
+        "2026-11-21T10:00:00.000001Z  INFO zisk_worker: Prove for JobId(1a2b3c4d…) job_id=\"\" phase=\"\"",
+        "2026-11-21T10:00:00.000001Z [rank=x] zisk_worker::p INFO: proof for WorkerId(gpu-07)",
+    ]
+    .join("\n");
+    assert_eq!(check_derive_from_view(awkward.as_bytes(), "awkward"), 9);
 }
 
 #[test]
@@ -198,7 +296,9 @@ fn awkward_inputs_give_the_same_events() {
     // Large enough that blocks are scanned in two parts on two threads.
     let many = timed_first.repeat(1 + super::SPLIT_MIN / timed_first.len());
     assert_eq!(
-        super::scan_block(&Prefilter::default(), &many).parts.len(),
+        super::scan_block(&Prefilter::default(), Keep::Everything, &many)
+            .parts
+            .len(),
         2
     );
     check(&many, job, "awkward, repeated");

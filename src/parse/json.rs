@@ -290,13 +290,34 @@ fn is_header_key(key: &str) -> bool {
     TIME_KEYS.contains(&key) || LEVEL_KEYS.contains(&key) || key == "target"
 }
 
+#[cfg(test)]
 pub fn parse(line: &str) -> Option<ParsedLine> {
-    parse_line(line).ok().flatten()
+    view(line).map(JsonView::into_parsed)
+}
+
+/// What a JSON event line says, borrowed from the line: its members sorted into where an
+/// event's parts come from.
+pub struct JsonView<'a> {
+    pub ts: Option<Timestamp>,
+    pub level: Option<Level>,
+    target: Option<Cow<'a, str>>,
+    message: Option<Field<'a>>,
+    /// The fields of `spans`, then of `span`, then the event's own `fields` (the message
+    /// taken out), then the flattened variant's members: a later key wins.
+    spans: Entries<'a, Field<'a>>,
+    span: Entries<'a, Field<'a>>,
+    event_fields: Entries<'a, Field<'a>>,
+    flattened: Entries<'a, Member<'a>>,
+}
+
+/// Reads a JSON line; `None` when it is not a JSON event.
+pub fn view(line: &str) -> Option<JsonView<'_>> {
+    view_line(line).ok().flatten()
 }
 
 /// What `serde_json::from_str::<Value>` and then reading the object gives (the reference
 /// in the tests), from one pass over the line.
-fn parse_line(line: &str) -> Result<Option<ParsedLine>, serde_json::Error> {
+fn view_line(line: &str) -> Result<Option<JsonView<'_>>, serde_json::Error> {
     let Line(mut members) = serde_json::from_str(line)?;
     let text = |keys: &[&str]| {
         keys.iter().find_map(|key| {
@@ -304,15 +325,15 @@ fn parse_line(line: &str) -> Result<Option<ParsedLine>, serde_json::Error> {
                 .iter()
                 .find(|(k, _)| k == key)
                 .and_then(|(_, m)| match m {
-                    Member::Header(Field::Str(s)) => Some(s.as_ref()),
+                    Member::Header(Field::Str(s)) => Some(s),
                     _ => None,
                 })
         })
     };
     let ts = text(&TIME_KEYS)
         .and_then(|s| Timestamp::parse_rfc3339_prefix(s.as_bytes()).map(|(t, _)| t));
-    let level = text(&LEVEL_KEYS).and_then(Level::parse);
-    let target = text(&["target"]).map(str::to_string);
+    let level = text(&LEVEL_KEYS).and_then(|s| Level::parse(s));
+    let target = text(&["target"]).cloned();
     if ts.is_none() && level.is_none() {
         // Some other JSON document, not a log event: an unparsed line either way.
         return Ok(None);
@@ -324,49 +345,105 @@ fn parse_line(line: &str) -> Result<Option<ParsedLine>, serde_json::Error> {
         let i = members.iter().position(|(k, _)| k == key)?;
         Some(members.swap_remove(i).1)
     };
-    let spans = remove("spans");
-    let span = remove("span");
-    let event_fields = remove("fields");
-    let mut fields = Map::new();
-    // Span fields first (outermost to innermost), so event fields win on a clash.
-    for span_fields in [spans, span] {
-        if let Some(Member::Spans(span_fields)) = span_fields {
-            for (k, v) in span_fields {
-                fields.insert(k.into_owned(), v.into_value());
-            }
+    let span_fields = |member| match member {
+        Some(Member::Spans(fields)) => fields,
+        _ => Vec::new(),
+    };
+    let spans = span_fields(remove("spans"));
+    let span = span_fields(remove("span"));
+    let mut event_fields = match remove("fields") {
+        Some(Member::Fields(Some(fields))) => fields,
+        _ => Vec::new(),
+    };
+    // The first message key of `fields`, else of the flattened members, is the message.
+    let is_message = |k: &Cow<str>| MESSAGE_KEYS.contains(&k.as_ref());
+    let message = match event_fields.iter().position(|(k, _)| is_message(k)) {
+        Some(i) => Some(event_fields.remove(i).1),
+        None => members
+            .iter()
+            .position(|(k, m)| is_message(k) && matches!(m, Member::Other(_)))
+            .map(|i| match members.remove(i).1 {
+                Member::Other(v) => v,
+                _ => unreachable!("matched above"),
+            }),
+    };
+    Ok(Some(JsonView {
+        ts,
+        level,
+        target,
+        message,
+        spans,
+        span,
+        event_fields,
+        flattened: members,
+    }))
+}
+
+impl<'a> JsonView<'a> {
+    /// The flattened variant's fields: every member that is not envelope.
+    fn flattened_fields(&self) -> impl Iterator<Item = (&Cow<'a, str>, &Field<'a>)> {
+        self.flattened.iter().filter_map(|(k, m)| match m {
+            Member::Other(v) if !ENVELOPE_KEYS.contains(&k.as_ref()) => Some((k, v)),
+            _ => None,
+        })
+    }
+
+    /// The message's text: a string as is, any other value as JSON.
+    pub fn message(&self) -> Cow<'_, str> {
+        match &self.message {
+            Some(Field::Str(s)) => Cow::Borrowed(s.as_ref()),
+            Some(Field::Other(v)) => Cow::Owned(v.to_string()),
+            None => Cow::Borrowed(""),
         }
     }
-    let mut message = None;
-    if let Some(Member::Fields(Some(event_fields))) = event_fields {
-        for (k, v) in event_fields {
-            if message.is_none() && MESSAGE_KEYS.contains(&k.as_ref()) {
-                message = Some(v.into_text());
+
+    /// A field's value when it is a string (the one that wins on a clash).
+    pub fn str_field(&self, key: &str) -> Option<&str> {
+        fn find<'e, 'a>(entries: &'e Entries<'a, Field<'a>>, key: &str) -> Option<&'e Field<'a>> {
+            entries.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+        }
+        let value = self
+            .flattened_fields()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v)
+            .or_else(|| find(&self.event_fields, key))
+            .or_else(|| find(&self.span, key))
+            .or_else(|| find(&self.spans, key))?;
+        match value {
+            Field::Str(s) => Some(s),
+            Field::Other(_) => None,
+        }
+    }
+
+    pub fn into_parsed(self) -> ParsedLine {
+        let mut fields = Map::new();
+        // Span fields first (outermost to innermost), so event fields win on a clash.
+        for (k, v) in self
+            .spans
+            .into_iter()
+            .chain(self.span)
+            .chain(self.event_fields)
+        {
+            fields.insert(k.into_owned(), v.into_value());
+        }
+        // Flattened variant: everything that is not envelope is a field.
+        for (k, member) in self.flattened {
+            let Member::Other(v) = member else {
+                continue;
+            };
+            if ENVELOPE_KEYS.contains(&k.as_ref()) {
                 continue;
             }
             fields.insert(k.into_owned(), v.into_value());
         }
-    }
-    // Flattened variant: everything that is not envelope is a field.
-    for (k, member) in members {
-        let Member::Other(v) = member else {
-            continue;
-        };
-        if ENVELOPE_KEYS.contains(&k.as_ref()) {
-            continue;
+        ParsedLine {
+            ts: self.ts,
+            level: self.level,
+            target: self.target.map(Cow::into_owned),
+            message: self.message.map(Field::into_text).unwrap_or_default(),
+            fields,
         }
-        if message.is_none() && MESSAGE_KEYS.contains(&k.as_ref()) {
-            message = Some(v.into_text());
-            continue;
-        }
-        fields.insert(k.into_owned(), v.into_value());
     }
-    Ok(Some(ParsedLine {
-        ts,
-        level,
-        target,
-        message: message.unwrap_or_default(),
-        fields,
-    }))
 }
 
 #[cfg(test)]

@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-use crate::derive::{derive, Derived};
+use crate::derive::{derive, derive_phase, Derived, StrFields};
 use crate::event::{Event, IdRef, Level, Origin, Role};
 use crate::time::Timestamp;
 
@@ -39,6 +39,21 @@ pub struct Envelope {
     pub level: Option<Level>,
     /// Backend fields (host, unit, PID...), added under the event's fields.
     pub fields: Option<Map<String, Value>>,
+}
+
+/// What the consumer of a stream's events reads of them. Raw output reads only the lines
+/// themselves, their time and what the filters test: the lines the scan parses ahead are then
+/// read for just that, without building their fields, target and message.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Keep {
+    #[default]
+    Everything,
+    Raw {
+        /// The job and worker IDs are tested (else only the phase is derived).
+        ids: bool,
+        /// The message is tested.
+        message: bool,
+    },
 }
 
 /// Lines longer than this are cut (and reported) so that one runaway line cannot exhaust memory.
@@ -89,6 +104,7 @@ pub struct StreamParser {
     role: Option<Role>,
     path: Option<Arc<str>>,
     prefilter: Prefilter,
+    keep: Keep,
     /// The worker ID the last start-up banner named.
     banner_worker: Option<IdRef>,
     last_ts: Option<Timestamp>,
@@ -120,6 +136,7 @@ impl StreamParser {
             role,
             path,
             prefilter,
+            keep: Keep::Everything,
             banner_worker: None,
             last_ts: None,
             skipped: Vec::new(),
@@ -131,6 +148,16 @@ impl StreamParser {
             own_timed: false,
             problems: DataProblems::default(),
         }
+    }
+
+    /// Events for a consumer that reads only what `keep` says.
+    pub fn keeping(mut self, keep: Keep) -> StreamParser {
+        self.keep = keep;
+        self
+    }
+
+    pub fn keep(&self) -> Keep {
+        self.keep
     }
 
     pub fn label(&self) -> &Arc<str> {
@@ -239,7 +266,7 @@ impl StreamParser {
         first_line_no: u64,
         out: &mut dyn FnMut(Event),
     ) -> u64 {
-        let scanned = scan_block(&self.prefilter, block);
+        let scanned = scan_block(&self.prefilter, self.keep, block);
         self.apply_block(block, scanned, first_line_no, out)
     }
 
@@ -550,11 +577,40 @@ struct ParsedAhead {
 }
 
 impl ParsedAhead {
-    fn parse(text: &str) -> Option<ParsedAhead> {
-        let parsed = parse_single_line(text)?;
+    fn parse(text: &str, keep: Keep) -> Option<ParsedAhead> {
+        let view = LineView::of(text)?;
+        let (parsed, derived) = match keep {
+            Keep::Everything => {
+                let parsed = view.into_parsed();
+                let derived = derive(&parsed.message, &parsed.fields);
+                (parsed, derived)
+            }
+            Keep::Raw { ids, message } => {
+                let text = view.message();
+                let derived = if ids {
+                    derive(&text, &view)
+                } else {
+                    Derived {
+                        phase: derive_phase(&text, &view),
+                        ..Derived::default()
+                    }
+                };
+                let parsed = ParsedLine {
+                    ts: view.ts(),
+                    level: view.level(),
+                    message: if message {
+                        text.into_owned()
+                    } else {
+                        String::new()
+                    },
+                    ..ParsedLine::default()
+                };
+                (parsed, derived)
+            }
+        };
         Some(ParsedAhead {
-            derived: derive(&parsed.message, &parsed.fields),
             parsed,
+            derived,
             raw: text.as_bytes().to_vec(),
         })
     }
@@ -572,7 +628,7 @@ pub struct ScannedBlock {
 }
 
 /// Scans a block of whole lines, in two parts cut at a line end when it is large.
-pub fn scan_block(prefilter: &Prefilter, block: &[u8]) -> ScannedBlock {
+pub fn scan_block(prefilter: &Prefilter, keep: Keep, block: &[u8]) -> ScannedBlock {
     let half = block.len() / 2;
     let cut = if block.len() >= SPLIT_MIN {
         memchr::memchr(b'\n', &block[half..]).map(|i| half + i + 1)
@@ -585,12 +641,12 @@ pub fn scan_block(prefilter: &Prefilter, block: &[u8]) -> ScannedBlock {
             // On rayon's pool, not a thread per block: a new thread costs a spawn, and its
             // allocator heap starts on fresh pages the kernel must zero.
             let (a, b) = rayon::join(
-                || scan_part(prefilter, first),
-                || scan_part(prefilter, second),
+                || scan_part(prefilter, keep, first),
+                || scan_part(prefilter, keep, second),
             );
             vec![(0..cut, a), (cut..block.len(), b)]
         }
-        _ => vec![(0..block.len(), scan_part(prefilter, block))],
+        _ => vec![(0..block.len(), scan_part(prefilter, keep, block))],
     };
     ScannedBlock { parts }
 }
@@ -600,7 +656,7 @@ pub fn scan_block(prefilter: &Prefilter, block: &[u8]) -> ScannedBlock {
 /// event (banners, pretty events, untimed text, over-long lines). Lines certain to be parsed whatever the
 /// parser's state (shaped like an event, plain valid UTF-8 without ANSI, passing the whole
 /// prefilter) are parsed now.
-fn scan_part(prefilter: &Prefilter, part: &[u8]) -> Scan {
+fn scan_part(prefilter: &Prefilter, keep: Keep, part: &[u8]) -> Scan {
     let skipping = !prefilter.is_empty();
     let mut candidate = if skipping {
         prefilter.next_candidate(part, 0)
@@ -644,7 +700,7 @@ fn scan_part(prefilter: &Prefilter, part: &[u8]) -> Scan {
         let parsed = (shaped && memchr::memchr(0x1b, text).is_none() && prefilter.may_match(text))
             .then(|| std::str::from_utf8(text).ok())
             .flatten()
-            .map(ParsedAhead::parse);
+            .map(|text| ParsedAhead::parse(text, keep));
         marks.push(Mark {
             at: pos,
             line,
@@ -662,10 +718,60 @@ fn line_end(buf: &[u8], pos: usize) -> usize {
 }
 
 fn parse_single_line(clean: &str) -> Option<ParsedLine> {
-    match clean.as_bytes().first()? {
-        b'{' => json::parse(clean),
-        b'0'..=b'9' => text::parse(clean),
-        _ => None,
+    LineView::of(clean).map(LineView::into_parsed)
+}
+
+/// What one line says, borrowed from it: built into a [`ParsedLine`], or read only for the
+/// parts a lean consumer needs (see [`Keep`]).
+enum LineView<'a> {
+    Json(json::JsonView<'a>),
+    Text(text::TextView<'a>),
+}
+
+impl<'a> LineView<'a> {
+    fn of(clean: &'a str) -> Option<LineView<'a>> {
+        match clean.as_bytes().first()? {
+            b'{' => json::view(clean).map(LineView::Json),
+            b'0'..=b'9' => text::view(clean).map(LineView::Text),
+            _ => None,
+        }
+    }
+
+    fn into_parsed(self) -> ParsedLine {
+        match self {
+            LineView::Json(v) => v.into_parsed(),
+            LineView::Text(v) => v.into_parsed(),
+        }
+    }
+
+    fn ts(&self) -> Option<Timestamp> {
+        match self {
+            LineView::Json(v) => v.ts,
+            LineView::Text(v) => Some(v.ts),
+        }
+    }
+
+    fn level(&self) -> Option<Level> {
+        match self {
+            LineView::Json(v) => v.level,
+            LineView::Text(v) => Some(v.level),
+        }
+    }
+
+    fn message(&self) -> Cow<'_, str> {
+        match self {
+            LineView::Json(v) => v.message(),
+            LineView::Text(v) => Cow::Borrowed(v.message),
+        }
+    }
+}
+
+impl StrFields for LineView<'_> {
+    fn str_field(&self, key: &str) -> Option<Cow<'_, str>> {
+        match self {
+            LineView::Json(v) => v.str_field(key).map(Cow::Borrowed),
+            LineView::Text(v) => v.str_field(key),
+        }
     }
 }
 

@@ -84,7 +84,7 @@ fn split_pretty_fields(s: &str) -> (&str, Vec<(String, Value)>) {
             };
             (
                 open,
-                Value::String(unescape_debug(&body[open + 1..end - 1])),
+                Value::String(unescape_debug(&body[open + 1..end - 1]).into_owned()),
             )
         } else {
             let start = body.rfind(": ").map_or(0, |p| p + 2);

@@ -1,20 +1,95 @@
 //! The one-line text formats: tracing-subscriber's `full` and `compact`, and the format the real
 //! ZisK coordinator and worker write today (`<ts> [rank=N] <target> <LEVEL>: <message>`).
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
 
 use super::ParsedLine;
 use crate::event::Level;
 use crate::time::Timestamp;
 
+/// A field's value as the line shows it: turned into a JSON value only when the event is
+/// built, so that reading one field does not build them all.
+#[derive(Clone, Copy, Debug)]
+pub enum FieldText<'a> {
+    /// `key="..."`: a string in Rust's `{:?}` form (escapes undone when read).
+    Quoted(&'a str),
+    /// `key=token`: a number, a boolean, or else a string.
+    Bare(&'a str),
+    /// The ZisK format's `[rank=N]`: a number, or else a string.
+    Rank(&'a str),
+}
+
+impl<'a> FieldText<'a> {
+    pub fn to_value(self) -> Value {
+        match self {
+            FieldText::Quoted(s) => Value::String(unescape_debug(s).into_owned()),
+            FieldText::Bare(s) => scalar(s),
+            FieldText::Rank(s) => s
+                .parse::<i64>()
+                .map(Value::from)
+                .unwrap_or_else(|_| Value::String(s.to_string())),
+        }
+    }
+
+    /// The value when it is a string (what `Value::as_str` gives of [`FieldText::to_value`]).
+    pub fn as_str(self) -> Option<Cow<'a, str>> {
+        match self {
+            FieldText::Quoted(s) => Some(unescape_debug(s)),
+            FieldText::Bare(s) => typed_scalar(s).is_none().then_some(Cow::Borrowed(s)),
+            FieldText::Rank(s) => s.parse::<i64>().is_err().then_some(Cow::Borrowed(s)),
+        }
+    }
+}
+
+/// What a one-line text event says, borrowed from its line.
+#[derive(Debug)]
+pub struct TextView<'a> {
+    pub ts: Timestamp,
+    pub level: Level,
+    pub target: Option<&'a str>,
+    pub message: &'a str,
+    /// Span fields (outermost span first), then the event's own: a later key wins.
+    pub fields: Vec<(&'a str, FieldText<'a>)>,
+}
+
+impl TextView<'_> {
+    pub fn into_parsed(self) -> ParsedLine {
+        let mut fields = Map::new();
+        for (k, v) in self.fields {
+            fields.insert(k.to_string(), v.to_value());
+        }
+        ParsedLine {
+            ts: Some(self.ts),
+            level: Some(self.level),
+            target: self.target.map(str::to_string),
+            message: self.message.to_string(),
+            fields,
+        }
+    }
+
+    /// A field's value when it is a string (the last of that key).
+    pub fn str_field(&self, key: &str) -> Option<Cow<'_, str>> {
+        let (_, value) = self.fields.iter().rev().find(|(k, _)| *k == key)?;
+        value.as_str()
+    }
+}
+
 /// Parses a line (ANSI already removed) that starts with an RFC 3339 timestamp.
+#[cfg(test)]
 pub fn parse(line: &str) -> Option<ParsedLine> {
+    view(line).map(TextView::into_parsed)
+}
+
+/// Reads a line (ANSI already removed) that starts with an RFC 3339 timestamp.
+pub fn view(line: &str) -> Option<TextView<'_>> {
     let (ts, used) = Timestamp::parse_rfc3339_prefix(line.as_bytes())?;
     let rest = line[used..].trim_start_matches(' ');
     // full/compact: the level comes right after the time and is not followed by ':'.
     if let Some((level, after)) = level_word(rest) {
         if let Some(msg) = after.strip_prefix(':') {
-            return Some(zisk_line(ts, level, None, msg));
+            return Some(zisk_line(ts, level, None, msg, None));
         }
         if after.is_empty() || after.starts_with(' ') {
             return Some(fmt_line(ts, level, after.trim_start_matches(' ')));
@@ -25,14 +100,12 @@ pub fn parse(line: &str) -> Option<ParsedLine> {
     let mut rank = None;
     if let Some(r) = rest.strip_prefix("[rank=") {
         let end = r.find("] ")?;
-        rank = Some(r[..end].to_string());
+        rank = Some(&r[..end]);
         rest = &r[end + 2..];
     }
     if let Some((level, after)) = level_word(rest) {
         let msg = after.strip_prefix(':')?;
-        let mut parsed = zisk_line(ts, level, None, msg);
-        add_rank(&mut parsed, rank);
-        return Some(parsed);
+        return Some(zisk_line(ts, level, None, msg, rank));
     }
     let space = rest.find(' ')?;
     let target = &rest[..space];
@@ -41,62 +114,53 @@ pub fn parse(line: &str) -> Option<ParsedLine> {
     }
     let (level, after) = level_word(&rest[space + 1..])?;
     let msg = after.strip_prefix(':')?;
-    let mut parsed = zisk_line(ts, level, Some(target), msg);
-    add_rank(&mut parsed, rank);
-    Some(parsed)
+    Some(zisk_line(ts, level, Some(target), msg, rank))
 }
 
-fn add_rank(parsed: &mut ParsedLine, rank: Option<String>) {
-    if let Some(rank) = rank {
-        let value = rank
-            .parse::<i64>()
-            .map(Value::from)
-            .unwrap_or(Value::String(rank));
-        parsed.fields.insert("rank".into(), value);
-    }
-}
-
-fn zisk_line(ts: Timestamp, level: Level, target: Option<&str>, msg: &str) -> ParsedLine {
-    ParsedLine {
-        ts: Some(ts),
-        level: Some(level),
-        target: target.map(str::to_string),
-        message: msg.strip_prefix(' ').unwrap_or(msg).trim_end().to_string(),
-        fields: Map::new(),
+fn zisk_line<'a>(
+    ts: Timestamp,
+    level: Level,
+    target: Option<&'a str>,
+    msg: &'a str,
+    rank: Option<&'a str>,
+) -> TextView<'a> {
+    TextView {
+        ts,
+        level,
+        target,
+        message: msg.strip_prefix(' ').unwrap_or(msg).trim_end(),
+        fields: rank
+            .map(|r| ("rank", FieldText::Rank(r)))
+            .into_iter()
+            .collect(),
     }
 }
 
 /// The body of a `full` or `compact` line after the level:
 /// `[span{a=1}:span2{b=2}: | span:span2: ]target: message key=value ...`.
-fn fmt_line(ts: Timestamp, level: Level, body: &str) -> ParsedLine {
-    let mut fields = Map::new();
+fn fmt_line(ts: Timestamp, level: Level, body: &str) -> TextView<'_> {
+    let mut fields = Vec::new();
     let (spans, target, rest) = split_prefix(body);
     for span in spans {
         if let Some(open) = span.find('{') {
             let inner = span[open + 1..]
                 .strip_suffix('}')
                 .unwrap_or(&span[open + 1..]);
-            let (_, pairs) = split_trailing_fields(&format!(" {inner}"));
-            for (k, v) in pairs {
-                fields.insert(k, v);
-            }
+            split_trailing_fields(inner, &mut fields);
         }
     }
-    let (message, pairs) = split_trailing_fields(rest);
-    for (k, v) in pairs {
-        fields.insert(k, v);
-    }
-    ParsedLine {
-        ts: Some(ts),
-        level: Some(level),
+    let message = split_trailing_fields(rest, &mut fields);
+    TextView {
+        ts,
+        level,
         target,
-        message: message.trim_end().to_string(),
+        message: message.trim_end(),
         fields,
     }
 }
 
 /// Splits the `spans: target: ` prefix off a full/compact body.
-fn split_prefix(body: &str) -> (Vec<&str>, Option<String>, &str) {
+fn split_prefix(body: &str) -> (Vec<&str>, Option<&str>, &str) {
     let Some((seg1, after1)) = prefix_segment(body) else {
         return (Vec::new(), None, body);
     };
@@ -106,14 +170,14 @@ fn split_prefix(body: &str) -> (Vec<&str>, Option<String>, &str) {
             || seg2.contains("::")
             || (seg2.starts_with("zisk") && !seg1.starts_with("zisk"));
         if seg1_is_spans {
-            return (span_items(seg1), Some(seg2.to_string()), after2);
+            return (span_items(seg1), Some(seg2), after2);
         }
     }
     if seg1.contains('{') {
         // Spans but no target (with_target(false)).
         return (span_items(seg1), None, after1);
     }
-    (Vec::new(), Some(seg1.to_string()), after1)
+    (Vec::new(), Some(seg1), after1)
 }
 
 /// One `xxx: ` segment where xxx is a module path or a span chain (no spaces outside braces).
@@ -208,11 +272,15 @@ pub fn level_word(s: &str) -> Option<(Level, &str)> {
     None
 }
 
-/// Splits trailing ` key=value` pairs (tracing's default field formatting) off a message.
-/// Scans from the end so that `=` inside the message itself is left alone.
-pub fn split_trailing_fields(s: &str) -> (&str, Vec<(String, Value)>) {
+/// Splits trailing ` key=value` pairs (tracing's default field formatting) off a message,
+/// adding them to `fields` in their order; returns the message. Scans from the end so that
+/// `=` inside the message itself is left alone.
+pub fn split_trailing_fields<'a>(
+    s: &'a str,
+    fields: &mut Vec<(&'a str, FieldText<'a>)>,
+) -> &'a str {
+    let first = fields.len();
     let mut end = s.trim_end().len();
-    let mut pairs = Vec::new();
     let b = s.as_bytes();
     loop {
         let Some((value_start, value)) = value_before(s, end) else {
@@ -226,15 +294,15 @@ pub fn split_trailing_fields(s: &str) -> (&str, Vec<(String, Value)>) {
         if key_start == eq || (key_start > 0 && b[key_start - 1] != b' ') {
             break;
         }
-        pairs.push((s[key_start..eq].to_string(), value));
+        fields.push((&s[key_start..eq], value));
         end = key_start.saturating_sub(1);
         if key_start == 0 {
             end = 0;
             break;
         }
     }
-    pairs.reverse();
-    (&s[..end], pairs)
+    fields[first..].reverse();
+    &s[..end]
 }
 
 /// Where the field key that ends at `end` starts (keys are identifiers, dots allowed).
@@ -249,7 +317,7 @@ pub fn key_start(b: &[u8], end: usize) -> usize {
 }
 
 /// The field value that ends at `end`: a Debug-quoted string or a bare token.
-fn value_before(s: &str, end: usize) -> Option<(usize, Value)> {
+fn value_before(s: &str, end: usize) -> Option<(usize, FieldText<'_>)> {
     let b = s.as_bytes();
     if end == 0 {
         return None;
@@ -264,7 +332,7 @@ fn value_before(s: &str, end: usize) -> Option<(usize, Value)> {
                     slashes += 1;
                 }
                 if slashes % 2 == 0 {
-                    return Some((i, Value::String(unescape_debug(&s[i + 1..end - 1]))));
+                    return Some((i, FieldText::Quoted(&s[i + 1..end - 1])));
                 }
             }
         }
@@ -273,30 +341,35 @@ fn value_before(s: &str, end: usize) -> Option<(usize, Value)> {
     let token_start = s[..end].rfind(' ').map_or(0, |p| p + 1);
     // A bare value starts after the `=` that follows its key.
     let eq = s[token_start..end].find('=')? + token_start;
-    Some((eq + 1, scalar(&s[eq + 1..end])))
+    Some((eq + 1, FieldText::Bare(&s[eq + 1..end])))
 }
 
 /// A bare field value as JSON: numbers and booleans typed, the rest a string.
 pub fn scalar(v: &str) -> Value {
+    typed_scalar(v).unwrap_or_else(|| Value::String(v.to_string()))
+}
+
+/// A bare field value that is a number or a boolean.
+fn typed_scalar(v: &str) -> Option<Value> {
     if let Ok(i) = v.parse::<i64>() {
-        return Value::from(i);
+        return Some(Value::from(i));
     }
     if let Ok(f) = v.parse::<f64>() {
         if f.is_finite() && v.contains('.') {
-            return Value::from(f);
+            return Some(Value::from(f));
         }
     }
     match v {
-        "true" => Value::Bool(true),
-        "false" => Value::Bool(false),
-        _ => Value::String(v.to_string()),
+        "true" => Some(Value::Bool(true)),
+        "false" => Some(Value::Bool(false)),
+        _ => None,
     }
 }
 
 /// Undoes Rust's `{:?}` string escaping.
-pub fn unescape_debug(s: &str) -> String {
+pub fn unescape_debug(s: &str) -> Cow<'_, str> {
     if !s.contains('\\') {
-        return s.to_string();
+        return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len());
     let mut chars = s.chars();
@@ -324,7 +397,7 @@ pub fn unescape_debug(s: &str) -> String {
             None => out.push('\\'),
         }
     }
-    out
+    Cow::Owned(out)
 }
 
 #[cfg(test)]

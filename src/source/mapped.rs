@@ -20,8 +20,8 @@ use memmap2::{Advice, Mmap, MmapOptions};
 use super::LineFeeder;
 use crate::event::IdRef;
 use crate::parse::{
-    banner_line_id, count_newlines, find_odd_line, line_time, scan_block, Prefilter, ScannedBlock,
-    MAX_LINE_BYTES,
+    banner_line_id, count_newlines, find_odd_line, line_time, scan_block, Keep, Prefilter,
+    ScannedBlock, MAX_LINE_BYTES,
 };
 use crate::time::Timestamp;
 
@@ -51,11 +51,11 @@ pub fn read_mapped(
         feeder.resume_after(at.worker, &last);
         *line_no += at.lines;
     }
-    let prefilter = feeder.parser.prefilter().clone();
+    let (prefilter, keep) = (feeder.parser.prefilter().clone(), feeder.parser.keep());
     // A thread maps and scans the next window while this one parses the last.
     std::thread::scope(|scope| {
         let (tx, rx) = crossbeam_channel::bounded(1);
-        scope.spawn(move || scan_windows(file, offset, len, &prefilter, shown, tx));
+        scope.spawn(move || scan_windows(file, offset, len, (&prefilter, keep), shown, tx));
         for chunk in &rx {
             let chunk: Chunk = chunk?;
             for (range, scanned) in chunk.blocks {
@@ -88,7 +88,7 @@ fn scan_windows(
     file: &File,
     mut offset: u64,
     len: u64,
-    prefilter: &Prefilter,
+    (prefilter, keep): (&Prefilter, Keep),
     shown: &str,
     tx: Sender<io::Result<Chunk>>,
 ) {
@@ -111,7 +111,7 @@ fn scan_windows(
                     } else {
                         memchr::memrchr(b'\n', &data[pos..pos + FEED]).map_or(end, |i| pos + i + 1)
                     };
-                    blocks.push((pos..cut, scan_block(prefilter, &data[pos..cut])));
+                    blocks.push((pos..cut, scan_block(prefilter, keep, &data[pos..cut])));
                     pos = cut;
                 }
                 Ok(window.base + end as u64)
@@ -119,7 +119,7 @@ fn scan_windows(
             None => {
                 // One line longer than the window: its start, then on past its end.
                 let range = skip..skip + MAX_LINE_BYTES + 1;
-                blocks.push((range.clone(), scan_block(prefilter, &data[range])));
+                blocks.push((range.clone(), scan_block(prefilter, keep, &data[range])));
                 next_line_after(file, window.base + data.len() as u64, len, shown)
             }
         };

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use crossbeam_channel::{bounded, Receiver, Sender};
 
 use crate::event::{Event, Role};
-use crate::parse::{scan_block, Envelope, Prefilter, ScannedBlock, StreamParser};
+use crate::parse::{scan_block, Envelope, Keep, Prefilter, ScannedBlock, StreamParser};
 use crate::time::Timestamp;
 
 /// Which events a stream keeps (a [`crate::filter::Filter`], or the job trail's own rule).
@@ -33,6 +33,8 @@ pub struct ReadRequest {
     /// A literal every wanted line contains (a job ID prefix), for backend-side grep.
     pub grep_literal: Option<String>,
     pub prefilter: Prefilter,
+    /// What the consumer reads of the events.
+    pub keep: Keep,
     pub select: Selector,
 }
 
@@ -132,7 +134,7 @@ impl LineFeeder {
         path: Option<Arc<str>>,
     ) -> LineFeeder {
         let sink = set.add();
-        let parser = StreamParser::new(label, role, path, req.prefilter.clone());
+        let parser = StreamParser::new(label, role, path, req.prefilter.clone()).keeping(req.keep);
         LineFeeder {
             parser,
             sink,
@@ -170,7 +172,7 @@ impl LineFeeder {
             }
             return (lines, true);
         }
-        let scanned = scan_block(self.parser.prefilter(), block);
+        let scanned = scan_block(self.parser.prefilter(), self.parser.keep(), block);
         self.apply(block, scanned, first_line_no)
     }
 

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use crate::config::SourceSpec;
 use crate::event::{Event, Role};
 use crate::merge::Merged;
-use crate::parse::Prefilter;
+use crate::parse::{Keep, Prefilter};
 use crate::read::{self, RoleSource};
 use crate::source::{ReadRequest, Selector, SourceOptions};
 use crate::time::Timestamp;
@@ -33,6 +33,7 @@ pub fn request(
         tail_lines: None,
         grep_literal: literal,
         prefilter,
+        keep: Keep::Everything,
         select,
     }
 }

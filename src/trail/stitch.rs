@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use crate::config::{Config, SourceSpec};
 use crate::event::{Event, IdRef, Level, Role};
 use crate::filter::IdQuery;
-use crate::parse::Prefilter;
+use crate::parse::{Keep, Prefilter};
 use crate::read::RoleSource;
 use crate::source::{ReadRequest, Selector};
 use crate::time::Timestamp;
@@ -329,6 +329,7 @@ impl Plan {
             tail_lines: None,
             grep_literal: None,
             prefilter,
+            keep: Keep::Everything,
             select,
         };
         let job_literal = id_key(&self.job.id.text);
