@@ -693,11 +693,20 @@ fn scan_part(prefilter: &Prefilter, keep: Keep, part: &[u8]) -> Scan {
         let text = strip_line_ending(&part[pos..end]);
         let shaped = matches!(text.first(), Some(&b) if lines::event_shaped_start(b))
             && text.len() <= MAX_LINE_BYTES;
+        // The candidate search found the first group in this line: not searched again.
+        let passes_first = skipping && candidate == Some(pos);
         if skipping && candidate.is_some_and(|c| c < end) {
             candidate = prefilter.next_candidate(part, end);
         }
+        let may_match = || {
+            if passes_first {
+                prefilter.may_match_after_first(text)
+            } else {
+                prefilter.may_match(text)
+            }
+        };
         // Invalid UTF-8 is left to the parser, which counts it.
-        let parsed = (shaped && memchr::memchr(0x1b, text).is_none() && prefilter.may_match(text))
+        let parsed = (shaped && memchr::memchr(0x1b, text).is_none() && may_match())
             .then(|| std::str::from_utf8(text).ok())
             .flatten()
             .map(|text| ParsedAhead::parse(text, keep));

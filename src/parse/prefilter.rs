@@ -248,6 +248,11 @@ impl Prefilter {
                 .all(|g| g.bypassed(envelope) || g.passes(raw))
     }
 
+    /// [`Prefilter::may_match`] for text known to pass the first group.
+    pub fn may_match_after_first(&self, raw: &[u8]) -> bool {
+        self.groups.iter().skip(1).all(|g| g.passes(raw)) || always_passes(raw)
+    }
+
     /// In `block` (whole lines), the start of the first line at or after `from` that may pass
     /// the first group by its bytes; `None` when no line may. Lines before it cannot pass this
     /// prefilter, unless their bytes hide text from it (see [`super::lines::hides_text`]).
