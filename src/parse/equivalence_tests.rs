@@ -51,10 +51,9 @@ fn slow(input: &[u8]) -> (Vec<Event>, u64) {
 /// What raw output reads of an event (its line, and its place in time).
 fn raw_key(e: &Event) -> String {
     format!(
-        "{:?}|{:?}|{:?}|{}",
+        "{:?}|{:?}|{}",
         e.ts,
         e.sort_ts,
-        e.origin.as_ref().map(|o| o.line),
         String::from_utf8_lossy(&e.raw)
     )
 }

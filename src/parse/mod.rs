@@ -43,7 +43,8 @@ pub struct Envelope {
 
 /// What the consumer of a stream's events reads of them. Raw output reads only the lines
 /// themselves, their time and what the filters test: the lines the scan parses ahead are then
-/// read for just that, without building their fields, target and message.
+/// read for just that, without building their fields, target and message, and no event
+/// carries its origin.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Keep {
     #[default]
@@ -474,10 +475,15 @@ impl StreamParser {
             phase: derived.phase,
             source: self.label.clone(),
             role: self.role,
-            origin: self.path.as_ref().map(|p| Origin {
-                path: p.clone(),
-                line: line_no,
-            }),
+            // Raw output does not show where a line was read; a path shared by every event
+            // costs two threads an atomic counter each.
+            origin: (self.keep == Keep::Everything)
+                .then_some(self.path.as_ref())
+                .flatten()
+                .map(|p| Origin {
+                    path: p.clone(),
+                    line: line_no,
+                }),
             raw,
             context: false,
             seq: self.seq,
