@@ -282,10 +282,7 @@ pub fn split_trailing_fields<'a>(
     let first = fields.len();
     let mut end = s.trim_end().len();
     let b = s.as_bytes();
-    loop {
-        let Some((value_start, value)) = value_before(s, end) else {
-            break;
-        };
+    while let Some((value_start, value)) = value_before(s, end) {
         if value_start == 0 || b[value_start - 1] != b'=' {
             break;
         }
