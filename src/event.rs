@@ -229,6 +229,10 @@ pub struct Event {
 
 impl Event {
     pub fn raw_lossy(&self) -> std::borrow::Cow<'_, str> {
-        String::from_utf8_lossy(&self.raw)
+        // `from_utf8` checks ASCII a word at a time; the lossy walk goes byte by byte.
+        match std::str::from_utf8(&self.raw) {
+            Ok(text) => std::borrow::Cow::Borrowed(text),
+            Err(_) => String::from_utf8_lossy(&self.raw),
+        }
     }
 }

@@ -79,8 +79,8 @@ impl<W: Write> Renderer<W> {
                 if let Some(id) = &e.job_id {
                     self.ids.learn(id);
                 }
-                let job = e.job_id.as_ref().map(|id| self.ids.resolve(id).display());
-                serde_json::to_writer(&mut self.out, &JsonEvent::new(e, job))?;
+                let job = e.job_id.as_ref().map(|id| self.ids.resolve(id));
+                write_json_event(&mut self.out, e, job.as_ref())?;
                 self.out.write_all(b"\n")
             }
             Format::Compact => self.compact(e),
@@ -310,6 +310,101 @@ impl<'a> JsonEvent<'a> {
     }
 }
 
+/// Writes what serializing [`JsonEvent`] writes, without serde's per-byte escaping of
+/// strings that need none (a line is written twice, as message and raw, for every event).
+fn write_json_event(out: &mut impl Write, e: &Event, job: Option<&IdRef>) -> io::Result<()> {
+    out.write_all(b"{\"kind\":\"event\",\"ts\":")?;
+    match e.ts {
+        // RFC 3339 digits and separators: nothing to escape.
+        Some(t) => write!(out, "\"{t}\"")?,
+        None => out.write_all(b"null")?,
+    }
+    out.write_all(b",\"level\":")?;
+    write_json_opt(out, e.level.map(Level::as_str))?;
+    out.write_all(b",\"source\":")?;
+    write_json_str(out, &e.source)?;
+    out.write_all(b",\"role\":")?;
+    write_json_opt(out, e.role.map(|r| r.as_str()))?;
+    out.write_all(b",\"worker_id\":")?;
+    write_json_id(out, e.worker_id.as_ref())?;
+    out.write_all(b",\"job_id\":")?;
+    write_json_id(out, job)?;
+    out.write_all(b",\"phase\":")?;
+    write_json_opt(out, e.phase.as_ref().map(|p| p.as_str()))?;
+    out.write_all(b",\"target\":")?;
+    write_json_opt(out, e.target.as_deref())?;
+    out.write_all(b",\"message\":")?;
+    write_json_str(out, &e.message)?;
+    out.write_all(b",\"fields\":")?;
+    serde_json::to_writer(&mut *out, &e.fields)?;
+    out.write_all(b",\"raw\":")?;
+    write_json_str(out, &e.raw_lossy())?;
+    out.write_all(b",\"origin\":")?;
+    match &e.origin {
+        Some(o) => {
+            out.write_all(b"{\"path\":")?;
+            write_json_str(out, &o.path)?;
+            write!(out, ",\"line\":{}}}", o.line)?;
+        }
+        None => out.write_all(b"null")?,
+    }
+    write!(out, ",\"context\":{}}}", e.context)
+}
+
+fn write_json_opt(out: &mut impl Write, s: Option<&str>) -> io::Result<()> {
+    match s {
+        Some(s) => write_json_str(out, s),
+        None => out.write_all(b"null"),
+    }
+}
+
+/// An ID as [`IdRef::display`] shows it (`…` needs no escaping).
+fn write_json_id(out: &mut impl Write, id: Option<&IdRef>) -> io::Result<()> {
+    let Some(id) = id else {
+        return out.write_all(b"null");
+    };
+    if !id.truncated {
+        return write_json_str(out, &id.text);
+    }
+    if needs_json_escape(id.text.as_bytes()) {
+        return serde_json::to_writer(&mut *out, &id.display()).map_err(io::Error::from);
+    }
+    out.write_all(b"\"")?;
+    out.write_all(id.text.as_bytes())?;
+    out.write_all("…\"".as_bytes())
+}
+
+/// A JSON string: as is between quotes when nothing in it needs escaping, else by serde_json.
+fn write_json_str(out: &mut impl Write, s: &str) -> io::Result<()> {
+    if needs_json_escape(s.as_bytes()) {
+        return serde_json::to_writer(&mut *out, s).map_err(io::Error::from);
+    }
+    out.write_all(b"\"")?;
+    out.write_all(s.as_bytes())?;
+    out.write_all(b"\"")
+}
+
+/// Does the text hold a byte JSON escapes (a control character, `"` or `\`)? Eight bytes at
+/// a time: a byte below 0x20, or equal to one of the two, shows in the high bit of its lane.
+fn needs_json_escape(b: &[u8]) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([1; 8]);
+    const HIGH: u64 = ONES << 7;
+    let zero_lane = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
+    let mut chunks = b.chunks_exact(8);
+    for chunk in &mut chunks {
+        let x = u64::from_ne_bytes(chunk.try_into().expect("8 bytes"));
+        let control = x.wrapping_sub(ONES * 0x20) & !x & HIGH;
+        if control | zero_lane(x ^ (ONES * b'"' as u64)) | zero_lane(x ^ (ONES * b'\\' as u64)) != 0
+        {
+            return true;
+        }
+    }
+    chunks
+        .remainder()
+        .iter()
+        .any(|&c| c < 0x20 || c == b'"' || c == b'\\')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -319,6 +414,87 @@ mod tests {
         assert_eq!(sanitize("a\x1b[31mb\rc"), "a\\u{1b}[31mb\\u{d}c");
         assert_eq!(sanitize("tab\tok\nline"), "tab\tok\nline");
         assert_eq!(sanitize("c1 \u{9b}31m"), "c1 \\u{9b}31m");
+    }
+
+    /// Events whose strings need every kind of escaping, and none.
+    fn events_to_escape() -> Vec<Event> {
+        let texts = [
+            "plain text, nothing to escape: long enough for several lanes",
+            "quote \" and backslash \\ here",
+            "\u{1b}[31mred\u{1b}[0m tab\t newline\n cr\r bell\u{7} del\u{7f} nul\u{0}",
+            "non-ASCII é … ✔ and a lone control at the end\u{1f}",
+            "",
+            "short\"",
+        ];
+        let mut events = Vec::new();
+        for (i, text) in texts.iter().enumerate() {
+            let mut fields = Map::new();
+            fields.insert("k".into(), Value::String(text.to_string()));
+            fields.insert("n".into(), Value::from(i));
+            let id = |t: &str, truncated| IdRef {
+                text: t.to_string(),
+                truncated,
+            };
+            events.push(Event {
+                ts: (i % 2 == 0)
+                    .then_some(crate::time::Timestamp(1_795_000_000_000_000 + i as i64)),
+                sort_ts: crate::time::Timestamp(0),
+                level: (i % 3 != 0).then_some(Level::Warn),
+                target: (i % 2 == 1).then(|| text.to_string()),
+                message: text.to_string(),
+                fields,
+                job_id: Some(id(text, i % 2 == 0)),
+                worker_id: (i % 3 != 1).then(|| id(text, i % 2 == 1)),
+                phase: (i % 2 == 0).then(|| crate::event::Phase::new(text)),
+                source: std::sync::Arc::from(*text),
+                role: (i % 2 == 0).then_some(crate::event::Role::Worker),
+                origin: (i % 2 == 1).then(|| crate::event::Origin {
+                    path: std::sync::Arc::from(*text),
+                    line: i as u64,
+                }),
+                raw: if i == 4 {
+                    b"invalid \xff utf-8".to_vec()
+                } else {
+                    text.as_bytes().to_vec()
+                },
+                context: i % 2 == 0,
+                seq: i as u64,
+            });
+        }
+        events
+    }
+
+    #[test]
+    fn json_output_is_what_serde_writes() {
+        for e in events_to_escape() {
+            for job in [e.job_id.clone(), None] {
+                let mut ours = Vec::new();
+                write_json_event(&mut ours, &e, job.as_ref()).unwrap();
+                let serde =
+                    serde_json::to_string(&JsonEvent::new(&e, job.as_ref().map(IdRef::display)))
+                        .unwrap();
+                assert_eq!(String::from_utf8(ours).unwrap(), serde);
+            }
+        }
+        // Every lane position of every byte that needs escaping is seen.
+        for at in 0..24 {
+            for byte in [b'"', b'\\', 0, 0x1f] {
+                let mut text = vec![b'a'; 24];
+                text[at] = byte;
+                assert!(needs_json_escape(&text), "{byte} at {at}");
+            }
+            let clean: Vec<u8> = (0x20..0x7f)
+                .chain(0x80..=0xff)
+                .cycle()
+                .skip(at)
+                .take(200)
+                .collect();
+            let clean: Vec<u8> = clean
+                .into_iter()
+                .filter(|&c| c != b'"' && c != b'\\')
+                .collect();
+            assert!(!needs_json_escape(&clean));
+        }
     }
 
     #[test]
