@@ -28,13 +28,18 @@ pub fn run(config: &Config, args: &TailArgs, out: impl Write) -> Result<i32, Str
         .job
         .clone()
         .filter(|j| crate::derive::is_uuid(j.as_str()));
-    // Raw output shows the lines themselves: the rest of an event is read only for the filters.
+    // Only the JSON output shows an event's fields and target. Raw output shows the lines
+    // themselves: the rest of an event is read only for the filters.
     let keep = match config.format {
-        Format::Raw => Keep::Raw {
+        Format::Raw => Keep::Shown {
             ids: filter.job.is_some() || filter.worker.is_some(),
             message: filter.grep.is_some(),
         },
-        _ => Keep::Everything,
+        Format::Compact | Format::Pretty => Keep::Shown {
+            ids: true,
+            message: true,
+        },
+        Format::Json => Keep::Everything,
     };
     let req = ReadRequest {
         since: filter.since,

@@ -58,9 +58,23 @@ fn raw_key(e: &Event) -> String {
     )
 }
 
+/// What the compact and pretty outputs read of an event.
+fn shown_key(e: &Event) -> String {
+    format!(
+        "{:?}|{:?}|{:?}|{:?}|{:?}|{}|{}",
+        e.ts,
+        e.sort_ts,
+        e.level,
+        e.job_id,
+        e.phase,
+        e.message,
+        String::from_utf8_lossy(&e.raw)
+    )
+}
+
 /// The events for raw output that a filter selects.
 fn raw_keep(filter: &Filter) -> Keep {
-    Keep::Raw {
+    Keep::Shown {
         ids: filter.job.is_some() || filter.worker.is_some(),
         message: filter.grep.is_some(),
     }
@@ -146,6 +160,11 @@ fn check(input: &[u8], job: &str, what: &str) {
             .filter(|e| filter.matches(e))
             .map(raw_key)
             .collect();
+        let want_shown: Vec<_> = all
+            .iter()
+            .filter(|e| filter.matches(e))
+            .map(shown_key)
+            .collect();
         for cut in [None, Some(1), Some(4096), Some(usize::MAX / 2)] {
             // Raw output: the lines parsed ahead are read only for the filters.
             let raw = fast(input, &filter, cut, raw_keep(&filter), raw_key);
@@ -155,6 +174,17 @@ fn check(input: &[u8], job: &str, what: &str) {
                 raw.0.len(),
                 want_raw.len(),
                 raw.0.iter().zip(&want_raw).find(|(a, b)| a != b)
+            );
+            // Compact and pretty output: IDs and message too.
+            let keep = Keep::Shown {
+                ids: true,
+                message: true,
+            };
+            let shown = fast(input, &filter, cut, keep, shown_key);
+            assert!(
+                shown.0 == want_shown,
+                "{what}: compact output, {filter:?}, cut {cut:?}: first difference: {:?}",
+                shown.0.iter().zip(&want_shown).find(|(a, b)| a != b)
             );
             let got = fast(input, &filter, cut, Keep::Everything, key);
             assert_eq!(

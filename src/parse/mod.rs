@@ -41,18 +41,19 @@ pub struct Envelope {
     pub fields: Option<Map<String, Value>>,
 }
 
-/// What the consumer of a stream's events reads of them. Raw output reads only the lines
-/// themselves, their time and what the filters test: the lines the scan parses ahead are then
-/// read for just that, without building their fields, target and message, and no event
-/// carries its origin.
+/// What the consumer of a stream's events reads of them. The raw, compact and pretty outputs
+/// read only the line, its time, level and phase, and some read its IDs and message: the
+/// lines the scan parses ahead are then read for just that, without building their fields
+/// and target, and no event carries its origin.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Keep {
+    /// Everything (JSON output, the job trail).
     #[default]
     Everything,
-    Raw {
-        /// The job and worker IDs are tested (else only the phase is derived).
+    Shown {
+        /// The job and worker IDs are read (else only the phase is derived).
         ids: bool,
-        /// The message is tested.
+        /// The message is read.
         message: bool,
     },
 }
@@ -591,7 +592,7 @@ impl ParsedAhead {
                 let derived = derive(&parsed.message, &parsed.fields);
                 (parsed, derived)
             }
-            Keep::Raw { ids, message } => {
+            Keep::Shown { ids, message } => {
                 let text = view.message();
                 let derived = if ids {
                     derive(&text, &view)
