@@ -476,7 +476,7 @@ impl StreamParser {
             phase: derived.phase,
             source: self.label.clone(),
             role: self.role,
-            // Raw output does not show where a line was read; a path shared by every event
+            // Only JSON output shows where a line was read; a path shared by every event
             // costs two threads an atomic counter each.
             origin: (self.keep == Keep::Everything)
                 .then_some(self.path.as_ref())
