@@ -384,25 +384,9 @@ fn write_json_str(out: &mut impl Write, s: &str) -> io::Result<()> {
     out.write_all(b"\"")
 }
 
-/// Does the text hold a byte JSON escapes (a control character, `"` or `\`)? Eight bytes at
-/// a time: a byte below 0x20, or equal to one of the two, shows in the high bit of its lane.
+/// Does the text hold a byte JSON escapes (a control character, `"` or `\\`)?
 fn needs_json_escape(b: &[u8]) -> bool {
-    const ONES: u64 = u64::from_ne_bytes([1; 8]);
-    const HIGH: u64 = ONES << 7;
-    let zero_lane = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
-    let mut chunks = b.chunks_exact(8);
-    for chunk in &mut chunks {
-        let x = u64::from_ne_bytes(chunk.try_into().expect("8 bytes"));
-        let control = x.wrapping_sub(ONES * 0x20) & !x & HIGH;
-        if control | zero_lane(x ^ (ONES * b'"' as u64)) | zero_lane(x ^ (ONES * b'\\' as u64)) != 0
-        {
-            return true;
-        }
-    }
-    chunks
-        .remainder()
-        .iter()
-        .any(|&c| c < 0x20 || c == b'"' || c == b'\\')
+    crate::parse::json_special_at(b).is_some()
 }
 
 #[cfg(test)]

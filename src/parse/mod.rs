@@ -10,6 +10,7 @@ mod prefilter;
 mod pretty;
 mod text;
 
+pub use json::json_special_at;
 pub use lines::{count_newlines, find_odd_line};
 pub use prefilter::Prefilter;
 
@@ -585,34 +586,25 @@ struct ParsedAhead {
 
 impl ParsedAhead {
     fn parse(text: &str, keep: Keep) -> Option<ParsedAhead> {
-        let view = LineView::of(text)?;
         let (parsed, derived) = match keep {
             Keep::Everything => {
-                let parsed = view.into_parsed();
+                let parsed = LineView::of(text)?.into_parsed();
                 let derived = derive(&parsed.message, &parsed.fields);
                 (parsed, derived)
             }
+            // JSON lines of the usual shape are read without serde (see [`json::quick`]).
             Keep::Shown { ids, message } => {
-                let text = view.message();
-                let derived = if ids {
-                    derive(&text, &view)
-                } else {
-                    Derived {
-                        phase: derive_phase(&text, &view),
-                        ..Derived::default()
+                match text.starts_with('{').then(|| json::quick(text)).flatten() {
+                    Some(json::Quick::NotEvent) => return None,
+                    Some(json::Quick::Event(line)) => {
+                        shown(line.ts, line.level, line.message, &line, ids, message)
                     }
-                };
-                let parsed = ParsedLine {
-                    ts: view.ts(),
-                    level: view.level(),
-                    message: if message {
-                        text.into_owned()
-                    } else {
-                        String::new()
-                    },
-                    ..ParsedLine::default()
-                };
-                (parsed, derived)
+                    None => {
+                        let view = LineView::of(text)?;
+                        let line_message = view.message();
+                        shown(view.ts(), view.level(), &line_message, &view, ids, message)
+                    }
+                }
             }
         };
         Some(ParsedAhead {
@@ -621,6 +613,36 @@ impl ParsedAhead {
             raw: text.as_bytes().to_vec(),
         })
     }
+}
+
+/// What the shown outputs read of a line (see [`Keep::Shown`]).
+fn shown(
+    ts: Option<Timestamp>,
+    level: Option<Level>,
+    text: &str,
+    fields: &impl StrFields,
+    ids: bool,
+    message: bool,
+) -> (ParsedLine, Derived) {
+    let derived = if ids {
+        derive(text, fields)
+    } else {
+        Derived {
+            phase: derive_phase(text, fields),
+            ..Derived::default()
+        }
+    };
+    let parsed = ParsedLine {
+        ts,
+        level,
+        message: if message {
+            text.to_string()
+        } else {
+            String::new()
+        },
+        ..ParsedLine::default()
+    };
+    (parsed, derived)
 }
 
 /// What scanning one part of a block found: the lines to push, and how many lines it holds.
@@ -779,6 +801,12 @@ impl<'a> LineView<'a> {
             LineView::Json(v) => v.message(),
             LineView::Text(v) => Cow::Borrowed(v.message),
         }
+    }
+}
+
+impl StrFields for json::QuickLine<'_> {
+    fn str_field(&self, key: &str) -> Option<Cow<'_, str>> {
+        json::QuickLine::str_field(self, key).map(Cow::Borrowed)
     }
 }
 
