@@ -513,6 +513,7 @@ impl<'a> QuickLine<'a> {
     }
 }
 
+/// Reads a JSON line as [`Quick`] says, or gives `None` for serde to read it.
 pub fn quick(line: &str) -> Option<Quick<'_>> {
     let mut r = QuickReader {
         text: line,
@@ -521,26 +522,16 @@ pub fn quick(line: &str) -> Option<Quick<'_>> {
     };
     let mut headers: [Option<&str>; 8] = [None; 8];
     let header_keys = TIME_KEYS.iter().chain(&LEVEL_KEYS).chain(&["target"]);
-    let mut seen: Vec<&str> = Vec::with_capacity(8);
-    let mut seen_in_fields: Vec<&str> = Vec::with_capacity(4);
     let mut derived = [None; 3];
     let mut field_message = None;
     let mut flat_message = None;
     r.object(|r, key| {
-        if seen.contains(&key) {
-            return None;
-        }
-        seen.push(key);
         if let Some(h) = header_keys.clone().position(|k| *k == key) {
             headers[h] = r.value()?.str();
             return Some(());
         }
         match key {
             "fields" if r.peek() == Some(b'{') => r.object(|r, key| {
-                if seen_in_fields.contains(&key) {
-                    return None;
-                }
-                seen_in_fields.push(key);
                 if MESSAGE_KEYS.contains(&key) && field_message.is_none() {
                     field_message = Some(r.value()?.str()?);
                 } else {
@@ -630,7 +621,8 @@ impl<'a> QuickReader<'a> {
         Some(&self.text[start..end])
     }
 
-    /// `{ "key": value, ... }`, each value read by `member`.
+    /// `{ "key": value, ... }`, each value read by `member`. A repeated key, or more keys
+    /// than it keeps track of, is left to serde.
     fn object(&mut self, mut member: impl FnMut(&mut Self, &'a str) -> Option<()>) -> Option<()> {
         self.nest(|r| {
             r.eat(b'{')?;
@@ -638,8 +630,15 @@ impl<'a> QuickReader<'a> {
                 r.at += 1;
                 return Some(());
             }
+            let mut seen = [""; 16];
+            let mut keys = 0;
             loop {
                 let key = r.string()?;
+                if keys == seen.len() || seen[..keys].contains(&key) {
+                    return None;
+                }
+                seen[keys] = key;
+                keys += 1;
                 r.eat(b':')?;
                 member(r, key)?;
                 match r.peek()? {
@@ -688,12 +687,7 @@ impl<'a> QuickReader<'a> {
     /// A span object: its members but `name`, into the `place` column (a later span's
     /// value replaces an earlier one's, as in the serde path).
     fn span(&mut self, derived: &mut Derived<'a>, place: usize) -> Option<()> {
-        let mut seen: Vec<&str> = Vec::new();
         self.object(|r, key| {
-            if seen.contains(&key) {
-                return None;
-            }
-            seen.push(key);
             if key == "name" {
                 return r.value().map(drop);
             }
@@ -716,17 +710,9 @@ impl<'a> QuickReader<'a> {
     fn value(&mut self) -> Option<QuickValue<'a>> {
         match self.peek()? {
             b'"' => self.string().map(QuickValue::Str),
-            b'{' => {
-                let mut seen: Vec<&str> = Vec::new();
-                self.object(|r, key| {
-                    if seen.contains(&key) {
-                        return None;
-                    }
-                    seen.push(key);
-                    r.value().map(drop)
-                })
-                .map(|()| QuickValue::Other)
-            }
+            b'{' => self
+                .object(|r, _| r.value().map(drop))
+                .map(|()| QuickValue::Other),
             b'[' => self
                 .array(|r| r.value().map(drop))
                 .map(|()| QuickValue::Other),
