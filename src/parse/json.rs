@@ -487,7 +487,7 @@ pub struct QuickLine<'a> {
     /// For `job_id`, `worker_id` and `phase`: the place that wins a clash (flattened
     /// members, then `fields`, `span`, `spans`, and a later span over an earlier one), and
     /// its value.
-    derived: Derived<'a>,
+    derived: DerivedValues<'a>,
 }
 
 #[derive(Clone, Copy)]
@@ -497,7 +497,7 @@ enum QuickValue<'a> {
 }
 
 const DERIVED_KEYS: [&str; 3] = ["job_id", "worker_id", "phase"];
-type Derived<'a> = [Option<(usize, QuickValue<'a>)>; 3];
+type DerivedValues<'a> = [Option<(usize, QuickValue<'a>)>; 3];
 const FLAT: usize = 0;
 const FIELDS: usize = 1;
 const SPAN: usize = 2;
@@ -686,7 +686,7 @@ impl<'a> QuickReader<'a> {
 
     /// A span object: its members but `name`, into the `place` column (a later span's
     /// value replaces an earlier one's, as in the serde path).
-    fn span(&mut self, derived: &mut Derived<'a>, place: usize) -> Option<()> {
+    fn span(&mut self, derived: &mut DerivedValues<'a>, place: usize) -> Option<()> {
         self.object(|r, key| {
             if key == "name" {
                 return r.value().map(drop);
@@ -696,7 +696,7 @@ impl<'a> QuickReader<'a> {
     }
 
     /// A member's value, kept when derive reads its key.
-    fn keep(&mut self, derived: &mut Derived<'a>, place: usize, key: &str) -> Option<()> {
+    fn keep(&mut self, derived: &mut DerivedValues<'a>, place: usize, key: &str) -> Option<()> {
         let value = self.value()?;
         if let Some(i) = DERIVED_KEYS.iter().position(|k| *k == key) {
             if derived[i].is_none_or(|(won, _)| place <= won) {
