@@ -624,47 +624,42 @@ impl<'a> QuickReader<'a> {
     /// `{ "key": value, ... }`, each value read by `member`. A repeated key, or more keys
     /// than it keeps track of, is left to serde.
     fn object(&mut self, mut member: impl FnMut(&mut Self, &'a str) -> Option<()>) -> Option<()> {
-        self.nest(|r| {
-            r.eat(b'{')?;
-            if r.peek()? == b'}' {
-                r.at += 1;
-                return Some(());
+        let mut seen = [""; 16];
+        let mut keys = 0;
+        self.list(b'{', b'}', |r| {
+            let key = r.string()?;
+            if keys == seen.len() || seen[..keys].contains(&key) {
+                return None;
             }
-            let mut seen = [""; 16];
-            let mut keys = 0;
-            loop {
-                let key = r.string()?;
-                if keys == seen.len() || seen[..keys].contains(&key) {
-                    return None;
-                }
-                seen[keys] = key;
-                keys += 1;
-                r.eat(b':')?;
-                member(r, key)?;
-                match r.peek()? {
-                    b',' => r.at += 1,
-                    b'}' => {
-                        r.at += 1;
-                        return Some(());
-                    }
-                    _ => return None,
-                }
-            }
+            seen[keys] = key;
+            keys += 1;
+            r.eat(b':')?;
+            member(r, key)
         })
     }
 
-    fn array(&mut self, mut element: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
+    fn array(&mut self, element: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
+        self.list(b'[', b']', element)
+    }
+
+    /// `open item, item, ... close` (or `open close`), each item read by `item`.
+    fn list(
+        &mut self,
+        open: u8,
+        close: u8,
+        mut item: impl FnMut(&mut Self) -> Option<()>,
+    ) -> Option<()> {
         self.nest(|r| {
-            r.eat(b'[')?;
-            if r.peek()? == b']' {
+            r.eat(open)?;
+            if r.peek()? == close {
                 r.at += 1;
                 return Some(());
             }
             loop {
-                element(r)?;
+                item(r)?;
                 match r.peek()? {
                     b',' => r.at += 1,
-                    b']' => {
+                    c if c == close => {
                         r.at += 1;
                         return Some(());
                     }
