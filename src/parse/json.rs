@@ -447,10 +447,43 @@ impl<'a> JsonView<'a> {
 }
 
 /// Where the first byte that ends or escapes a JSON string's text is (`"`, `\\`, or a
-/// control character, which JSON does not allow unescaped). Eight bytes at a time: such a
-/// byte shows in the high bit of its lane, and the lowest lane shown is always a real one
-/// (a lane above one can show only by a borrow from it).
+/// control character, which JSON does not allow unescaped). Sixteen bytes at a time with
+/// SSE2 (part of every x86-64), else eight at a time in a machine word.
 pub fn json_special_at(b: &[u8]) -> Option<usize> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let mut at = 0;
+        while at + 16 <= b.len() {
+            // SAFETY: the 16 bytes read are within `b`.
+            let found = unsafe { json_special_mask_sse2(b.as_ptr().add(at)) };
+            if found != 0 {
+                return Some(at + found.trailing_zeros() as usize);
+            }
+            at += 16;
+        }
+        json_special_at_swar(&b[at..]).map(|i| at + i)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    json_special_at_swar(b)
+}
+
+/// A bit per byte of the 16 at `p` that ends or escapes a JSON string.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+unsafe fn json_special_mask_sse2(p: *const u8) -> u32 {
+    use std::arch::x86_64::*;
+    let x = _mm_loadu_si128(p.cast());
+    // A byte below 0x20 is its own minimum with 0x1f.
+    let control = _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(0x1f)), x);
+    let quote = _mm_cmpeq_epi8(x, _mm_set1_epi8(b'"' as i8));
+    let backslash = _mm_cmpeq_epi8(x, _mm_set1_epi8(b'\\' as i8));
+    _mm_movemask_epi8(_mm_or_si128(control, _mm_or_si128(quote, backslash))) as u32
+}
+
+/// [`json_special_at`] eight bytes at a time: such a byte shows in the high bit of its lane,
+/// and the lowest lane shown is always a real one (a lane above one can show only by a
+/// borrow from it).
+fn json_special_at_swar(b: &[u8]) -> Option<usize> {
     const ONES: u64 = u64::from_le_bytes([1; 8]);
     const HIGH: u64 = ONES << 7;
     let zero_lane = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
@@ -1010,15 +1043,23 @@ mod tests {
         let read: Vec<bool> = shapes.iter().map(|l| quick_agrees(l)).collect();
         assert!(read[..10].iter().all(|&r| r), "{read:?}");
         assert!(read[10..].iter().all(|&r| !r), "{read:?}");
-        // The byte search behind it, at every lane.
-        for at in 0..24 {
-            for byte in [b'"', b'\\', 0, 0x1f] {
-                let mut text = vec![b'a'; 24];
-                text[at] = byte;
-                text[23] = b'"';
-                assert_eq!(json_special_at(&text), Some(at), "{byte} at {at}");
+        // The byte search behind it, at every lane of both searches (and none in high bytes).
+        for len in [7, 24, 40] {
+            for at in 0..len {
+                for byte in [b'"', b'\\', 0, 0x1f] {
+                    let mut text = vec![0xe2; len];
+                    text[at] = byte;
+                    text[len - 1] = b'"';
+                    assert_eq!(json_special_at(&text), Some(at), "{byte} at {at} of {len}");
+                    assert_eq!(
+                        json_special_at_swar(&text),
+                        Some(at),
+                        "{byte} at {at} of {len}"
+                    );
+                }
             }
         }
+        assert_eq!(json_special_at(&[b' '; 40]), None);
     }
 
     #[test]
