@@ -147,7 +147,7 @@ fn fmt_line(ts: Timestamp, level: Level, body: &str) -> TextView<'_> {
     let mut fields = Fields::new();
     let (spans, target, rest) = split_prefix(body);
     for span in spans {
-        if let Some(open) = span.find('{') {
+        if let Some(open) = memchr::memchr(b'{', span.as_bytes()) {
             let inner = span[open + 1..]
                 .strip_suffix('}')
                 .unwrap_or(&span[open + 1..]);
@@ -186,38 +186,55 @@ fn split_prefix(body: &str) -> (SpanItems<'_>, Option<&str>, &str) {
 }
 
 /// One `xxx: ` segment where xxx is a module path or a span chain (no spaces outside braces).
+/// Each state (a name, span fields in braces, a quoted value) has its own loop, so that a
+/// byte costs one predictable test in the usual run of a state.
 fn prefix_segment(s: &str) -> Option<(&str, &str)> {
-    let bytes = s.as_bytes();
-    let mut depth = 0usize;
-    let mut quoted = false;
+    let b = s.as_bytes();
     let mut i = 0;
-    while i < bytes.len() {
-        let c = bytes[i];
-        if quoted {
-            if c == b'\\' {
-                i += 1;
-            } else if c == b'"' {
-                quoted = false;
-            }
-        } else if depth > 0 {
-            match c {
-                b'"' => quoted = true,
-                b'{' => depth += 1,
-                b'}' => depth -= 1,
-                _ => {}
-            }
-        } else {
-            match c {
-                b'{' => depth += 1,
-                b':' if bytes.get(i + 1) == Some(&b' ') => {
-                    return (i > 0).then(|| (&s[..i], &s[i + 2..]));
+    loop {
+        match *b.get(i)? {
+            c if c.is_ascii_alphanumeric() || c == b'_' || c == b'-' || c == b'.' => i += 1,
+            b'{' => i = after_braces(b, i)?,
+            b':' if b.get(i + 1) == Some(&b' ') => return (i > 0).then(|| (&s[..i], &s[i + 2..])),
+            b':' => i += 1,
+            _ => return None,
+        }
+    }
+}
+
+/// Where the braces opened at `open` close (after the `}`); quoted values may hold braces.
+fn after_braces(b: &[u8], open: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut i = open;
+    while i < b.len() {
+        match b[i] {
+            b'{' => depth += 1,
+            b'}' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(i + 1);
                 }
-                b':' => {}
-                c if c.is_ascii_alphanumeric() || c == b'_' || c == b'-' || c == b'.' => {}
-                _ => return None,
             }
+            b'"' => {
+                i = after_quoted(b, i + 1)?;
+                continue;
+            }
+            _ => {}
         }
         i += 1;
+    }
+    None
+}
+
+/// Where the quoted value whose text starts at `start` ends (after its closing `"`).
+fn after_quoted(b: &[u8], start: usize) -> Option<usize> {
+    let mut i = start;
+    while i < b.len() {
+        match b[i] {
+            b'\\' => i += 2,
+            b'"' => return Some(i + 1),
+            _ => i += 1,
+        }
     }
     None
 }
@@ -234,19 +251,34 @@ type SpanItems<'a> = SmallVec<[&'a str; 4]>;
 fn span_items(seg: &str) -> SpanItems<'_> {
     let b = seg.as_bytes();
     let mut items = SpanItems::new();
-    let (mut start, mut depth, mut i) = (0, 0usize, 0);
+    let (mut start, mut i) = (0, 0);
     while i < b.len() {
         match b[i] {
-            b'{' => depth += 1,
-            b'}' => depth = depth.saturating_sub(1),
-            b':' if depth == 0 && b.get(i + 1) == Some(&b':') => i += 1,
-            b':' if depth == 0 => {
+            b'{' => {
+                // To where the braces close (they nest), or the end.
+                let mut depth = 1;
+                i += 1;
+                while depth > 0 {
+                    let Some(k) = memchr::memchr2(b'{', b'}', &b[i..]) else {
+                        i = b.len();
+                        break;
+                    };
+                    depth = if b[i + k] == b'{' {
+                        depth + 1
+                    } else {
+                        depth - 1
+                    };
+                    i += k + 1;
+                }
+            }
+            b':' if b.get(i + 1) == Some(&b':') => i += 2,
+            b':' => {
                 items.push(&seg[start..i]);
                 start = i + 1;
+                i += 1;
             }
-            _ => {}
+            _ => i += 1,
         }
-        i += 1;
     }
     if start < seg.len() {
         items.push(&seg[start..]);
@@ -282,10 +314,7 @@ pub fn level_word(s: &str) -> Option<(Level, &str)> {
 /// Splits trailing ` key=value` pairs (tracing's default field formatting) off a message,
 /// adding them to `fields` in their order; returns the message. Scans from the end so that
 /// `=` inside the message itself is left alone.
-pub fn split_trailing_fields<'a>(
-    s: &'a str,
-    fields: &mut Fields<'a>,
-) -> &'a str {
+pub fn split_trailing_fields<'a>(s: &'a str, fields: &mut Fields<'a>) -> &'a str {
     let first = fields.len();
     let mut end = s.trim_end().len();
     let b = s.as_bytes();
@@ -419,6 +448,23 @@ mod tests {
         assert_eq!(p.fields["n"], 2);
         assert_eq!(p.fields["took"], 1.5);
         assert_eq!(p.fields["ok"], true);
+    }
+
+    #[test]
+    fn span_values_may_quote_colons_braces_and_escaped_quotes() {
+        let p = parse(r#"2026-11-21T10:00:00.000001Z  INFO job{note="say \"hi\": {now}" n=1}:step{k=v}: zisk_worker::prove: done x=1"#).unwrap();
+        assert_eq!(p.target.as_deref(), Some("zisk_worker::prove"));
+        assert_eq!(p.message, "done");
+        assert_eq!(p.fields["note"], r#"say "hi": {now}"#);
+        assert_eq!(p.fields["k"], "v");
+        // Braces or a quote left open: no span prefix, the body is the message.
+        for open in [
+            r#"job{note="x}: zisk_worker: done"#,
+            "job{n=1: zisk_worker: done",
+        ] {
+            let p = parse(&format!("2026-11-21T10:00:00.000001Z  INFO {open}")).unwrap();
+            assert_eq!((p.target, p.message.as_str()), (None, open));
+        }
     }
 
     #[test]
