@@ -374,13 +374,27 @@ fn write_json_id(out: &mut impl Write, id: Option<&IdRef>) -> io::Result<()> {
     out.write_all("…\"".as_bytes())
 }
 
-/// A JSON string: as is between quotes when nothing in it needs escaping, else by serde_json.
+/// A JSON string, escaped as serde_json escapes it: the runs between bytes that need it are
+/// written as they are (serde_json looks up every byte in a table; a JSON line written as
+/// `raw` has a quote every few bytes, but long runs between them).
 fn write_json_str(out: &mut impl Write, s: &str) -> io::Result<()> {
-    if needs_json_escape(s.as_bytes()) {
-        return serde_json::to_writer(&mut *out, s).map_err(io::Error::from);
-    }
+    let mut rest = s.as_bytes();
     out.write_all(b"\"")?;
-    out.write_all(s.as_bytes())?;
+    while let Some(at) = crate::parse::json_special_at(rest) {
+        out.write_all(&rest[..at])?;
+        match rest[at] {
+            b'"' => out.write_all(b"\\\"")?,
+            b'\\' => out.write_all(b"\\\\")?,
+            b'\n' => out.write_all(b"\\n")?,
+            b'\r' => out.write_all(b"\\r")?,
+            b'\t' => out.write_all(b"\\t")?,
+            0x08 => out.write_all(b"\\b")?,
+            0x0c => out.write_all(b"\\f")?,
+            c => write!(out, "\\u{c:04x}")?,
+        }
+        rest = &rest[at + 1..];
+    }
+    out.write_all(rest)?;
     out.write_all(b"\"")
 }
 
@@ -405,7 +419,8 @@ mod tests {
         let texts = [
             "plain text, nothing to escape: long enough for several lanes",
             "quote \" and backslash \\ here",
-            "\u{1b}[31mred\u{1b}[0m tab\t newline\n cr\r bell\u{7} del\u{7f} nul\u{0}",
+            "\u{1b}[31mred\u{1b}[0m tab\t newline\n cr\r bell\u{7} del\u{7f} nul\u{0} bs\u{8} ff\u{c}",
+            r#"{"timestamp":"2026-11-21T10:00:05Z","fields":{"message":"a \"quoted\" word"}}"#,
             "non-ASCII é … ✔ and a lone control at the end\u{1f}",
             "",
             "short\"",
