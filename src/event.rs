@@ -31,19 +31,32 @@ impl Level {
     /// Parses the names tracing prints and the names operators type (case-insensitive,
     /// syslog words too, so `--level err` and `--level warning` work like journalctl's `-p`).
     pub fn parse(s: &str) -> Option<Level> {
+        // Compared in place: every JSON line's level is read, and an uppercased copy of each
+        // was an allocation per line. tracing's own names first.
+        const NAMES: [(&str, Level); 17] = [
+            ("INFO", Level::Info),
+            ("WARN", Level::Warn),
+            ("ERROR", Level::Error),
+            ("DEBUG", Level::Debug),
+            ("TRACE", Level::Trace),
+            ("ERR", Level::Error),
+            ("E", Level::Error),
+            ("CRIT", Level::Error),
+            ("ALERT", Level::Error),
+            ("EMERG", Level::Error),
+            ("FATAL", Level::Error),
+            ("WARNING", Level::Warn),
+            ("W", Level::Warn),
+            ("I", Level::Info),
+            ("NOTICE", Level::Info),
+            ("D", Level::Debug),
+            ("T", Level::Trace),
+        ];
         let s = s.trim();
-        let lvl = match s.len() {
-            1..=7 => s.to_ascii_uppercase(),
-            _ => return None,
-        };
-        Some(match lvl.as_str() {
-            "ERROR" | "ERR" | "E" | "CRIT" | "ALERT" | "EMERG" | "FATAL" => Level::Error,
-            "WARN" | "WARNING" | "W" => Level::Warn,
-            "INFO" | "I" | "NOTICE" => Level::Info,
-            "DEBUG" | "D" => Level::Debug,
-            "TRACE" | "T" => Level::Trace,
-            _ => return None,
-        })
+        NAMES
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(s))
+            .map(|&(_, level)| level)
     }
 
     /// syslog PRIORITY 0–7 as journald stores it.
@@ -233,6 +246,31 @@ impl Event {
         match std::str::from_utf8(&self.raw) {
             Ok(text) => std::borrow::Cow::Borrowed(text),
             Err(_) => String::from_utf8_lossy(&self.raw),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn levels_read_in_any_case_with_syslog_words() {
+        for (text, level) in [
+            ("INFO", Some(Level::Info)),
+            ("warn", Some(Level::Warn)),
+            (" Warning ", Some(Level::Warn)),
+            ("err", Some(Level::Error)),
+            ("Crit", Some(Level::Error)),
+            ("fatal", Some(Level::Error)),
+            ("notice", Some(Level::Info)),
+            ("d", Some(Level::Debug)),
+            ("TRACE", Some(Level::Trace)),
+            ("", None),
+            ("verbose", None),
+            ("INFOS", None),
+        ] {
+            assert_eq!(Level::parse(text), level, "{text:?}");
         }
     }
 }
