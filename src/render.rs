@@ -336,7 +336,7 @@ fn write_json_event(out: &mut impl Write, e: &Event, job: Option<&IdRef>) -> io:
     out.write_all(b",\"message\":")?;
     write_json_str(out, &e.message)?;
     out.write_all(b",\"fields\":")?;
-    serde_json::to_writer(&mut *out, &e.fields)?;
+    write_json_fields(out, &e.fields)?;
     out.write_all(b",\"raw\":")?;
     write_json_str(out, &e.raw_lossy())?;
     out.write_all(b",\"origin\":")?;
@@ -349,6 +349,23 @@ fn write_json_event(out: &mut impl Write, e: &Event, job: Option<&IdRef>) -> io:
         None => out.write_all(b"null")?,
     }
     write!(out, ",\"context\":{}}}", e.context)
+}
+
+/// The fields object, its keys and string values through [`write_json_str`].
+fn write_json_fields(out: &mut impl Write, fields: &Map<String, Value>) -> io::Result<()> {
+    out.write_all(b"{")?;
+    for (i, (key, value)) in fields.iter().enumerate() {
+        if i > 0 {
+            out.write_all(b",")?;
+        }
+        write_json_str(out, key)?;
+        out.write_all(b":")?;
+        match value {
+            Value::String(s) => write_json_str(out, s)?,
+            other => serde_json::to_writer(&mut *out, other)?,
+        }
+    }
+    out.write_all(b"}")
 }
 
 fn write_json_opt(out: &mut impl Write, s: Option<&str>) -> io::Result<()> {
@@ -430,6 +447,10 @@ mod tests {
             let mut fields = Map::new();
             fields.insert("k".into(), Value::String(text.to_string()));
             fields.insert("n".into(), Value::from(i));
+            fields.insert(
+                format!("key {text}"),
+                serde_json::json!({"in": [text, i, null]}),
+            );
             let id = |t: &str, truncated| IdRef {
                 text: t.to_string(),
                 truncated,
