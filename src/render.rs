@@ -462,7 +462,7 @@ mod tests {
                 level: (i % 3 != 0).then_some(Level::Warn),
                 target: (i % 2 == 1).then(|| text.to_string()),
                 message: text.to_string(),
-                fields,
+                fields: fields.into(),
                 job_id: Some(id(text, i % 2 == 0)),
                 worker_id: (i % 3 != 1).then(|| id(text, i % 2 == 1)),
                 phase: (i % 2 == 0).then(|| crate::event::Phase::new(text)),

@@ -242,7 +242,7 @@ fn check_derive_from_view(input: &[u8], what: &str) -> usize {
         let built = view.into_parsed();
         assert_eq!(message, built.message, "{what}: {text}");
         assert_eq!((ts, level), (built.ts, built.level), "{what}: {text}");
-        let from_event = derive(&built.message, &built.fields);
+        let from_event = derive(&built.message, &*built.fields);
         assert_eq!(from_view, from_event, "{what}: {text}");
         assert_eq!(phase, from_event.phase, "{what}: {text}");
         seen += 1;

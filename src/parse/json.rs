@@ -441,7 +441,7 @@ impl<'a> JsonView<'a> {
             level: self.level,
             target: self.target.map(Cow::into_owned),
             message: self.message.map(Field::into_text).unwrap_or_default(),
-            fields,
+            fields: fields.into(),
         }
     }
 }
@@ -894,7 +894,7 @@ mod tests {
             level,
             target,
             message: message.unwrap_or_default(),
-            fields,
+            fields: fields.into(),
         })
     }
 

@@ -21,7 +21,7 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 
 use crate::derive::{derive, derive_phase, Derived, StrFields};
-use crate::event::{Event, IdRef, Level, Origin, Role};
+use crate::event::{Event, Fields, IdRef, Level, Origin, Role};
 use crate::time::Timestamp;
 
 /// What one line (or one pretty event) says, before IDs and phase are derived.
@@ -31,7 +31,7 @@ pub struct ParsedLine {
     pub level: Option<Level>,
     pub target: Option<String>,
     pub message: String,
-    pub fields: Map<String, Value>,
+    pub fields: Fields,
 }
 
 /// What a backend knows about a line besides its text (journald's envelope, Docker's time).
@@ -456,7 +456,7 @@ impl StreamParser {
                 fields.entry(k).or_insert(v);
             }
         }
-        let derived = derived.unwrap_or_else(|| derive(&parsed.message, &fields));
+        let derived = derived.unwrap_or_else(|| derive(&parsed.message, &*fields));
         let own_ts = parsed.ts;
         if own_ts.is_none() {
             // Whether the banner is over, and the time before this line, may hang on a
@@ -590,7 +590,7 @@ impl ParsedAhead {
         let (parsed, derived) = match keep {
             Keep::Everything => {
                 let parsed = LineView::of(text)?.into_parsed();
-                let derived = derive(&parsed.message, &parsed.fields);
+                let derived = derive(&parsed.message, &*parsed.fields);
                 (parsed, derived)
             }
             // JSON lines of the usual shape are read without serde (see [`json::quick`]).

@@ -37,7 +37,7 @@ pub fn parse_header(line: &str) -> Option<ParsedLine> {
         level: Some(level),
         target,
         message: message.to_string(),
-        fields,
+        fields: fields.into(),
     })
 }
 

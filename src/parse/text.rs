@@ -70,7 +70,7 @@ impl TextView<'_> {
             level: Some(self.level),
             target: self.target.map(str::to_string),
             message: self.message.to_string(),
-            fields,
+            fields: fields.into(),
         }
     }
 
