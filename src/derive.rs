@@ -153,7 +153,7 @@ fn wrapped_id(inner: &str) -> Option<(IdRef, usize)> {
     }
     Some((
         IdRef {
-            text: text.to_string(),
+            text: text.into(),
             truncated,
         },
         end + 1,

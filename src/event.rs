@@ -164,19 +164,21 @@ impl Role {
 /// An ID as a line shows it: whole, or cut to its first characters (`JobId(1a2b3c4d…)`).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IdRef {
-    pub text: String,
+    /// Boxed, not a `String`: two IDs travel in every event, and the capacity word was 16
+    /// of its bytes.
+    pub text: Box<str>,
     pub truncated: bool,
 }
 
 impl IdRef {
-    pub fn full(text: impl Into<String>) -> IdRef {
+    pub fn full(text: impl Into<Box<str>>) -> IdRef {
         IdRef {
             text: text.into(),
             truncated: false,
         }
     }
     #[cfg(test)]
-    pub fn truncated(text: impl Into<String>) -> IdRef {
+    pub fn truncated(text: impl Into<Box<str>>) -> IdRef {
         IdRef {
             text: text.into(),
             truncated: true,
@@ -188,7 +190,7 @@ impl IdRef {
     pub fn matches_query(&self, query: &str) -> bool {
         if self.truncated {
             if query.len() >= self.text.len() {
-                query.starts_with(&self.text)
+                query.starts_with(&*self.text)
             } else {
                 self.text.starts_with(query)
             }
@@ -202,7 +204,7 @@ impl IdRef {
         if self.truncated {
             format!("{}…", self.text)
         } else {
-            self.text.clone()
+            self.text.to_string()
         }
     }
 }

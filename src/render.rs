@@ -29,8 +29,8 @@ pub struct IdBook {
 impl IdBook {
     pub fn learn(&mut self, id: &IdRef) {
         // Checked first: most events name a job already known, and cloning is per event.
-        if !id.truncated && id.text.len() > 8 && !self.full_jobs.contains(&id.text) {
-            self.full_jobs.insert(id.text.clone());
+        if !id.truncated && id.text.len() > 8 && !self.full_jobs.contains(&*id.text) {
+            self.full_jobs.insert(id.text.to_string());
         }
     }
 
@@ -40,8 +40,8 @@ impl IdBook {
         }
         let mut candidates = self
             .full_jobs
-            .range::<str, _>((Bound::Included(id.text.as_str()), Bound::Unbounded))
-            .take_while(|f| f.starts_with(&id.text));
+            .range::<str, _>((Bound::Included(&*id.text), Bound::Unbounded))
+            .take_while(|f| f.starts_with(&*id.text));
         match (candidates.next(), candidates.next()) {
             (Some(full), None) => IdRef::full(full.clone()),
             _ => id.clone(),
@@ -452,7 +452,7 @@ mod tests {
                 serde_json::json!({"in": [text, i, null]}),
             );
             let id = |t: &str, truncated| IdRef {
-                text: t.to_string(),
+                text: t.into(),
                 truncated,
             };
             events.push(Event {
@@ -522,7 +522,7 @@ mod tests {
         let mut book = IdBook::default();
         book.learn(&IdRef::full("1a2b3c4d-0000-4000-8000-00000000abcd"));
         assert_eq!(
-            book.resolve(&IdRef::truncated("1a2b3c4d")).text,
+            &*book.resolve(&IdRef::truncated("1a2b3c4d")).text,
             "1a2b3c4d-0000-4000-8000-00000000abcd"
         );
         book.learn(&IdRef::full("1a2b3c4d-ffff-4000-8000-00000000abcd"));

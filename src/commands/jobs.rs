@@ -47,7 +47,7 @@ impl FullIds {
     }
     pub fn resolve(&self, id: &IdRef) -> IdRef {
         match self.0.get(&id_key(&id.text)) {
-            Some(full) if id.truncated && full.text.starts_with(&id.text) => full.clone(),
+            Some(full) if id.truncated && full.text.starts_with(&*id.text) => full.clone(),
             _ => id.clone(),
         }
     }

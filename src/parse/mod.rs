@@ -912,7 +912,7 @@ mod tests {
         assert_eq!(ev[0].level, None);
         assert_eq!(ev[0].sort_ts, ev[2].sort_ts);
         assert_eq!(
-            ev[2].worker_id.as_ref().unwrap().text,
+            &*ev[2].worker_id.as_ref().unwrap().text,
             "9f8e7d6c-1111-4111-8111-111111111111"
         );
         assert_eq!(ev[2].job_id, Some(IdRef::truncated("1a2b3c4d")));
@@ -951,7 +951,7 @@ mod tests {
         assert_eq!(ev.len(), 3);
         assert!(ev
             .iter()
-            .all(|e| e.worker_id.as_ref().is_some_and(|w| w.text == "w-1")));
+            .all(|e| e.worker_id.as_ref().is_some_and(|w| &*w.text == "w-1")));
         assert_eq!(ev[0].ts, Some(Timestamp(9_000_000_000_000_000)));
         assert_eq!(ev[0].sort_ts, ev[2].sort_ts);
     }

@@ -16,7 +16,7 @@ pub fn id_key(id: &str) -> String {
 
 /// Keeps the more complete of two forms of one ID (a full ID over a truncated one).
 pub fn better_id(have: &mut IdRef, seen: &IdRef) {
-    if have.truncated && !seen.truncated && seen.text.starts_with(&have.text) {
+    if have.truncated && !seen.truncated && seen.text.starts_with(&*have.text) {
         *have = seen.clone();
     }
 }

@@ -151,7 +151,7 @@ impl StreamIndex {
 pub fn same_worker(a: &IdRef, b: &IdRef) -> bool {
     if a.truncated || b.truncated {
         id_key(&a.text) == id_key(&b.text)
-            && (a.text.starts_with(&b.text) || b.text.starts_with(&a.text))
+            && (a.text.starts_with(&*b.text) || b.text.starts_with(&*a.text))
     } else {
         a.text == b.text
     }

@@ -173,7 +173,7 @@ pub fn build<'a>(
 
 fn job_id_display(e: &Event, record: &JobRecord) -> String {
     match &e.job_id {
-        Some(id) if id.truncated && !record.id.truncated => record.id.text.clone(),
+        Some(id) if id.truncated && !record.id.truncated => record.id.text.to_string(),
         Some(id) => id.display(),
         None => record.id.display(),
     }
