@@ -223,6 +223,38 @@ fn fixture_clusters_give_the_same_events() {
     assert!(files >= 55, "read {files} fixture files");
 }
 
+#[test]
+fn streams_longer_than_one_candidate_search_give_the_same_events() {
+    // A cluster's files one after another, twice over: several of the stretches the
+    // scan searches for candidates at a time, with the job's lines in some and not others.
+    for name in ["full-documented", "json-documented", "zisk-ansi"] {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/clusters")
+            .join(name);
+        let truth: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.join("truth.json")).unwrap()).unwrap();
+        let job = truth["jobs"][1]["job_id"].as_str().unwrap().to_string();
+        let mut logs: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|f| f.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "log"))
+            .collect();
+        logs.sort();
+        let mut input = Vec::new();
+        for _ in 0..2 {
+            for log in &logs {
+                input.extend_from_slice(&std::fs::read(log).unwrap());
+            }
+        }
+        assert!(
+            input.len() > 2 * super::STRETCH,
+            "{name}: {} bytes",
+            input.len()
+        );
+        check(&input, &job, name);
+    }
+}
+
 /// Deriving IDs and phase from a line not yet built into an event gives what deriving them
 /// from the built event gives.
 fn check_derive_from_view(input: &[u8], what: &str) -> usize {

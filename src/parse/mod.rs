@@ -688,16 +688,26 @@ pub fn scan_block(prefilter: &Prefilter, keep: Keep, block: &[u8]) -> ScannedBlo
 /// prefilter) are parsed now.
 fn scan_part(prefilter: &Prefilter, keep: Keep, part: &[u8]) -> Scan {
     let skipping = !prefilter.is_empty();
-    let mut candidate = if skipping {
-        prefilter.next_candidate(part, 0)
+    // Candidates are searched a stretch at a time, so that the lines passed over on the way
+    // to one are still in cache when they are checked for odd lines: the next candidate in
+    // the stretch searched, and where that stretch ends (a line start).
+    let search = |from: usize| {
+        let reach = stretch_end(part, from);
+        (prefilter.next_candidate(&part[..reach], from), reach)
+    };
+    let (mut candidate, mut searched) = if skipping {
+        search(0)
     } else {
-        Some(0)
+        (Some(0), part.len())
     };
     let mut marks = Vec::with_capacity(mark_capacity(part.len()));
     let (mut pos, mut line) = (0, 0);
     while pos < part.len() {
+        if candidate.is_none() && pos >= searched {
+            (candidate, searched) = search(pos);
+        }
         let run_end = if skipping {
-            candidate.unwrap_or(part.len())
+            candidate.unwrap_or(searched)
         } else {
             pos
         };
@@ -726,7 +736,7 @@ fn scan_part(prefilter: &Prefilter, keep: Keep, part: &[u8]) -> Scan {
         // The candidate search found the first group in this line: not searched again.
         let passes_first = skipping && candidate == Some(pos);
         if skipping && candidate.is_some_and(|c| c < end) {
-            candidate = prefilter.next_candidate(part, end);
+            (candidate, searched) = search(end);
         }
         let may_match = || {
             if passes_first {
@@ -766,6 +776,17 @@ fn mark_capacity(part_len: usize) -> usize {
 fn record_mark_density(marks: usize, part_len: usize) {
     if part_len >= 1 << 16 {
         MARKS_PER_64K.store((marks << 16) / part_len, Ordering::Relaxed);
+    }
+}
+
+/// How far one candidate search reaches: within a core's own cache.
+const STRETCH: usize = 64 << 10;
+
+/// The first line start at least [`STRETCH`] bytes after `from` (or the end of `part`).
+fn stretch_end(part: &[u8], from: usize) -> usize {
+    match from + STRETCH {
+        want if want >= part.len() => part.len(),
+        want => line_end(part, want),
     }
 }
 
