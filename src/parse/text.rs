@@ -52,12 +52,12 @@ pub struct TextView<'a> {
     pub target: Option<&'a str>,
     pub message: &'a str,
     /// Span fields (outermost span first), then the event's own: a later key wins.
-    pub fields: Fields<'a>,
+    pub fields: FieldTexts<'a>,
 }
 
 /// A line's fields, on the stack for the usual few: the scan reads millions of lines, and an
 /// allocation per line was a tenth of its time.
-pub type Fields<'a> = SmallVec<[(&'a str, FieldText<'a>); 8]>;
+pub type FieldTexts<'a> = SmallVec<[(&'a str, FieldText<'a>); 8]>;
 
 impl TextView<'_> {
     pub fn into_parsed(self) -> ParsedLine {
@@ -144,7 +144,7 @@ fn zisk_line<'a>(
 /// The body of a `full` or `compact` line after the level:
 /// `[span{a=1}:span2{b=2}: | span:span2: ]target: message key=value ...`.
 fn fmt_line(ts: Timestamp, level: Level, body: &str) -> TextView<'_> {
-    let mut fields = Fields::new();
+    let mut fields = FieldTexts::new();
     let (spans, target, rest) = split_prefix(body);
     for span in spans {
         if let Some(open) = memchr::memchr(b'{', span.as_bytes()) {
@@ -314,7 +314,7 @@ pub fn level_word(s: &str) -> Option<(Level, &str)> {
 /// Splits trailing ` key=value` pairs (tracing's default field formatting) off a message,
 /// adding them to `fields` in their order; returns the message. Scans from the end so that
 /// `=` inside the message itself is left alone.
-pub fn split_trailing_fields<'a>(s: &'a str, fields: &mut Fields<'a>) -> &'a str {
+pub fn split_trailing_fields<'a>(s: &'a str, fields: &mut FieldTexts<'a>) -> &'a str {
     let first = fields.len();
     let mut end = s.trim_end().len();
     let b = s.as_bytes();
