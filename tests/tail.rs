@@ -591,3 +591,36 @@ fn a_time_window_in_a_large_file_is_found_by_bisection_with_the_same_result() {
         assert!(got.iter().all(|e| e["worker_id"] == worker), "{}", got[0]);
     }
 }
+
+#[test]
+fn a_file_mapped_window_by_window_reads_as_stdin_does() {
+    // ~10 MB: three 4 MiB windows scanned ahead on the pool, which must still come out in
+    // the file's order. Banners and untimed lines straddle the window edges somewhere.
+    let mut log = String::new();
+    for i in 0..96_000u32 {
+        if i % 30_000 == 0 {
+            log += &format!("ZisK Worker v0.15.0\n   Worker ID worker-{i}\n");
+        }
+        let t = 10 * 3600 + i;
+        let (day, h, m, s) = (21 + t / 86_400, (t / 3600) % 24, (t / 60) % 60, t % 60);
+        let phase = if i % 3 == 0 { "Prove" } else { "Contributions" };
+        log += &format!(
+            "2026-11-{day}T{h:02}:{m:02}:{s:02}.000000Z INFO: [Job] {phase} for JobId(1a2b3c4d…) step {i}\n"
+        );
+        if i % 1013 == 0 {
+            log += "untimed continuation of the line above\n";
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(&dir, "worker.log", log.as_bytes());
+    for args in [&["-o", "json"][..], &["--phase", "Prove", "-o", "json"]] {
+        let from_file = run(zl().arg("tail").args(args).arg(&file));
+        let reference = tail_via_stdin(args, log.as_bytes());
+        assert_eq!(from_file.code, reference.code, "{}", from_file.stderr);
+        let (got, want) = (ndjson(&from_file.stdout), ndjson(&reference.stdout));
+        assert!(got.len() > 30_000, "{args:?}: {} events", got.len());
+        assert_eq!(comparable(&got), comparable(&want), "{args:?}");
+        let last = got.last().unwrap();
+        assert_eq!(last["worker_id"], "worker-90000", "{last}");
+    }
+}

@@ -12,9 +12,9 @@ use std::io;
 use std::ops::Range;
 use std::os::unix::fs::FileExt;
 use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
-use std::sync::{Mutex, Once};
+use std::sync::{Arc, Mutex, Once};
 
-use crossbeam_channel::Sender;
+use crossbeam_channel::{Receiver, Sender};
 use memmap2::{Advice, Mmap, MmapOptions};
 
 use super::LineFeeder;
@@ -52,13 +52,17 @@ pub fn read_mapped(
         *line_no += at.lines;
     }
     let (prefilter, keep) = (feeder.parser.prefilter().clone(), feeder.parser.keep());
-    // A thread maps and scans the next window while this one parses the last.
+    // A thread maps the next windows and has them scanned while this one parses the last.
     std::thread::scope(|scope| {
-        let (tx, rx) = crossbeam_channel::bounded(1);
-        scope.spawn(move || scan_windows(file, offset, len, (&prefilter, keep), shown, tx));
+        let (tx, rx) = crossbeam_channel::bounded(IN_FLIGHT);
+        scope.spawn(move || scan_windows(file, offset, len, (prefilter, keep), shown, tx));
         for chunk in &rx {
             let chunk: Chunk = chunk?;
-            for (range, scanned) in chunk.blocks {
+            // Scanned on rayon's pool; a task that cannot finish (a panic) ends the read.
+            let Ok(blocks) = chunk.scanned.recv() else {
+                return Ok(());
+            };
+            for (range, scanned) in blocks {
                 let end = range.end;
                 let (n, open) = feeder.apply(&chunk.window.map[range], scanned, *line_no + 1);
                 *line_no += n;
@@ -76,19 +80,26 @@ pub fn read_mapped(
     })
 }
 
-/// One mapped window and what scanning its blocks of whole lines (ranges of it) found.
+/// Windows mapped and being scanned ahead of the one parsed: with more than one, the pool's
+/// threads go on to the next window while the last one's slower part is finished, and while
+/// the next is mapped.
+const IN_FLIGHT: usize = 2;
+
+/// One mapped window, and what scanning its blocks of whole lines (ranges of it) finds, once
+/// the pool has scanned them.
 struct Chunk {
-    window: Window,
-    blocks: Vec<(Range<usize>, ScannedBlock)>,
+    window: Arc<Window>,
+    scanned: Receiver<Vec<(Range<usize>, ScannedBlock)>>,
 }
 
 /// Maps the file from `offset` to `len` a window at a time, cuts each window into blocks of
-/// whole lines, scans them and sends them on, until done or the receiver is gone.
+/// whole lines, has them scanned on rayon's pool and sends them on, until done or the
+/// receiver is gone.
 fn scan_windows(
     file: &File,
     mut offset: u64,
     len: u64,
-    (prefilter, keep): (&Prefilter, Keep),
+    (prefilter, keep): (Prefilter, Keep),
     shown: &str,
     tx: Sender<io::Result<Chunk>>,
 ) {
@@ -111,20 +122,31 @@ fn scan_windows(
                     } else {
                         memchr::memrchr(b'\n', &data[pos..pos + FEED]).map_or(end, |i| pos + i + 1)
                     };
-                    blocks.push((pos..cut, scan_block(prefilter, keep, &data[pos..cut])));
+                    blocks.push(pos..cut);
                     pos = cut;
                 }
                 Ok(window.base + end as u64)
             }
             None => {
                 // One line longer than the window: its start, then on past its end.
-                let range = skip..skip + MAX_LINE_BYTES + 1;
-                blocks.push((range.clone(), scan_block(prefilter, keep, &data[range])));
+                blocks.push(skip..skip + MAX_LINE_BYTES + 1);
                 next_line_after(file, window.base + data.len() as u64, len, shown)
             }
         };
-        let chunk = Chunk { blocks, window };
-        if tx.send(Ok(chunk)).is_err() {
+        let window = Arc::new(window);
+        let (done, scanned) = crossbeam_channel::bounded(1);
+        let (mapped, prefilter) = (window.clone(), prefilter.clone());
+        rayon::spawn(move || {
+            let blocks = blocks
+                .into_iter()
+                .map(|range| {
+                    let scanned = scan_block(&prefilter, keep, &mapped.map[range.clone()]);
+                    (range, scanned)
+                })
+                .collect();
+            let _ = done.send(blocks);
+        });
+        if tx.send(Ok(Chunk { window, scanned })).is_err() {
             return;
         }
         match next {
