@@ -695,7 +695,9 @@ fn scan_part(prefilter: &Prefilter, keep: Keep, part: &[u8]) -> Scan {
         let reach = stretch_end(part, from);
         (prefilter.next_candidate(&part[..reach], from), reach)
     };
-    let (mut candidate, mut searched) = if skipping {
+    // A first group of one literal is searched for in the pass that finds odd lines instead.
+    let literal = prefilter.first_literal();
+    let (mut candidate, mut searched) = if skipping && literal.is_none() {
         search(0)
     } else {
         (Some(0), part.len())
@@ -703,10 +705,28 @@ fn scan_part(prefilter: &Prefilter, keep: Keep, part: &[u8]) -> Scan {
     let mut marks = Vec::with_capacity(mark_capacity(part.len()));
     let (mut pos, mut line) = (0, 0);
     while pos < part.len() {
-        if candidate.is_none() && pos >= searched {
+        if let Some(literal) = literal {
+            let first = &part[pos..line_end(part, pos)];
+            candidate = literal.occurs_in(first).then_some(pos);
+            if candidate.is_none()
+                && lines::event_shaped_start(first[0])
+                && !lines::hides_text(first)
+            {
+                let (newlines, odd) = literal.find_odd_or_literal_line(&part[pos..]);
+                line += newlines;
+                match odd {
+                    Some(at) => pos += at,
+                    None => {
+                        line += u64::from(!part.ends_with(b"\n"));
+                        pos = part.len();
+                    }
+                }
+                continue;
+            }
+        } else if candidate.is_none() && pos >= searched {
             (candidate, searched) = search(pos);
         }
-        let run_end = if skipping {
+        let run_end = if skipping && literal.is_none() {
             candidate.unwrap_or(searched)
         } else {
             pos
@@ -735,7 +755,7 @@ fn scan_part(prefilter: &Prefilter, keep: Keep, part: &[u8]) -> Scan {
             && text.len() <= MAX_LINE_BYTES;
         // The candidate search found the first group in this line: not searched again.
         let passes_first = skipping && candidate == Some(pos);
-        if skipping && candidate.is_some_and(|c| c < end) {
+        if skipping && literal.is_none() && candidate.is_some_and(|c| c < end) {
             (candidate, searched) = search(end);
         }
         let may_match = || {

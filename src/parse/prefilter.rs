@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use aho_corasick::{packed, AhoCorasick, AhoCorasickKind, Input, Match, MatchKind, Span};
 
+use super::lines::LineLiteral;
 use super::Envelope;
 use crate::event::Level;
 
@@ -23,6 +24,8 @@ struct Group {
     /// leftmost-first match, without the automaton's byte-by-byte walk from every start byte.
     packed: Option<packed::Searcher>,
     checks: Vec<Check>,
+    /// The group's pattern, when it is one literal that is enough by itself.
+    literal: Option<LineLiteral>,
     /// The envelope can supply what this group tests (then the text need not show it).
     bypass: Bypass,
 }
@@ -152,10 +155,15 @@ impl GroupBuilder {
                     .build()
             })
             .flatten();
+        let literal = match &self.patterns[..] {
+            [(pattern, Check::Hit)] => LineLiteral::new(pattern),
+            _ => None,
+        };
         Group {
             ac,
             packed,
             checks: self.patterns.into_iter().map(|(_, c)| c).collect(),
+            literal,
             bypass,
         }
     }
@@ -220,6 +228,7 @@ impl Prefilter {
                     ac: g.ac.clone(),
                     packed: g.packed.clone(),
                     checks: g.checks.clone(),
+                    literal: g.literal.clone(),
                     bypass: g.bypass,
                 })
                 .collect()
@@ -251,6 +260,12 @@ impl Prefilter {
     /// [`Prefilter::may_match`] for text known to pass the first group.
     pub fn may_match_after_first(&self, raw: &[u8]) -> bool {
         self.groups.iter().skip(1).all(|g| g.passes(raw)) || always_passes(raw)
+    }
+
+    /// The first group's pattern, when it is one literal that is enough by itself: then a line
+    /// may pass that group exactly when it holds the literal.
+    pub fn first_literal(&self) -> Option<&LineLiteral> {
+        self.groups.first().and_then(|g| g.literal.as_ref())
     }
 
     /// In `block` (whole lines), the start of the first line at or after `from` that may pass
