@@ -29,7 +29,7 @@ use crate::time::Timestamp;
 const WINDOW: usize = 4 << 20;
 /// Bytes handed to the parser at once: large enough to be scanned on two threads, small
 /// enough that the lines parsed ahead in it stay few.
-const FEED: usize = 4 << 20;
+const FEED: usize = 1 << 20;
 
 /// Feeds the lines of `file` (of `len` bytes) to the feeder, as [`super::file`]'s block reader
 /// would; `line_no` counts the lines fed. With a time window, only the part of the file that
@@ -215,13 +215,22 @@ fn timed_line_after(file: &File, from: u64, to: u64, buf: &mut [u8]) -> Option<(
     let mut pos = from.saturating_sub(1);
     let mut in_partial = from > 0;
     let limit = (from + PROBE_REACH).min(to);
+    // A few lines are usually enough: the first read is small, later ones a whole probe.
+    let mut size = 4 << 10;
     while pos < limit {
-        let want = ((limit - pos) as usize).min(PROBE);
+        let want = ((limit - pos) as usize).min(size);
         let n = file.read_at(&mut buf[..want], pos).ok()?;
         let data = &buf[..n];
         let mut i = 0;
         if in_partial {
-            i = memchr::memchr(b'\n', data)? + 1;
+            match memchr::memchr(b'\n', data) {
+                Some(k) => i = k + 1,
+                None if n == want && size < PROBE => {
+                    size = PROBE;
+                    continue;
+                }
+                None => return None,
+            }
             in_partial = false;
         }
         while let Some(k) = memchr::memchr(b'\n', &data[i..]) {
@@ -233,10 +242,14 @@ fn timed_line_after(file: &File, from: u64, to: u64, buf: &mut [u8]) -> Option<(
             }
             i += k + 1;
         }
-        if n < want || i == 0 {
+        if n < want {
+            return None;
+        }
+        if i == 0 && size == PROBE {
             return None;
         }
         pos += i as u64;
+        size = PROBE;
     }
     None
 }
