@@ -582,4 +582,33 @@ mod tests {
         }
         assert!(mixed(80_000, 0).len() > FEED);
     }
+
+    #[test]
+    fn probes_find_timed_lines_longer_than_their_first_read() {
+        // Lines of 10 KiB: the first small read of a probe holds no whole line.
+        let mut data = Vec::new();
+        for i in 0..40u32 {
+            let line = format!(
+                "2026-11-21T10:00:{i:02}.000000Z INFO: {}\n",
+                "x".repeat(10_000)
+            );
+            data.extend_from_slice(line.as_bytes());
+        }
+        let mut file = tempfile::tempfile().unwrap();
+        std::io::Write::write_all(&mut file, &data).unwrap();
+        let mut buf = vec![0u8; PROBE];
+        let len = data.len() as u64;
+        // From the middle of a line: the next line, its start and time.
+        let (start, ts) = timed_line_after(&file, 15_000, len, &mut buf).unwrap();
+        assert_eq!(
+            start,
+            memchr::memchr(b'\n', &data[15_000..]).unwrap() as u64 + 15_001
+        );
+        assert_eq!(Some(ts), line_time(&data[start as usize..]));
+        // Bisection lands on the line of the asked time.
+        let t = line_time(b"2026-11-21T10:00:20.000000Z INFO: x").unwrap();
+        let (before, at) = bisect(&file, len, t);
+        let at = at.unwrap() as usize;
+        assert!(before as usize <= at && data[at..].starts_with(b"2026-11-21T10:00:2"));
+    }
 }
