@@ -690,15 +690,20 @@ fn scan_part(prefilter: &Prefilter, keep: Keep, part: &[u8]) -> Scan {
     let skipping = !prefilter.is_empty();
     // Candidates are searched a stretch at a time, so that the lines passed over on the way
     // to one are still in cache when they are checked for odd lines: the next candidate in
-    // the stretch searched, and where that stretch ends (a line start).
-    let search = |from: usize| {
-        let reach = stretch_end(part, from);
+    // the stretch searched, and where that stretch ends (a line start). A search from inside
+    // the last stretch stays in it: finding a stretch's end touches memory far ahead.
+    let search = |from: usize, searched: usize| {
+        let reach = if from < searched {
+            searched
+        } else {
+            stretch_end(part, from)
+        };
         (prefilter.next_candidate(&part[..reach], from), reach)
     };
     // A first group of one literal is searched for in the pass that finds odd lines instead.
     let literal = prefilter.first_literal();
     let (mut candidate, mut searched) = if skipping && literal.is_none() {
-        search(0)
+        search(0, 0)
     } else {
         (Some(0), part.len())
     };
@@ -724,7 +729,7 @@ fn scan_part(prefilter: &Prefilter, keep: Keep, part: &[u8]) -> Scan {
                 continue;
             }
         } else if candidate.is_none() && pos >= searched {
-            (candidate, searched) = search(pos);
+            (candidate, searched) = search(pos, searched);
         }
         let run_end = if skipping && literal.is_none() {
             candidate.unwrap_or(searched)
@@ -756,7 +761,7 @@ fn scan_part(prefilter: &Prefilter, keep: Keep, part: &[u8]) -> Scan {
         // The candidate search found the first group in this line: not searched again.
         let passes_first = skipping && candidate == Some(pos);
         if skipping && literal.is_none() && candidate.is_some_and(|c| c < end) {
-            (candidate, searched) = search(end);
+            (candidate, searched) = search(end, searched);
         }
         let may_match = || {
             if passes_first {
