@@ -33,6 +33,49 @@ pub fn find_odd_line(data: &[u8]) -> (u64, Option<usize>) {
     find_odd_line_from(data, 0, 0)
 }
 
+/// The sum of the 32 byte lanes of `lanes`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+unsafe fn sum_lanes(lanes: std::arch::x86_64::__m256i) -> u64 {
+    use std::arch::x86_64::*;
+    let sums = _mm256_sad_epu8(lanes, _mm256_setzero_si256());
+    (_mm256_extract_epi64::<0>(sums)
+        + _mm256_extract_epi64::<1>(sums)
+        + _mm256_extract_epi64::<2>(sums)
+        + _mm256_extract_epi64::<3>(sums)) as u64
+}
+
+/// The bytes of `next` that start a line shaped like an event (`{` or a digit), as 0xff.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+unsafe fn event_shaped_starts(next: std::arch::x86_64::__m256i) -> std::arch::x86_64::__m256i {
+    use std::arch::x86_64::*;
+    let d = _mm256_sub_epi8(next, _mm256_set1_epi8(b'0' as i8));
+    let digit = _mm256_cmpeq_epi8(_mm256_min_epu8(d, _mm256_set1_epi8(9)), d);
+    _mm256_or_si256(digit, _mm256_cmpeq_epi8(next, _mm256_set1_epi8(b'{' as i8)))
+}
+
+/// The bytes of `v` that hide text ([`hides_text`]): an ESC, or a backslash before the `u`
+/// in `next` (`v` one byte on), as 0xff.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+unsafe fn text_hiding_bytes(
+    v: std::arch::x86_64::__m256i,
+    next: std::arch::x86_64::__m256i,
+) -> std::arch::x86_64::__m256i {
+    use std::arch::x86_64::*;
+    _mm256_or_si256(
+        _mm256_cmpeq_epi8(v, _mm256_set1_epi8(0x1b)),
+        _mm256_and_si256(
+            _mm256_cmpeq_epi8(v, _mm256_set1_epi8(b'\\' as i8)),
+            _mm256_cmpeq_epi8(next, _mm256_set1_epi8(b'u' as i8)),
+        ),
+    )
+}
+
 /// [`find_odd_line`] 32 bytes at a time; the plain loop takes over for the last bytes and
 /// for a chunk holding an escape. Newlines are counted in byte lanes (a lane gains one per
 /// newline) and summed before a lane can overflow, so the loop has no branch that depends
@@ -44,19 +87,8 @@ unsafe fn find_odd_line_avx2(data: &[u8]) -> (u64, Option<usize>) {
     let mut count = 0;
     let mut i = 0;
     let newline = _mm256_set1_epi8(b'\n' as i8);
-    let brace = _mm256_set1_epi8(b'{' as i8);
-    let zero = _mm256_set1_epi8(b'0' as i8);
-    let nine = _mm256_set1_epi8(9);
     let escape = _mm256_set1_epi8(0x1b);
     let backslash = _mm256_set1_epi8(b'\\' as i8);
-    let u = _mm256_set1_epi8(b'u' as i8);
-    let sum_lanes = |lanes: __m256i| {
-        let sums = _mm256_sad_epu8(lanes, _mm256_setzero_si256());
-        (_mm256_extract_epi64::<0>(sums)
-            + _mm256_extract_epi64::<1>(sums)
-            + _mm256_extract_epi64::<2>(sums)
-            + _mm256_extract_epi64::<3>(sums)) as u64
-    };
     // Every load reads 32 bytes within `data` (`i + 33 <= len` for the load at `i + 1`).
     'chunks: while i + 33 <= data.len() {
         let mut lanes = _mm256_setzero_si256();
@@ -79,13 +111,8 @@ unsafe fn find_odd_line_avx2(data: &[u8]) -> (u64, Option<usize>) {
                 continue;
             }
             let next = _mm256_loadu_si256(data.as_ptr().add(i + 1).cast());
-            let hidden = _mm256_or_si256(
-                _mm256_cmpeq_epi8(v, escape),
-                _mm256_and_si256(_mm256_cmpeq_epi8(v, backslash), _mm256_cmpeq_epi8(next, u)),
-            );
-            let d = _mm256_sub_epi8(next, zero);
-            let digit = _mm256_cmpeq_epi8(_mm256_min_epu8(d, nine), d);
-            let good = _mm256_or_si256(digit, _mm256_cmpeq_epi8(next, brace));
+            let hidden = text_hiding_bytes(v, next);
+            let good = event_shaped_starts(next);
             let bad = _mm256_or_si256(hidden, _mm256_andnot_si256(good, nl));
             if _mm256_testz_si256(bad, bad) == 0 {
                 count += sum_lanes(lanes);
@@ -195,20 +222,10 @@ impl LineLiteral {
         let (o1, o2) = self.pair;
         let reach = 1 + o1.max(o2).max(1) + 32;
         let newline = _mm256_set1_epi8(b'\n' as i8);
-        let brace = _mm256_set1_epi8(b'{' as i8);
-        let zero = _mm256_set1_epi8(b'0' as i8);
-        let nine = _mm256_set1_epi8(9);
         let escape = _mm256_set1_epi8(0x1b);
         let backslash = _mm256_set1_epi8(b'\\' as i8);
         let b1 = _mm256_set1_epi8(needle[o1] as i8);
         let b2 = _mm256_set1_epi8(needle[o2] as i8);
-        let sum_lanes = |lanes: __m256i| {
-            let sums = _mm256_sad_epu8(lanes, _mm256_setzero_si256());
-            (_mm256_extract_epi64::<0>(sums)
-                + _mm256_extract_epi64::<1>(sums)
-                + _mm256_extract_epi64::<2>(sums)
-                + _mm256_extract_epi64::<3>(sums)) as u64
-        };
         let (mut count, mut i, mut line_start) = (0, 0, 0);
         // Newlines counted in byte lanes, summed before a lane can overflow.
         let (mut lanes, mut in_lanes) = (_mm256_setzero_si256(), 0);
@@ -239,9 +256,7 @@ impl LineLiteral {
             }
             let next = _mm256_loadu_si256(at.add(1).cast());
             let nl_mask = _mm256_movemask_epi8(nl) as u32;
-            let d = _mm256_sub_epi8(next, zero);
-            let digit = _mm256_cmpeq_epi8(_mm256_min_epu8(d, nine), d);
-            let good = _mm256_or_si256(digit, _mm256_cmpeq_epi8(next, brace));
+            let good = event_shaped_starts(next);
             // The first line odd after a newline starts after the first of these.
             let bad_nl = _mm256_movemask_epi8(_mm256_andnot_si256(good, nl)) as u32;
             let mut stop = (bad_nl != 0).then(|| i + bad_nl.trailing_zeros() as usize + 1);
@@ -252,14 +267,7 @@ impl LineLiteral {
                     (0, m) => !(((2u64 << m.trailing_zeros()) - 1) as u32),
                     _ => u32::MAX,
                 };
-                let hidden = _mm256_or_si256(
-                    _mm256_cmpeq_epi8(v, escape),
-                    _mm256_and_si256(
-                        _mm256_cmpeq_epi8(v, backslash),
-                        _mm256_cmpeq_epi8(next, _mm256_set1_epi8(b'u' as i8)),
-                    ),
-                );
-                let hidden = _mm256_movemask_epi8(hidden) as u32 & valid;
+                let hidden = _mm256_movemask_epi8(text_hiding_bytes(v, next)) as u32 & valid;
                 let mut candidates = _mm256_movemask_epi8(pair) as u32 & valid;
                 let mut first = if hidden != 0 {
                     hidden.trailing_zeros()
