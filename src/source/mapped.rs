@@ -58,10 +58,11 @@ pub fn read_mapped(
         scope.spawn(move || scan_windows(file, offset, len, (prefilter, keep), shown, tx));
         for chunk in &rx {
             let chunk: Chunk = chunk?;
-            // Scanned on rayon's pool; a task that cannot finish (a panic) ends the read.
-            let Ok(blocks) = chunk.scanned.recv() else {
-                return Ok(());
-            };
+            // Scanned on rayon's pool, whose task always sends (a panic there aborts).
+            let blocks = chunk
+                .scanned
+                .recv()
+                .map_err(|_| io::Error::other("a window's scan ended without a result"))?;
             for (range, scanned) in blocks {
                 let end = range.end;
                 let (n, open) = feeder.apply(&chunk.window.map[range], scanned, *line_no + 1);
