@@ -14,6 +14,13 @@ fn zisk_line(sec: u32, level: &str, msg: &str) -> String {
     format!("2026-11-21T10:00:{sec:02}.000000Z {level}: {msg}\n")
 }
 
+/// The time `secs` seconds after 2026-11-21T10:00:00Z, as the ZisK format prints it.
+fn time_after_ten(secs: u32) -> String {
+    let t = 10 * 3600 + secs;
+    let (day, h, m, s) = (21 + t / 86_400, (t / 3600) % 24, (t / 60) % 60, t % 60);
+    format!("2026-11-{day}T{h:02}:{m:02}:{s:02}.000000Z")
+}
+
 fn sample_log() -> String {
     let mut s = String::new();
     s += &zisk_line(
@@ -555,11 +562,8 @@ fn a_time_window_in_a_large_file_is_found_by_bisection_with_the_same_result() {
         if i == 30_000 {
             log += "ZisK Worker v0.15.0\n   Worker ID second-id\n";
         }
-        let t = 10 * 3600 + i;
-        let (day, h, m, s) = (21 + t / 86_400, (t / 3600) % 24, (t / 60) % 60, t % 60);
-        log += &format!(
-            "2026-11-{day}T{h:02}:{m:02}:{s:02}.000000Z INFO: [Phase2] Computing Prove for JobId(1a2b3c4d…) step {i}\n"
-        );
+        let ts = time_after_ten(i);
+        log += &format!("{ts} INFO: [Phase2] Computing Prove for JobId(1a2b3c4d…) step {i}\n");
         if i % 997 == 0 {
             log += "untimed continuation of the line above\n";
         }
@@ -601,12 +605,9 @@ fn a_file_mapped_window_by_window_reads_as_stdin_does() {
         if i % 30_000 == 0 {
             log += &format!("ZisK Worker v0.15.0\n   Worker ID worker-{i}\n");
         }
-        let t = 10 * 3600 + i;
-        let (day, h, m, s) = (21 + t / 86_400, (t / 3600) % 24, (t / 60) % 60, t % 60);
+        let ts = time_after_ten(i);
         let phase = if i % 3 == 0 { "Prove" } else { "Contributions" };
-        log += &format!(
-            "2026-11-{day}T{h:02}:{m:02}:{s:02}.000000Z INFO: [Job] {phase} for JobId(1a2b3c4d…) step {i}\n"
-        );
+        log += &format!("{ts} INFO: [Job] {phase} for JobId(1a2b3c4d…) step {i}\n");
         if i % 1013 == 0 {
             log += "untimed continuation of the line above\n";
         }
