@@ -133,7 +133,7 @@ impl Phase {
     pub fn matches(&self, other: &Phase) -> bool {
         match (&self.0, &other.0) {
             // Known names are spelled canonically.
-            (PhaseName::Known(a), PhaseName::Known(b)) => a == b,
+            (PhaseName::Known(a), PhaseName::Known(b)) => std::ptr::eq(*a, *b) || a == b,
             _ => self.as_str().eq_ignore_ascii_case(other.as_str()),
         }
     }

@@ -194,12 +194,12 @@ impl StreamParser {
         parsed_ahead: Option<Option<ParsedAhead>>,
         out: &mut dyn FnMut(Event),
     ) {
-        let line = strip_line_ending(line);
         let parsed_ahead = match parsed_ahead {
             Some(Some(ahead)) => {
                 // The scan parsed it because it is shaped like an event (so neither blank nor
                 // pretty), plain valid UTF-8 and passes the prefilter: the checks below would
-                // all let it through.
+                // all let it through. Its bytes are not read again here: another thread read
+                // them last, and touching them was a cache miss per event.
                 self.finish_pending(out);
                 let ParsedAhead {
                     parsed,
@@ -212,6 +212,7 @@ impl StreamParser {
             Some(None) => Some(None),
             None => None,
         };
+        let line = strip_line_ending(line);
         let line = if line.len() > MAX_LINE_BYTES {
             self.problems.cut_lines += 1;
             self.problems.first_cut_line.get_or_insert(line_no);
@@ -293,21 +294,29 @@ impl StreamParser {
             let (mut pos, mut next) = (0, part_line_no);
             for mark in scan.marks {
                 if mark.at > pos {
-                    self.skip_run(&part[pos..mark.at], next, out);
+                    let rest = self.skip_run(&part[pos..mark.at], next, out);
+                    // Lines of the run this thread has not read yet: only the last one
+                    // counts, and only when the next event carries no time of its own
+                    // (emitting a timed event forgets the skipped line).
+                    let timed_next = matches!(&mark.parsed, Some(Some(a)) if a.parsed.ts.is_some());
+                    if let Some(rest) = rest.filter(|_| !timed_next) {
+                        self.skip_last_line(&part[pos + rest..mark.at], out);
+                    }
                 }
-                let end = line_end(part, mark.at);
                 let line_no = part_line_no + mark.line;
                 self.push_inner(
-                    &part[mark.at..end],
+                    &part[mark.at..mark.end],
                     line_no,
                     Envelope::default(),
                     mark.parsed,
                     out,
                 );
-                (pos, next) = (end, line_no + 1);
+                (pos, next) = (mark.end, line_no + 1);
             }
             if pos < part.len() {
-                self.skip_run(&part[pos..], next, out);
+                if let Some(rest) = self.skip_run(&part[pos..], next, out) {
+                    self.skip_last_line(&part[pos + rest..], out);
+                }
             }
             part_line_no += scan.lines;
         }
@@ -319,10 +328,16 @@ impl StreamParser {
     }
 
     /// Whole lines shaped like events that cannot pass the prefilter (the first being line
-    /// `line_no`): only the last is kept, for its time. While the parser's state asks to see
-    /// them (a pretty event may still continue, untimed lines wait for a time), they are
-    /// pushed one by one, as [`StreamParser::push`] would treat them.
-    fn skip_run(&mut self, run: &[u8], mut line_no: u64, out: &mut dyn FnMut(Event)) {
+    /// `line_no`). While the parser's state asks to see them (a pretty event may still
+    /// continue, untimed lines wait for a time), they are pushed one by one, as
+    /// [`StreamParser::push`] would treat them. Returns where the lines it did not push start:
+    /// of those only the last is kept, for its time (see [`StreamParser::skip_last_line`]).
+    fn skip_run(
+        &mut self,
+        run: &[u8],
+        mut line_no: u64,
+        out: &mut dyn FnMut(Event),
+    ) -> Option<usize> {
         let mut pos = 0;
         while pos < run.len()
             && (self.pending.is_some() || !self.leading.is_empty() || !self.own_timed)
@@ -331,11 +346,14 @@ impl StreamParser {
             self.push(&run[pos..end], line_no, Envelope::default(), out);
             (pos, line_no) = (end, line_no + 1);
         }
-        if pos < run.len() {
-            let body = run.strip_suffix(b"\n").unwrap_or(run);
-            let last = memchr::memrchr(b'\n', &body[pos..]).map_or(pos, |i| pos + i + 1);
-            self.skip(strip_line_ending(&run[last..]), None, out);
-        }
+        (pos < run.len()).then_some(pos)
+    }
+
+    /// Keeps the last of the whole lines in `rest`, as skipping them one by one would.
+    fn skip_last_line(&mut self, rest: &[u8], out: &mut dyn FnMut(Event)) {
+        let body = rest.strip_suffix(b"\n").unwrap_or(rest);
+        let last = memchr::memrchr(b'\n', body).map_or(0, |i| i + 1);
+        self.skip(strip_line_ending(&rest[last..]), None, out);
     }
 
     /// Ends the stream (or a pause in a followed one): emits whatever is still held.
@@ -573,6 +591,8 @@ struct Mark {
     /// Offset of the line in its part, and its index among the part's lines.
     at: usize,
     line: u64,
+    /// Where the line ends (after its `\n`).
+    end: usize,
     /// The line parsed, when that was certain to be asked for (`Some(None)`: it did not parse).
     parsed: Option<Option<ParsedAhead>>,
 }
@@ -599,6 +619,21 @@ impl ParsedAhead {
                     Some(json::Quick::NotEvent) => return None,
                     Some(json::Quick::Event(line)) => {
                         shown(line.ts, line.level, line.message, &line, ids, message)
+                    }
+                    // A text line is read where it was parsed: its view is a few hundred
+                    // bytes, and moving it out of the `Option` was a copy per line.
+                    None if text.starts_with(|c: char| c.is_ascii_digit()) => {
+                        match &text::view(text) {
+                            Some(view) => shown(
+                                Some(view.ts),
+                                Some(view.level),
+                                view.message,
+                                view,
+                                ids,
+                                message,
+                            ),
+                            None => return None,
+                        }
                     }
                     None => {
                         let view = LineView::of(text)?;
@@ -778,6 +813,7 @@ fn scan_part(prefilter: &Prefilter, keep: Keep, part: &[u8]) -> Scan {
         marks.push(Mark {
             at: pos,
             line,
+            end,
             parsed,
         });
         pos = end;
@@ -875,11 +911,17 @@ impl StrFields for json::QuickLine<'_> {
     }
 }
 
+impl StrFields for text::TextView<'_> {
+    fn str_field(&self, key: &str) -> Option<Cow<'_, str>> {
+        text::TextView::str_field(self, key)
+    }
+}
+
 impl StrFields for LineView<'_> {
     fn str_field(&self, key: &str) -> Option<Cow<'_, str>> {
         match self {
             LineView::Json(v) => v.str_field(key).map(Cow::Borrowed),
-            LineView::Text(v) => v.str_field(key),
+            LineView::Text(v) => StrFields::str_field(v, key),
         }
     }
 }
