@@ -7,7 +7,8 @@
 #                       corpora are reused when present
 #   BENCH_SIZE          size of each single-file corpus (default 1G)
 #   BENCH_CLUSTER_SIZE  size of the 65-file cluster (default 2G)
-#   BENCH_RUNS          timed runs per command after one warm-up (default 3); BENCH_SLOW_RUNS
+#   BENCH_RUNS          timed runs per command after one warm-up (default 5), taken in turns
+#                       with the other commands of the query; BENCH_SLOW_RUNS
 #                       for jq (default 1, no warm-up: one run takes a minute on 1 GiB)
 #   BENCH_MEM_COPIES    how many copies of the JSON corpus the large pipe test reads (default 4)
 #   BENCH_MEM_ALL       set to also measure peak RSS of an unfiltered `tail -o raw` (slow)
@@ -18,7 +19,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DIR=${BENCH_DIR:-${TMPDIR:-/tmp}/zisk-logs-bench}
 SIZE=${BENCH_SIZE:-1G}
 CLUSTER_SIZE=${BENCH_CLUSTER_SIZE:-2G}
-RUNS=${BENCH_RUNS:-3}
+RUNS=${BENCH_RUNS:-5}
 SLOW_RUNS=${BENCH_SLOW_RUNS:-1}
 COPIES=${BENCH_MEM_COPIES:-4}
 RESULTS=$DIR/results
@@ -42,7 +43,7 @@ cargo build --release --quiet --manifest-path "$ROOT/tools/fixture-gen/Cargo.tom
 
 mkdir -p "$DIR" "$RESULTS"
 # BENCH_RESUME=1 keeps the results of queries already measured (a run cut short).
-[[ -n ${BENCH_RESUME:-} ]] || rm -f "$RESULTS"/*.json "$RESULTS"/*.txt "$RESULTS"/*.kb "$RESULTS"/*.ms
+[[ -n ${BENCH_RESUME:-} ]] || rm -f "$RESULTS"/*.json "$RESULTS"/rounds/*.json "$RESULTS"/*.txt "$RESULTS"/*.kb "$RESULTS"/*.ms
 
 # Corpora (reused when present and of the asked size).
 corpus() { # format file
@@ -63,9 +64,12 @@ if [[ ! -s $CL.meta ]] || [[ $(jq -r .size "$CL.meta") != "$CLUSTER_SIZE" ]]; th
         jq -c --arg s "$CLUSTER_SIZE" '. + {size: $s}' >"$CL.meta"
 fi
 
-# One hyperfine run per query: name, then "label=command" pairs (commands are split like a
-# shell would, without one: quote regexes). Output goes through a pipe
-# (--output=pipe): rg and grep stop at the first match when writing to /dev/null itself.
+# One query: name, then "label=command" pairs (commands are split like a shell would, without
+# one: quote regexes). Output goes through a pipe (--output=pipe): rg and grep stop at the
+# first match when writing to /dev/null itself. The commands take turns: each round runs
+# every command once (the first round after a warm-up of each), so that the machine's drift
+# (page cache paged out and read back, other guests) falls on all of them alike; each
+# command's median is over its rounds.
 bench() {
     local name=$1 runs=$2
     shift 2
@@ -81,8 +85,18 @@ bench() {
     # Slow tools (a run of a minute) are not warmed up: the corpus is in the page cache.
     local warmup=1
     [[ $name == *.slow ]] && warmup=0
-    hyperfine -N -i --output=pipe --warmup "$warmup" --runs "$runs" --style basic \
-        --export-json "$RESULTS/$name.json" "${args[@]}" >&2
+    mkdir -p "$RESULTS/rounds"
+    rm -f "$RESULTS/rounds/$name".*.json
+    local round
+    for ((round = 1; round <= runs; round++)); do
+        hyperfine -N -i --output=pipe --warmup "$((round == 1 ? warmup : 0))" --runs 1 \
+            --style basic --export-json "$RESULTS/rounds/$name.$round.json" "${args[@]}" >&2
+    done
+    jq -s '{results: [map(.results) | transpose[] | {command: .[0].command,
+            times: (map(.times) | add | sort)}
+        | .median = (.times | if length % 2 == 1 then .[length / 2 | floor]
+            else (.[length / 2 - 1] + .[length / 2]) / 2 end)]}' \
+        "$RESULTS/rounds/$name".*.json >"$RESULTS/$name.json"
 }
 
 # Time-consuming tools (jq) get fewer runs, in their own file merged by the table script.
