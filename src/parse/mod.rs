@@ -620,26 +620,15 @@ impl ParsedAhead {
                     Some(json::Quick::Event(line)) => {
                         shown(line.ts, line.level, line.message, &line, ids, message)
                     }
-                    // A text line is read where it was parsed: its view is a few hundred
-                    // bytes, and moving it out of the `Option` was a copy per line.
-                    None if text.starts_with(|c: char| c.is_ascii_digit()) => {
-                        match &text::view(text) {
-                            Some(view) => shown(
-                                Some(view.ts),
-                                Some(view.level),
-                                view.message,
-                                view,
-                                ids,
-                                message,
-                            ),
-                            None => return None,
+                    // The view is read where it lies: it is a few hundred bytes (a text
+                    // line's fields are on the stack), and moving it out was a copy per line.
+                    None => match &LineView::of(text) {
+                        Some(view) => {
+                            let line_message = view.message();
+                            shown(view.ts(), view.level(), &line_message, view, ids, message)
                         }
-                    }
-                    None => {
-                        let view = LineView::of(text)?;
-                        let line_message = view.message();
-                        shown(view.ts(), view.level(), &line_message, &view, ids, message)
-                    }
+                        None => return None,
+                    },
                 }
             }
         };
@@ -911,17 +900,11 @@ impl StrFields for json::QuickLine<'_> {
     }
 }
 
-impl StrFields for text::TextView<'_> {
-    fn str_field(&self, key: &str) -> Option<Cow<'_, str>> {
-        text::TextView::str_field(self, key)
-    }
-}
-
 impl StrFields for LineView<'_> {
     fn str_field(&self, key: &str) -> Option<Cow<'_, str>> {
         match self {
             LineView::Json(v) => v.str_field(key).map(Cow::Borrowed),
-            LineView::Text(v) => StrFields::str_field(v, key),
+            LineView::Text(v) => v.str_field(key),
         }
     }
 }
