@@ -55,6 +55,13 @@ impl FullIds {
 
 /// Every job in the coordinator's logs, with worker IDs resolved where any line shows them whole.
 pub fn read_jobs(config: &Config) -> Result<(Vec<JobRecord>, FullIds), String> {
+    read_jobs_and_streams(config).map(|(jobs, ids, _)| (jobs, ids))
+}
+
+/// [`read_jobs`], with the worker streams it found (which worker's logs are where).
+pub fn read_jobs_and_streams(
+    config: &Config,
+) -> Result<(Vec<JobRecord>, FullIds, StreamIndex), String> {
     let coordinator = coordinator_of(config)?;
     let select: Selector = Arc::new(|e: &Event| e.job_id.is_some() || e.worker_id.is_some());
     let events = collect(vec![(
@@ -124,7 +131,8 @@ pub fn read_jobs(config: &Config) -> Result<(Vec<JobRecord>, FullIds), String> {
             }
         }
     }
-    for s in take(&index).streams {
+    let index = take(&index);
+    for s in &index.streams {
         for id in &s.ids {
             full.learn(id);
         }
@@ -134,7 +142,7 @@ pub fn read_jobs(config: &Config) -> Result<(Vec<JobRecord>, FullIds), String> {
             *w = full.resolve(w);
         }
     }
-    Ok((book.jobs, full))
+    Ok((book.jobs, full, index))
 }
 
 pub fn run(config: &Config, args: &JobsArgs, mut out: impl Write) -> Result<i32, String> {

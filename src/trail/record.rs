@@ -26,6 +26,8 @@ pub struct PhaseSpan {
     pub name: Phase,
     pub start: Option<Timestamp>,
     pub end: Option<Timestamp>,
+    /// The worker that held the phase up: the last to finish it (the aggregator, for Aggregate).
+    pub held_by: Option<IdRef>,
 }
 
 /// One job as the coordinator's lines show it.
@@ -115,7 +117,7 @@ impl JobRecord {
                 self.announced_workers = c[1].parse().ok();
             }
         }
-        self.phase_marks(m, ts);
+        self.phase_marks(m, ts, e.worker_id.as_ref());
         if self.outcome.is_some() {
             return;
         }
@@ -139,7 +141,7 @@ impl JobRecord {
         }
     }
 
-    fn phase_marks(&mut self, m: &str, ts: Option<Timestamp>) {
+    fn phase_marks(&mut self, m: &str, ts: Option<Timestamp>, worker: Option<&IdRef>) {
         let tagged = |tag: &str| m.contains(tag);
         let started = |m: &str| m.contains("] Started with");
         let all_done = || DONE_COUNT.captures(m).is_some_and(|c| c[1] == c[2]);
@@ -149,16 +151,19 @@ impl JobRecord {
                 .get_or_insert_with(|| ts.unwrap_or_default());
         } else if tagged("[Phase1]") && m.contains("finished phase 1") && all_done() {
             self.phase(Phase::contributions()).end = ts;
+            self.phase(Phase::contributions()).held_by = worker.cloned();
         } else if tagged("[Phase2]") && started(m) {
             self.phase(Phase::prove())
                 .start
                 .get_or_insert_with(|| ts.unwrap_or_default());
         } else if tagged("[Phase2]") && m.contains("finished phase 2") && all_done() {
             self.phase(Phase::prove()).end = ts;
+            self.phase(Phase::prove()).held_by = worker.cloned();
         } else if tagged("[Phase3]") && m.contains("Assigned worker") {
             self.phase(Phase::aggregate())
                 .start
                 .get_or_insert_with(|| ts.unwrap_or_default());
+            self.phase(Phase::aggregate()).held_by = worker.cloned();
         } else if tagged("[Phase3]") && m.contains("phase 3 completed") {
             self.phase(Phase::aggregate()).end = ts;
         } else if tagged("[Execution]") && started(m) {
@@ -167,6 +172,7 @@ impl JobRecord {
                 .get_or_insert_with(|| ts.unwrap_or_default());
         } else if tagged("[Execution]") && m.contains("finished execution") && all_done() {
             self.phase(Phase::execution()).end = ts;
+            self.phase(Phase::execution()).held_by = worker.cloned();
         }
     }
 
@@ -178,6 +184,7 @@ impl JobRecord {
                     name,
                     start: None,
                     end: None,
+                    held_by: None,
                 });
                 self.phases.len() - 1
             }
