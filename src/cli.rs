@@ -73,6 +73,10 @@ pub enum Command {
     Jobs(JobsArgs),
     /// List the workers known: where their logs are, when seen, their jobs and errors
     Workers(WorkersArgs),
+    /// Derive the seed's coordinator_* series from the coordinator's logs (table, -o json, -o openmetrics for a backfill)
+    Metrics(crate::commands::metrics::MetricsArgs),
+    /// From an alert to the logs: when each alert rule fired (Prometheus, Alertmanager, or the logs) and what explains it
+    Triage(crate::commands::triage::TriageArgs),
     /// Print a shell completion script
     Completions {
         #[arg(value_enum)]

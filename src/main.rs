@@ -7,8 +7,10 @@ mod derive;
 mod event;
 mod filter;
 mod merge;
+mod metrics;
 mod parse;
 mod progress;
+mod prom;
 mod read;
 mod render;
 mod report;
@@ -16,6 +18,7 @@ mod source;
 mod time;
 mod topology;
 mod trail;
+mod triage;
 
 use std::io::{BufWriter, Write};
 
@@ -65,11 +68,16 @@ fn run(cli: Cli) -> Result<i32, String> {
         return Ok(0);
     }
     let config = config::Config::from_args(&cli.global)?;
+    if config.format == render::Format::Openmetrics && !matches!(cli.command, Command::Metrics(_)) {
+        return Err("-o openmetrics is the output of the metrics command only".into());
+    }
     match &cli.command {
         Command::Tail(args) => commands::tail::run(&config, args, out),
         Command::Job(args) => commands::job::run(&config, args, out),
         Command::Jobs(args) => commands::jobs::run(&config, args, out),
         Command::Workers(args) => commands::workers::run(&config, args, out),
+        Command::Metrics(args) => commands::metrics::run(&config, args, out),
+        Command::Triage(args) => commands::triage::run(&config, args, out),
         Command::Completions { .. } => unreachable!("handled above"),
     }
 }

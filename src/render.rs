@@ -18,6 +18,8 @@ pub enum Format {
     Compact,
     Raw,
     Json,
+    /// OpenMetrics text (`metrics` only)
+    Openmetrics,
 }
 
 /// Resolves IDs a line shows truncated to the full ID, once any line has shown the full one.
@@ -83,7 +85,7 @@ impl<W: Write> Renderer<W> {
                 write_json_event(&mut self.out, e, job.as_ref())?;
                 self.out.write_all(b"\n")
             }
-            Format::Compact => self.compact(e),
+            Format::Compact | Format::Openmetrics => self.compact(e),
             Format::Pretty => self.pretty(e),
         }
     }

@@ -151,7 +151,7 @@ fn print<W: Write>(
             }
             Ok(())
         }
-        Format::Pretty | Format::Compact => {
+        Format::Pretty | Format::Compact | Format::Openmetrics => {
             let mut text = Vec::new();
             let color = r.color() && r.format() == Format::Pretty;
             summary::write_pretty(

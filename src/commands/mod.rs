@@ -2,5 +2,7 @@
 
 pub mod job;
 pub mod jobs;
+pub mod metrics;
 pub mod tail;
+pub mod triage;
 pub mod workers;

@@ -35,7 +35,7 @@ pub fn run(config: &Config, args: &TailArgs, out: impl Write) -> Result<i32, Str
             ids: filter.job.is_some() || filter.worker.is_some(),
             message: filter.grep.is_some(),
         },
-        Format::Compact | Format::Pretty => Keep::Shown {
+        Format::Compact | Format::Pretty | Format::Openmetrics => Keep::Shown {
             ids: true,
             message: true,
         },
