@@ -9,6 +9,8 @@ mod formats;
 mod journald;
 mod k8s;
 mod launchd;
+mod prom_harness;
+mod prometheus;
 mod tail;
 mod topology;
 mod trail;

@@ -31,6 +31,8 @@ const LAST_LINES_US: i64 = 120_000_000;
 const SLACK_US: i64 = 2_000_000;
 /// How many of the slowest jobs a latency alert lists.
 const SLOWEST: usize = 5;
+/// How far before a live alert went active its story looks (its history is not at hand).
+pub const LIVE_LEAD_MS: i64 = 600_000;
 
 /// One alert interval and what the logs say about it, before it is rendered.
 pub struct Story<'r> {
@@ -146,7 +148,14 @@ pub fn plan<'r>(
     dir: &Directory,
     config: &Config,
 ) -> Story<'r> {
-    let from = ts_of_ms(firing.active_from - rule.range_ms);
+    let live = evaluated_on == crate::triage::live::ON_ALERTMANAGER
+        || evaluated_on == crate::triage::live::ON_PROMETHEUS_ALERTS;
+    let lead = if live {
+        rule.range_ms.max(LIVE_LEAD_MS)
+    } else {
+        rule.range_ms
+    };
+    let from = ts_of_ms(firing.active_from - lead);
     let to = if firing.open {
         until
     } else {
@@ -218,7 +227,11 @@ pub fn plan<'r>(
             }
         }
         Topic::Fleet => {
-            let active = ts_of_ms(story.firing.active_from);
+            let active = if live {
+                from
+            } else {
+                ts_of_ms(story.firing.active_from)
+            };
             story.workers = departures(&facts.coordinator, active, to, dir);
             for d in &story.workers {
                 if let Some(e) = dir.find(&d.worker) {
