@@ -28,8 +28,14 @@ _zisk__logs() {
             zisk__logs,jobs)
                 cmd="zisk__logs__subcmd__jobs"
                 ;;
+            zisk__logs,metrics)
+                cmd="zisk__logs__subcmd__metrics"
+                ;;
             zisk__logs,tail)
                 cmd="zisk__logs__subcmd__tail"
+                ;;
+            zisk__logs,triage)
+                cmd="zisk__logs__subcmd__triage"
                 ;;
             zisk__logs,workers)
                 cmd="zisk__logs__subcmd__workers"
@@ -46,8 +52,14 @@ _zisk__logs() {
             zisk__logs__subcmd__help,jobs)
                 cmd="zisk__logs__subcmd__help__subcmd__jobs"
                 ;;
+            zisk__logs__subcmd__help,metrics)
+                cmd="zisk__logs__subcmd__help__subcmd__metrics"
+                ;;
             zisk__logs__subcmd__help,tail)
                 cmd="zisk__logs__subcmd__help__subcmd__tail"
+                ;;
+            zisk__logs__subcmd__help,triage)
+                cmd="zisk__logs__subcmd__help__subcmd__triage"
                 ;;
             zisk__logs__subcmd__help,workers)
                 cmd="zisk__logs__subcmd__help__subcmd__workers"
@@ -59,7 +71,7 @@ _zisk__logs() {
 
     case "${cmd}" in
         zisk__logs)
-            opts="-o -h -V --coordinator --worker --config --output --color --ssh-option --max-log-requests --help --version tail job jobs workers completions help"
+            opts="-o -h -V --coordinator --worker --config --output --color --ssh-option --max-log-requests --help --version tail job jobs workers metrics triage completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -78,11 +90,11 @@ _zisk__logs() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "pretty compact raw json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "pretty compact raw json openmetrics" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "pretty compact raw json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "pretty compact raw json openmetrics" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -124,11 +136,11 @@ _zisk__logs() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "pretty compact raw json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "pretty compact raw json openmetrics" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "pretty compact raw json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "pretty compact raw json openmetrics" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -151,7 +163,7 @@ _zisk__logs() {
             return 0
             ;;
         zisk__subcmd__logs__subcmd__help)
-            opts="tail job jobs workers completions help"
+            opts="tail job jobs workers metrics triage completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -220,7 +232,35 @@ _zisk__logs() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        zisk__subcmd__logs__subcmd__help__subcmd__metrics)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         zisk__subcmd__logs__subcmd__help__subcmd__tail)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        zisk__subcmd__logs__subcmd__help__subcmd__triage)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -292,11 +332,11 @@ _zisk__logs() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "pretty compact raw json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "pretty compact raw json openmetrics" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "pretty compact raw json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "pretty compact raw json openmetrics" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -346,11 +386,73 @@ _zisk__logs() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "pretty compact raw json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "pretty compact raw json openmetrics" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "pretty compact raw json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "pretty compact raw json openmetrics" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --ssh-option)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-log-requests)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        zisk__subcmd__logs__subcmd__metrics)
+            opts="-o -h --since --until --step --labels --coordinator --worker --config --output --color --ssh-option --max-log-requests --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --until)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --step)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --labels)
+                    COMPREPLY=($(compgen -W "seed code" -- "${cur}"))
+                    return 0
+                    ;;
+                --coordinator)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --worker)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "pretty compact raw json openmetrics" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "pretty compact raw json openmetrics" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -436,11 +538,109 @@ _zisk__logs() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "pretty compact raw json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "pretty compact raw json openmetrics" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "pretty compact raw json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "pretty compact raw json openmetrics" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --ssh-option)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-log-requests)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        zisk__subcmd__logs__subcmd__triage)
+            opts="-o -h --since --until --prometheus --firing --alertmanager --rules --alert --expected-replicas --budget-seconds --step --metrics-url --bearer-token-file --basic-auth --ca-file --insecure-skip-verify --coordinator --worker --config --output --color --ssh-option --max-log-requests --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --until)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --prometheus)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --alertmanager)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rules)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --alert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --expected-replicas)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --budget-seconds)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --step)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --metrics-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --bearer-token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --basic-auth)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --coordinator)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --worker)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "pretty compact raw json openmetrics" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "pretty compact raw json openmetrics" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -482,11 +682,11 @@ _zisk__logs() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "pretty compact raw json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "pretty compact raw json openmetrics" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "pretty compact raw json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "pretty compact raw json openmetrics" -- "${cur}"))
                     return 0
                     ;;
                 --color)

@@ -87,10 +87,10 @@ fn expected(
     let mut out = Vec::new();
     for (metric, values) in ph::query_range(url, expr, first, end, step) {
         let mut labels = metric.clone();
-        labels.as_object_mut().map(|m| {
+        if let Some(m) = labels.as_object_mut() {
             m.remove("__name__");
             m.remove("instance");
-        });
+        }
         let mut runs: Vec<(i64, i64)> = Vec::new();
         for (t, _) in values {
             match runs.last_mut() {

@@ -14,3 +14,4 @@ mod prometheus;
 mod tail;
 mod topology;
 mod trail;
+mod triage;

@@ -402,3 +402,79 @@ fn expected_replicas(config: &Config, derived: &Derived, window: &Grid) -> usize
         .unwrap_or(1)
         .max(1)
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use crate::cli::{Cli, Command};
+    use crate::metrics::vocab::Vocabulary;
+
+    #[test]
+    fn triage_and_metrics_flags_parse() {
+        let cli = Cli::try_parse_from([
+            "zisk-logs",
+            "triage",
+            "--prometheus",
+            "http://p:9090",
+            "--firing",
+            "--rules",
+            "r.yml",
+            "--alert",
+            "A",
+            "--alert",
+            "B",
+            "--expected-replicas",
+            "6",
+            "--budget-seconds",
+            "120",
+            "--step",
+            "15s",
+            "--metrics-url",
+            "http://c:9090/metrics",
+            "--bearer-token-file",
+            "t",
+            "--basic-auth",
+            "u:p",
+            "--ca-file",
+            "ca.pem",
+            "--insecure-skip-verify",
+            "--since",
+            "2h",
+            "--until",
+            "now",
+            "--alertmanager",
+            "http://am:9093",
+        ])
+        .unwrap();
+        let Command::Triage(t) = cli.command else {
+            panic!("triage")
+        };
+        assert_eq!(t.prometheus.as_deref(), Some("http://p:9090"));
+        assert!(t.firing && t.insecure_skip_verify);
+        assert_eq!(t.alerts, ["A", "B"]);
+        assert_eq!((t.expected_replicas, t.budget_seconds), (Some(6), 120.0));
+        assert_eq!(t.step.as_deref(), Some("15s"));
+        assert_eq!(t.alertmanager.as_deref(), Some("http://am:9093"));
+        assert_eq!(t.basic_auth.as_deref(), Some("u:p"));
+        assert!(
+            Cli::try_parse_from(["zisk-logs", "triage", "--expected-replicas", "many"]).is_err()
+        );
+        let cli = Cli::try_parse_from([
+            "zisk-logs",
+            "-o",
+            "openmetrics",
+            "metrics",
+            "--labels",
+            "code",
+            "--step",
+            "10s",
+        ])
+        .unwrap();
+        let Command::Metrics(m) = cli.command else {
+            panic!("metrics")
+        };
+        assert_eq!((m.labels, m.step.as_str()), (Vocabulary::Code, "10s"));
+        assert!(Cli::try_parse_from(["zisk-logs", "metrics", "--labels", "grafana"]).is_err());
+    }
+}

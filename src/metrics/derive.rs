@@ -336,7 +336,7 @@ fn durations(
                 .filter(|e| e.2 == o && life_of(e.1).is_some())
                 .map(|(j, t, _)| (*t, Some(j.duration_s().unwrap_or(0.0).max(0.0)))),
         );
-        events.sort_by(|a, b| (a.0, a.1.is_some()).cmp(&(b.0, b.1.is_some())));
+        events.sort_by_key(|e| (e.0, e.1.is_some()));
         for s in &mut group {
             s.alive = lives.to_vec();
         }

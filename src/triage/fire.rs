@@ -98,7 +98,7 @@ mod tests {
             (f[1].active_from, f[1].from, f[1].last, f[1].open),
             (60_000, 80_000, 100_000, true)
         );
-        assert!(f[0].labels.get(NAME).is_none());
+        assert!(!f[0].labels.contains_key(NAME));
         assert_eq!(f[1].peak, 2.0);
         // for: 0 fires at the first step; a run shorter than for: never fires.
         assert_eq!(intervals(&m, &grid, 0)[0].from, 10_000);

@@ -62,23 +62,16 @@ pub fn write(config: &Config, t: &Triage, mut out: impl Write) -> io::Result<()>
     let dir = Directory::new(config, t.facts);
     let until = ts(t.window.end);
     let mut wants = Wants::default();
+    let ctx = story::Ctx {
+        facts: t.facts,
+        until,
+        dir: &dir,
+        config,
+    };
     let mut stories: Vec<Story> = t
         .fired
         .iter()
-        .map(|f| {
-            story::plan(
-                &t.rules[f.rule],
-                f.firing.clone(),
-                f.expr.clone(),
-                f.corrected,
-                f.on,
-                t.facts,
-                until,
-                &mut wants,
-                &dir,
-                config,
-            )
-        })
+        .map(|f| story::plan(&t.rules[f.rule], f, &ctx, &mut wants))
         .collect();
     let disagreements = mismatches(t, &dir);
     for m in &disagreements {

@@ -21,6 +21,7 @@ use crate::trail::record::{id_key, JobRecord};
 use crate::trail::streams::same_worker;
 use crate::triage::directory::Directory;
 use crate::triage::eval::{equality_matchers, selectors};
+use crate::triage::evaluate::Fired;
 use crate::triage::fire::Firing;
 use crate::triage::reads::{Lines, Wants};
 use crate::triage::rules::{Rule, Topic};
@@ -123,8 +124,7 @@ pub fn blame(
             let end = job.ended?;
             log.worker_errors
                 .iter()
-                .filter(|w| w.job.is_none() && w.ts <= end && end.0 - w.ts.0 <= SLACK_US)
-                .next_back()
+                .rfind(|w| w.job.is_none() && w.ts <= end && end.0 - w.ts.0 <= SLACK_US)
                 .map(|w| w.worker.clone())
         })
         .or_else(|| (job.workers.len() == 1).then(|| job.workers[0].clone()))?;
@@ -135,19 +135,18 @@ fn config_label_matches(name: &str, source: &str) -> bool {
     name == source
 }
 
+/// What every story reads from.
+pub struct Ctx<'r> {
+    pub facts: &'r LogFacts,
+    pub until: Timestamp,
+    pub dir: &'r Directory,
+    pub config: &'r Config,
+}
+
 /// Plans a story: what it lists, and what lines it will quote.
-pub fn plan<'r>(
-    rule: &'r Rule,
-    firing: Firing,
-    expr: String,
-    corrected: bool,
-    evaluated_on: &'static str,
-    facts: &'r LogFacts,
-    until: Timestamp,
-    wants: &mut Wants,
-    dir: &Directory,
-    config: &Config,
-) -> Story<'r> {
+pub fn plan<'r>(rule: &'r Rule, fired: &Fired, ctx: &Ctx<'r>, wants: &mut Wants) -> Story<'r> {
+    let (facts, until, dir, config) = (ctx.facts, ctx.until, ctx.dir, ctx.config);
+    let (firing, evaluated_on) = (fired.firing.clone(), fired.on);
     let live = evaluated_on == crate::triage::live::ON_ALERTMANAGER
         || evaluated_on == crate::triage::live::ON_PROMETHEUS_ALERTS;
     let lead = if live {
@@ -163,8 +162,8 @@ pub fn plan<'r>(
     };
     let mut story = Story {
         rule,
-        expr,
-        corrected,
+        expr: fired.expr.clone(),
+        corrected: fired.corrected,
         evaluated_on,
         explained: (from, to),
         jobs: Vec::new(),
@@ -369,7 +368,7 @@ pub fn groups<'a>(keys: impl Iterator<Item = String> + 'a) -> Vec<(String, usize
             }
         }
     }
-    counts.sort_by(|a, b| b.1.cmp(&a.1));
+    counts.sort_by_key(|c| std::cmp::Reverse(c.1));
     counts
 }
 
