@@ -44,17 +44,7 @@ pub fn write_ts(out: &mut impl fmt::Write, us: i64) -> fmt::Result {
     let days = secs.div_euclid(86_400);
     let sod = secs.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
-    write!(
-        out,
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
-        y,
-        m,
-        d,
-        sod / 3600,
-        (sod / 60) % 60,
-        sod % 60,
-        micros
-    )
+    write!(out, "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z", y, m, d, sod / 3600, (sod / 60) % 60, sod % 60, micros)
 }
 
 pub fn fmt_ts(us: i64) -> String {
@@ -86,9 +76,7 @@ mod tests {
         for _ in 0..100 {
             let before = fmt_ts(now_us());
             let mut theirs = String::new();
-            tracing_subscriber::fmt::time::SystemTime
-                .format_time(&mut Writer::new(&mut theirs))
-                .unwrap();
+            tracing_subscriber::fmt::time::SystemTime.format_time(&mut Writer::new(&mut theirs)).unwrap();
             let after = fmt_ts(now_us());
             assert_eq!(before.len(), theirs.len(), "{before} vs {theirs}");
             assert!(before <= theirs && theirs <= after, "{before} {theirs} {after}");

@@ -13,8 +13,8 @@ use tracing::{Dispatch, Level};
 
 use crate::clock::{self, START_US};
 use crate::emit::{self, Carrier, Format, Target};
+use crate::legacy::{dots, COORD_URL};
 use crate::prng::Rng;
-use crate::sim::{dots, COORD_URL};
 use crate::sink::FileSink;
 use crate::truth::{short, Phase};
 
@@ -64,7 +64,17 @@ struct Gen {
 
 impl Gen {
     #[allow(clippy::too_many_arguments)]
-    fn push(&mut self, t: i64, host: usize, level: Level, target: Target, msg: String, job: Option<u32>, worker: Option<u32>, phase: Option<Phase>) {
+    fn push(
+        &mut self,
+        t: i64,
+        host: usize,
+        level: Level,
+        target: Target,
+        msg: String,
+        job: Option<u32>,
+        worker: Option<u32>,
+        phase: Option<Phase>,
+    ) {
         if host > 0 && !self.worker_files {
             return;
         }
@@ -90,25 +100,79 @@ impl Gen {
         let cap = 16 * n;
         let (jj, pp) = (Some(j), Some(Prove));
         let fail = self.rng.chance(0.08);
-        self.push(t0, 0, Level::INFO, CC, format!("[Job] Started {jd} successfully Capacity: {cap}CU Workers: {n}"), jj, None, None);
+        self.push(
+            t0,
+            0,
+            Level::INFO,
+            CC,
+            format!("[Job] Started {jd} successfully Capacity: {cap}CU Workers: {n}"),
+            jj,
+            None,
+            None,
+        );
         for &w in &ws {
             let wd = &self.worker_short[w as usize];
             let m = format!("[Job] {jd} assigned to {wd} (16CU)");
             self.push(t0 + 100 + 37 * w as i64, 0, Level::INFO, Target::CoordPool, m, jj, Some(w), None);
         }
         let p1 = t0 + 2 * MS;
-        self.push(p1, 0, Level::INFO, CC, format!("[Phase1] Started with {n} workers for {jd}"), jj, None, Some(Contributions));
+        self.push(
+            p1,
+            0,
+            Level::INFO,
+            CC,
+            format!("[Phase1] Started with {n} workers for {jd}"),
+            jj,
+            None,
+            Some(Contributions),
+        );
         let hash = self.rng.hex(16);
         let mut ends = Vec::new();
         for &w in &ws {
             let h = w as usize + 1;
             let ts = p1 + self.ms(3, 40);
-            self.push(ts, h, Level::INFO, Target::WorkerService, format!("[Setup] job_id {id} Received setup for hash_id {hash}"), jj, Some(w), None);
+            self.push(
+                ts,
+                h,
+                Level::INFO,
+                Target::WorkerService,
+                format!("[Setup] job_id {id} Received setup for hash_id {hash}"),
+                jj,
+                Some(w),
+                None,
+            );
             let t1 = ts + self.ms(150, 900);
-            self.push(t1, h, Level::INFO, Target::WorkerService, format!("Starting Partial Contribution for {jd}"), jj, Some(w), Some(Contributions));
-            self.push(t1 + 9 * MS, h, Level::INFO, Target::Worker, format!("Computing Contribution for {jd}"), jj, Some(w), Some(Contributions));
+            self.push(
+                t1,
+                h,
+                Level::INFO,
+                Target::WorkerService,
+                format!("Starting Partial Contribution for {jd}"),
+                jj,
+                Some(w),
+                Some(Contributions),
+            );
+            self.push(
+                t1 + 9 * MS,
+                h,
+                Level::INFO,
+                Target::Worker,
+                format!("Computing Contribution for {jd}"),
+                jj,
+                Some(w),
+                Some(Contributions),
+            );
             let end = t1 + self.ms(5_000, 15_000);
-            self.push(end, h, Level::INFO, Target::Worker, format!("Contribution computation successful for {jd}"), jj, Some(w), Some(Contributions));
+            self.push(
+                end,
+                h,
+                Level::INFO,
+                Target::Worker,
+                format!("Contribution computation successful for {jd}"),
+                jj,
+                Some(w),
+                Some(Contributions),
+            );
             ends.push((end + self.ms(4, 30), w));
         }
         ends.sort();
@@ -126,7 +190,16 @@ impl Gen {
             self.push(t, 0, Level::INFO, CC, m, jj, Some(w), Some(Contributions));
         }
         let p2 = ends.last().unwrap().0 + 20 * MS;
-        self.push(p2 - 10 * MS, 0, Level::INFO, CC, format!("[Job] Contributions {jd}: {n} challenges aggregated in 0.004s"), jj, None, Some(Contributions));
+        self.push(
+            p2 - 10 * MS,
+            0,
+            Level::INFO,
+            CC,
+            format!("[Job] Contributions {jd}: {n} challenges aggregated in 0.004s"),
+            jj,
+            None,
+            Some(Contributions),
+        );
         self.push(p2, 0, Level::INFO, CC, format!("[Phase2] Started with {n} workers for {jd}"), jj, None, pp);
         let mut pends = Vec::new();
         for &w in &ws {
@@ -150,7 +223,10 @@ impl Gen {
         for (k, &(end, w, st)) in pends.iter().enumerate() {
             let wd = self.worker_short[w as usize].clone();
             if self.rng.chance(0.35) {
-                let m = format!("[Phase2] Worker {wd} slow: no progress report for {jd} in {:.3}s", self.rng.frange(5.0, 12.0));
+                let m = format!(
+                    "[Phase2] Worker {wd} slow: no progress report for {jd} in {:.3}s",
+                    self.rng.frange(5.0, 12.0)
+                );
                 self.push(st + (end - st) * 2 / 3, 0, Level::WARN, CC, m, jj, Some(w), pp);
             }
             if self.rng.chance(0.12) {
@@ -160,8 +236,21 @@ impl Gen {
             if end >= cut {
                 continue;
             }
-            self.push(end, w as usize + 1, Level::INFO, Target::Worker, format!("Prove computation successful for {jd}"), jj, Some(w), pp);
-            let m = format!("[Phase2] {wd} finished phase 2 for {jd} ({}/{n} workers done, {:.3}s)", k + 1, (end - p2) as f64 / S as f64);
+            self.push(
+                end,
+                w as usize + 1,
+                Level::INFO,
+                Target::Worker,
+                format!("Prove computation successful for {jd}"),
+                jj,
+                Some(w),
+                pp,
+            );
+            let m = format!(
+                "[Phase2] {wd} finished phase 2 for {jd} ({}/{n} workers done, {:.3}s)",
+                k + 1,
+                (end - p2) as f64 / S as f64
+            );
             self.push(end + 10 * MS, 0, Level::INFO, CC, m, jj, Some(w), pp);
             let m = format!("[Phase2 progress] Worker {wd} done. (duration: {:.3}s)", (end - st) as f64 / S as f64);
             self.push(end + 11 * MS, 0, Level::INFO, CC, m, jj, Some(w), pp);
@@ -170,27 +259,109 @@ impl Gen {
             let (_, w, _) = pends[n / 2];
             let wd = self.worker_short[w as usize].clone();
             let err = "CUDA error: out of memory (device 0)";
-            self.push(cut, w as usize + 1, Level::ERROR, Target::WorkerService, format!("Prove computation failed for {jd}: {err}"), jj, Some(w), pp);
-            self.push(cut + 30 * MS, 0, Level::ERROR, CC, format!("Worker {wd} error: Prove computation failed: {err}"), jj, Some(w), pp);
-            self.push(cut + 40 * MS, 0, Level::ERROR, CC, format!("Failed job {jd} (reason: Prove failed on 1 worker: {err})"), jj, None, pp);
+            self.push(
+                cut,
+                w as usize + 1,
+                Level::ERROR,
+                Target::WorkerService,
+                format!("Prove computation failed for {jd}: {err}"),
+                jj,
+                Some(w),
+                pp,
+            );
+            self.push(
+                cut + 30 * MS,
+                0,
+                Level::ERROR,
+                CC,
+                format!("Worker {wd} error: Prove computation failed: {err}"),
+                jj,
+                Some(w),
+                pp,
+            );
+            self.push(
+                cut + 40 * MS,
+                0,
+                Level::ERROR,
+                CC,
+                format!("Failed job {jd} (reason: Prove failed on 1 worker: {err})"),
+                jj,
+                None,
+                pp,
+            );
             for &(end, w2, _) in &pends[n / 2 + 1..] {
                 let _ = end;
                 let wd2 = self.worker_short[w2 as usize].clone();
-                self.push(cut + 60 * MS, w2 as usize + 1, Level::WARN, Target::WorkerService, format!("Job {jd} cancelled: job failed"), jj, Some(w2), None);
-                self.push(cut + 90 * MS, 0, Level::INFO, CC, format!("Worker {wd2} acknowledged cancellation of job {jd}"), jj, Some(w2), None);
+                self.push(
+                    cut + 60 * MS,
+                    w2 as usize + 1,
+                    Level::WARN,
+                    Target::WorkerService,
+                    format!("Job {jd} cancelled: job failed"),
+                    jj,
+                    Some(w2),
+                    None,
+                );
+                self.push(
+                    cut + 90 * MS,
+                    0,
+                    Level::INFO,
+                    CC,
+                    format!("Worker {wd2} acknowledged cancellation of job {jd}"),
+                    jj,
+                    Some(w2),
+                    None,
+                );
             }
             return;
         }
         let p3 = pends.last().unwrap().0 + 50 * MS;
         let mhz = self.rng.frange(120.0, 260.0);
-        self.push(p3 - 20 * MS, 0, Level::INFO, CC, format!("[Job] Prove Performance {jd}: {mhz:.2} MHz over {n} workers"), jj, None, pp);
+        self.push(
+            p3 - 20 * MS,
+            0,
+            Level::INFO,
+            CC,
+            format!("[Job] Prove Performance {jd}: {mhz:.2} MHz over {n} workers"),
+            jj,
+            None,
+            pp,
+        );
         let agg = ws[0];
         let ad = self.worker_short[agg as usize].clone();
-        self.push(p3, 0, Level::INFO, CC, format!("[Phase3] Assigned worker {ad} as aggregator for job {jd}"), jj, Some(agg), Some(Aggregate));
-        self.push(p3 + 10 * MS, agg as usize + 1, Level::INFO, Target::WorkerService, format!("Starting aggregation step for {jd}"), jj, Some(agg), Some(Aggregate));
+        self.push(
+            p3,
+            0,
+            Level::INFO,
+            CC,
+            format!("[Phase3] Assigned worker {ad} as aggregator for job {jd}"),
+            jj,
+            Some(agg),
+            Some(Aggregate),
+        );
+        self.push(
+            p3 + 10 * MS,
+            agg as usize + 1,
+            Level::INFO,
+            Target::WorkerService,
+            format!("Starting aggregation step for {jd}"),
+            jj,
+            Some(agg),
+            Some(Aggregate),
+        );
         let e3 = p3 + self.ms(2_500, 6_000);
-        self.push(e3, agg as usize + 1, Level::INFO, Target::WorkerService, format!("Aggregation task completed for {jd}"), jj, Some(agg), Some(Aggregate));
-        let m = format!("[Phase3] WorkerId {ad} done, phase 3 completed for {jd} ({:.3}s)", (e3 - p3) as f64 / S as f64);
+        self.push(
+            e3,
+            agg as usize + 1,
+            Level::INFO,
+            Target::WorkerService,
+            format!("Aggregation task completed for {jd}"),
+            jj,
+            Some(agg),
+            Some(Aggregate),
+        );
+        let m =
+            format!("[Phase3] WorkerId {ad} done, phase 3 completed for {jd} ({:.3}s)", (e3 - p3) as f64 / S as f64);
         self.push(e3 + 10 * MS, 0, Level::INFO, CC, m, jj, Some(agg), Some(Aggregate));
         let m = format!(
             "[Job] Finished {jd} successfully \u{2714} Duration: {:.3}s ({:.3}s+{:.3}s+{:.3}s) Steps: {} Instances: {} Capacity: {cap}CU",

@@ -32,6 +32,13 @@ impl Format {
     pub fn is_zisk(self) -> bool {
         matches!(self, Format::Zisk | Format::ZiskAnsi)
     }
+    pub fn is_ansi(self) -> bool {
+        self == Format::ZiskAnsi
+    }
+    /// tracing's own formats always print the target; the rank format only at `-v`.
+    pub fn prints_target(self, show_target: bool) -> bool {
+        !self.is_zisk() || show_target
+    }
 }
 
 /// Event targets (tracing needs them `'static` at the call site, hence the enum).
@@ -43,6 +50,18 @@ pub enum Target {
     Worker,
     WorkerNode,
     WorkerService,
+    /// The crates of the real releases (v0.12 names them `zisk_distributed_*`).
+    DistCoordinator,
+    DistPool,
+    DistWorker,
+    DistWorkerNode,
+    ClusterCoordinator,
+    ClusterWorker,
+    ClusterWorkerNode,
+    Proofman,
+    H2,
+    Hyper,
+    Tonic,
 }
 
 impl Target {
@@ -54,10 +73,29 @@ impl Target {
             Target::Worker => "zisk_worker",
             Target::WorkerNode => "zisk_worker::worker_node",
             Target::WorkerService => "zisk_worker::worker_service",
+            Target::DistCoordinator => "zisk_distributed_coordinator::coordinator",
+            Target::DistPool => "zisk_distributed_coordinator::workers_pool",
+            Target::DistWorker => "zisk_distributed_worker::worker",
+            Target::DistWorkerNode => "zisk_distributed_worker::worker_node",
+            Target::ClusterCoordinator => "zisk_coordinator::coordinator",
+            Target::ClusterWorker => "zisk_worker::worker",
+            Target::ClusterWorkerNode => "zisk_worker::worker_node",
+            Target::Proofman => "proofman::proofman",
+            Target::H2 => "h2::codec::framed_write",
+            Target::Hyper => "hyper_util::client::legacy::pool",
+            Target::Tonic => "tonic::transport::channel",
         }
     }
     pub fn is_worker(self) -> bool {
-        matches!(self, Target::Worker | Target::WorkerNode | Target::WorkerService)
+        !matches!(
+            self,
+            Target::CoordCoordinator
+                | Target::CoordPool
+                | Target::CoordServer
+                | Target::DistCoordinator
+                | Target::DistPool
+                | Target::ClusterCoordinator
+        )
     }
 }
 
@@ -68,19 +106,14 @@ where
 {
     let timer = SimTimer { skew_us };
     let max = LevelFilter::from_level(max);
-    let b = tracing_subscriber::fmt()
-        .with_writer(writer)
-        .with_max_level(max)
-        .with_timer(timer)
-        .with_ansi(false);
+    let b = tracing_subscriber::fmt().with_writer(writer).with_max_level(max).with_timer(timer).with_ansi(false);
     match format {
         Format::Json => Dispatch::new(b.json().with_current_span(true).with_span_list(true).finish()),
         Format::Full => Dispatch::new(b.finish()),
         Format::Compact => Dispatch::new(b.compact().finish()),
         Format::Pretty => Dispatch::new(b.pretty().finish()),
         Format::Zisk | Format::ZiskAnsi => Dispatch::new(
-            b.event_format(ZiskFormat { skew_us, show_target, ansi: format == Format::ZiskAnsi })
-                .finish(),
+            b.event_format(ZiskFormat { skew_us, show_target, ansi: format == Format::ZiskAnsi }).finish(),
         ),
     }
 }
@@ -117,12 +150,27 @@ macro_rules! ev_lvl {
 
 fn event(target: Target, level: Level, job: Option<&str>, wk: Option<&str>, ph: Option<&str>, msg: &str) {
     match target {
-        Target::CoordCoordinator => ev_lvl!("zisk_coordinator::coordinator", level, job, wk, ph, msg),
+        Target::CoordCoordinator => {
+            ev_lvl!("zisk_coordinator::coordinator", level, job, wk, ph, msg)
+        }
         Target::CoordPool => ev_lvl!("zisk_coordinator::workers_pool", level, job, wk, ph, msg),
         Target::CoordServer => ev_lvl!("zisk_coordinator::coordinator_service", level, job, wk, ph, msg),
         Target::Worker => ev_lvl!("zisk_worker", level, job, wk, ph, msg),
         Target::WorkerNode => ev_lvl!("zisk_worker::worker_node", level, job, wk, ph, msg),
         Target::WorkerService => ev_lvl!("zisk_worker::worker_service", level, job, wk, ph, msg),
+        Target::DistCoordinator => ev_lvl!("zisk_distributed_coordinator::coordinator", level, job, wk, ph, msg),
+        Target::DistPool => ev_lvl!("zisk_distributed_coordinator::workers_pool", level, job, wk, ph, msg),
+        Target::DistWorker => ev_lvl!("zisk_distributed_worker::worker", level, job, wk, ph, msg),
+        Target::DistWorkerNode => ev_lvl!("zisk_distributed_worker::worker_node", level, job, wk, ph, msg),
+        Target::ClusterCoordinator => {
+            ev_lvl!("zisk_coordinator::coordinator", level, job, wk, ph, msg)
+        }
+        Target::ClusterWorker => ev_lvl!("zisk_worker::worker", level, job, wk, ph, msg),
+        Target::ClusterWorkerNode => ev_lvl!("zisk_worker::worker_node", level, job, wk, ph, msg),
+        Target::Proofman => ev_lvl!("proofman::proofman", level, job, wk, ph, msg),
+        Target::H2 => ev_lvl!("h2::codec::framed_write", level, job, wk, ph, msg),
+        Target::Hyper => ev_lvl!("hyper_util::client::legacy::pool", level, job, wk, ph, msg),
+        Target::Tonic => ev_lvl!("tonic::transport::channel", level, job, wk, ph, msg),
     }
 }
 

@@ -4,17 +4,22 @@
 mod clock;
 mod corpus;
 mod emit;
+mod legacy;
+mod output;
+mod phases;
 mod prng;
-mod sim;
+mod release;
 mod sink;
+mod timeline;
 mod truth;
+mod write;
 mod zfmt;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 const USAGE: &str = "usage:
-  fixture-gen fixtures [--out DIR]                       (default DIR: fixtures/clusters)
+  fixture-gen fixtures [--out DIR]      (default DIR: fixtures; writes DIR/clusters, DIR/releases)
   fixture-gen corpus --format json|zisk|full --bytes SIZE --out FILE
   fixture-gen corpus --cluster --workers N [--format F] --bytes SIZE --out DIR
 SIZE accepts K/M/G suffixes (powers of 1024).";
@@ -57,17 +62,22 @@ fn run() -> Result<(), String> {
     }
     match cmd.as_str() {
         "fixtures" => {
-            let out = out.unwrap_or_else(|| PathBuf::from("fixtures/clusters"));
-            for spec in sim::specs() {
-                let o = sim::write_cluster(&out, &spec).map_err(|e| e.to_string())?;
-                let lines: usize =
-                    o.files.values().map(|b| b.iter().filter(|&&c| c == b'\n').count()).sum();
+            let out = out.unwrap_or_else(|| PathBuf::from("fixtures"));
+            let mut all: Vec<(String, output::ClusterOutput)> = Vec::new();
+            for spec in legacy::specs() {
+                all.push((format!("clusters/{}", spec.name), legacy::run_cluster(&spec)));
+            }
+            for spec in release::specs() {
+                all.push((format!("releases/{}", spec.name), release::run_cluster(&spec)));
+            }
+            for (dir, o) in &all {
+                o.write(&out.join(dir)).map_err(|e| e.to_string())?;
                 eprintln!(
-                    "{:<20} {:>5} events {:>5} lines  jobs: {}",
-                    spec.name,
+                    "{:<22} {:>5} events {:>5} lines  jobs: {}",
+                    dir,
                     o.events.len(),
-                    lines,
-                    o.truth.jobs.iter().map(|j| j.outcome).collect::<Vec<_>>().join(",")
+                    o.lines(),
+                    o.truth.jobs.iter().map(|j| format!("{}:{}", j.job_kind, j.outcome)).collect::<Vec<_>>().join(",")
                 );
             }
             Ok(())
@@ -86,8 +96,8 @@ fn run() -> Result<(), String> {
                 workers = 64;
             }
             let cluster = cluster || workers > 0;
-            let summary = corpus::run(fmt, bytes, &out, if cluster { workers } else { 0 })
-                .map_err(|e| e.to_string())?;
+            let summary =
+                corpus::run(fmt, bytes, &out, if cluster { workers } else { 0 }).map_err(|e| e.to_string())?;
             println!("{summary}");
             Ok(())
         }

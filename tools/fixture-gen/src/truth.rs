@@ -21,25 +21,6 @@ impl Phase {
     }
 }
 
-/// THE word → phase table: what a reader can infer from a message's words when no structured
-/// `phase` field exists. Checked in this order; the first pattern found in the message wins
-/// (case-sensitive substring match). `ggregat` covers aggregation/Aggregation/aggregator.
-pub const PHASE_WORDS: &[(&str, Phase)] = &[
-    ("[Phase1", Phase::Contributions),
-    ("[Phase2", Phase::Prove),
-    ("[Phase3", Phase::Aggregate),
-    ("[Execution]", Phase::Execution),
-    ("Contribution", Phase::Contributions),
-    ("ggregat", Phase::Aggregate),
-    ("Prove", Phase::Prove),
-    ("proof", Phase::Prove),
-    ("Execution", Phase::Execution),
-];
-
-pub fn phase_from_words(msg: &str) -> Option<Phase> {
-    PHASE_WORDS.iter().find(|(w, _)| msg.contains(w)).map(|&(_, p)| p)
-}
-
 /// `JobId(` + first 8 chars + `…)`; IDs of 8 chars or fewer print whole.
 pub fn short(kind: &str, id: &str) -> String {
     if id.chars().count() <= 8 {
@@ -72,9 +53,10 @@ pub fn strip_ansi(s: &str) -> String {
 ///
 /// `worker_id` rule: on the coordinator's lines, the worker the line names (in its message or
 /// its structured `worker_id` field), else null; on a worker's own lines (banner included), that
-/// worker's own ID, which its start-up banner states. `job_id`: the full ID of the job named by a
-/// structured field, an enclosing span or (full or truncated) in the message. `phase`: the
-/// structured `phase` (field or span) if present, else `phase_from_words(message)`.
+/// worker's own ID. `job_id`: the full ID of the job named by a structured field, an enclosing
+/// span or (full or truncated) in the message. `phase`: the structured `phase` (field or span)
+/// if present, else the rule of `phases.rs`. `true_ts` is the time without the host's clock
+/// skew, `order` the line's place in the cluster's true emission order.
 #[derive(Serialize, Debug, Clone)]
 pub struct EventRow {
     pub file: String,
@@ -87,11 +69,16 @@ pub struct EventRow {
     pub worker_id: Option<String>,
     pub phase: Option<&'static str>,
     pub role: &'static str,
+    pub true_ts: String,
+    pub order: u64,
 }
 
 #[derive(Serialize, Debug, Clone)]
 pub struct WorkerTruth {
     pub worker_id: String,
+    /// The ID as its logs let a reader know it: the full ID when some line prints it whole,
+    /// else the 8-character prefix the truncated form shows.
+    pub logged_id: String,
     pub file: String,
     pub skew_ms: i64,
     /// Formats in file order (one entry unless the host switched format after a restart).
@@ -101,6 +88,18 @@ pub struct WorkerTruth {
 #[derive(Serialize, Debug, Clone)]
 pub struct PhaseTruth {
     pub name: &'static str,
+    pub start: Option<String>,
+    pub end: Option<String>,
+    /// The coordinator's own duration for the phase, when it logs one.
+    pub coordinator_s: Option<f64>,
+    /// Each worker's part: from the phase's start (the aggregator's: its assignment) to the
+    /// coordinator's line that ends that worker's part, or the line that ends the job.
+    pub workers: Vec<WorkerWindow>,
+}
+
+#[derive(Serialize, Debug, Clone)]
+pub struct WorkerWindow {
+    pub worker_id: String,
     pub start: Option<String>,
     pub end: Option<String>,
 }
@@ -114,9 +113,12 @@ pub struct FileLine {
 #[derive(Serialize, Debug, Clone)]
 pub struct JobTruth {
     pub job_id: String,
+    /// prove | execute | setup | wrap
+    pub job_kind: &'static str,
     pub outcome: &'static str,
     pub reason: Option<String>,
     pub workers: Vec<String>,
+    pub aggregator: Option<String>,
     pub started: Option<String>,
     pub ended: Option<String>,
     pub phases: Vec<PhaseTruth>,
@@ -126,6 +128,8 @@ pub struct JobTruth {
 #[derive(Serialize, Debug, Clone)]
 pub struct ClusterTruth {
     pub cluster: String,
+    /// The ZisK release whose shapes the logs follow (`domain`: DOMAIN.md's documented shape).
+    pub release: &'static str,
     pub format: &'static str,
     pub shape: &'static str,
     pub level: &'static str,
@@ -141,15 +145,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn truncation_and_words() {
+    fn truncation_and_ansi() {
         assert_eq!(short("JobId", "1a2b3c4d-0000-4000-8000-000000000000"), "JobId(1a2b3c4d\u{2026})");
         assert_eq!(short("WorkerId", "gpu-07"), "WorkerId(gpu-07)");
         assert_eq!(short("WorkerId", "12345678"), "WorkerId(12345678)");
-        assert_eq!(phase_from_words("[Phase1] x finished phase 1 (Asm Execution: 1s)"), Some(Phase::Contributions));
-        assert_eq!(phase_from_words("[Phase2 progress] Worker x done."), Some(Phase::Prove));
-        assert_eq!(phase_from_words("Aggregating 4 partial proofs for x"), Some(Phase::Aggregate));
-        assert_eq!(phase_from_words("Failed to generate proof for x: y"), Some(Phase::Prove));
-        assert_eq!(phase_from_words("[Job] Finished x successfully"), None);
         assert_eq!(strip_ansi("\x1b[32mok \u{2714}\x1b[0m \x1b[1mD\x1b[0m"), "ok \u{2714} D");
     }
 }

@@ -6,6 +6,7 @@
 //! * `<target> ` only at debug/trace verbosity;
 //! * the level is printed plainly (`INFO`, `WARN`, ...: no padding);
 //! * only the `message` field is printed; every other field and every span is dropped.
+//!
 //! With `ansi`, the timestamp is dimmed and the level coloured as a terminal would get it.
 
 use std::cell::Cell;
@@ -112,12 +113,7 @@ where
     S: Subscriber + for<'a> LookupSpan<'a>,
     N: for<'a> FormatFields<'a> + 'static,
 {
-    fn format_event(
-        &self,
-        _ctx: &FmtContext<'_, S, N>,
-        mut writer: Writer<'_>,
-        event: &Event<'_>,
-    ) -> fmt::Result {
+    fn format_event(&self, _ctx: &FmtContext<'_, S, N>, mut writer: Writer<'_>, event: &Event<'_>) -> fmt::Result {
         let mut msg = MessageOnly::default();
         event.record(&mut msg);
         let meta = event.metadata();
