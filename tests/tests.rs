@@ -6,6 +6,7 @@ mod util;
 
 mod docker;
 mod formats;
+mod generated_metrics;
 mod journald;
 mod k8s;
 mod launchd;

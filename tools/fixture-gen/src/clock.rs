@@ -47,6 +47,24 @@ pub fn write_ts(out: &mut impl fmt::Write, us: i64) -> fmt::Result {
     write!(out, "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z", y, m, d, sod / 3600, (sod / 60) % 60, sod % 60, micros)
 }
 
+/// Howard Hinnant's days-from-civil.
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Reads back what `fmt_ts` writes.
+pub fn parse_ts(s: &str) -> Option<i64> {
+    let n = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
+    let days = days_from_civil(n(0..4)?, n(5..7)?, n(8..10)?);
+    let secs = days * 86_400 + n(11..13)? * 3600 + n(14..16)? * 60 + n(17..19)?;
+    Some(secs * 1_000_000 + n(20..26)?)
+}
+
 pub fn fmt_ts(us: i64) -> String {
     let mut s = String::with_capacity(27);
     write_ts(&mut s, us).unwrap();

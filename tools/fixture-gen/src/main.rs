@@ -5,6 +5,7 @@ mod clock;
 mod corpus;
 mod emit;
 mod legacy;
+mod metrics;
 mod output;
 mod phases;
 mod prng;
@@ -72,6 +73,8 @@ fn run() -> Result<(), String> {
             }
             for (dir, o) in &all {
                 o.write(&out.join(dir)).map_err(|e| e.to_string())?;
+                let om = metrics::openmetrics(o, metrics::Exporter::of(o));
+                metrics::write_gz(&out.join(dir).join("metrics.om.gz"), &om).map_err(|e| e.to_string())?;
                 eprintln!(
                     "{:<22} {:>5} events {:>5} lines  jobs: {}",
                     dir,

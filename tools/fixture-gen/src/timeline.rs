@@ -27,6 +27,9 @@ pub enum Mark {
     /// The worker registers with the coordinator (or re-registers).
     WorkerUp(usize),
     WorkerDown(usize),
+    /// The coordinator process starts (its metrics endpoint comes up) or stops.
+    CoordinatorUp,
+    CoordinatorDown,
 }
 
 /// What a worker's line does to the phase window of the job it computes.

@@ -113,7 +113,8 @@ impl Scenario {
 
     pub fn coordinator_start(&mut self, t: i64) {
         use Target::CoordServer as T;
-        self.coord(t, Level::INFO, T, "[Coordinator] Starting ZisK coordinator v0.15.0".into());
+        self.coord(t, Level::INFO, T, "[Coordinator] Starting ZisK coordinator v0.15.0".into())
+            .mark(Mark::CoordinatorUp);
         self.coord(
             t + 700,
             Level::INFO,

@@ -10,7 +10,7 @@ use super::jobs::Fate;
 use super::ClusterSpec;
 use crate::emit::Target;
 use crate::prng::Rng;
-use crate::timeline::{host_of, Payload, Timeline, COORD, MS, S};
+use crate::timeline::{host_of, Mark, Payload, Timeline, COORD, MS, S};
 use crate::truth::Phase;
 use crate::write::JobPlan;
 
@@ -109,7 +109,8 @@ pub fn build(spec: &ClusterSpec) -> Scenario {
         Target::CoordServer,
         "[Coordinator] Shutdown signal received, draining connections".into(),
     );
-    sc.coord(tr + 400 * MS, Level::INFO, Target::CoordServer, "[Coordinator] Stopped".into());
+    sc.coord(tr + 400 * MS, Level::INFO, Target::CoordServer, "[Coordinator] Stopped".into())
+        .mark(Mark::CoordinatorDown);
     for w in 0..4 {
         let t = tr + sc.ms(405, 460);
         sc.wk(t, w, Level::WARN, Target::WorkerNode, "Stream closed, will reconnect".into());

@@ -86,11 +86,13 @@ impl Sim {
             self.tl.other(t, COORD, Payload::Banner(lines));
         }
         if self.rel >= Release::V0_17 {
-            self.coord(t + 2 * MS, Level::INFO, "cluster coordinator listening on 0.0.0.0:50051".into());
+            self.coord(t + 2 * MS, Level::INFO, "cluster coordinator listening on 0.0.0.0:50051".into())
+                .mark(Mark::CoordinatorUp);
             self.coord(t + 3 * MS, Level::INFO, "metrics server listening on http://0.0.0.0:9090/metrics".into());
             self.coord(t + 4 * MS, Level::INFO, "zisk-coordinator listening on 0.0.0.0:7000".into());
         } else {
-            self.coord(t + 2 * MS, Level::INFO, "Starting coordinator gRPC server on 0.0.0.0:50051".into());
+            self.coord(t + 2 * MS, Level::INFO, "Starting coordinator gRPC server on 0.0.0.0:50051".into())
+                .mark(Mark::CoordinatorUp);
         }
     }
 
