@@ -67,7 +67,7 @@ fn run(cli: Cli) -> Result<i32, String> {
         out.flush().map_err(|e| e.to_string())?;
         return Ok(0);
     }
-    let config = config::Config::from_args(&cli.global)?;
+    let config = cli.global.config()?;
     if config.format == render::Format::Openmetrics && !matches!(cli.command, Command::Metrics(_)) {
         return Err("-o openmetrics is the output of the metrics command only".into());
     }
