@@ -3,7 +3,7 @@
 //! The file is mapped a window at a time, so memory stays flat however large it is.
 //!
 //! A file that shrinks while mapped (truncated, or rotated with copytruncate) makes the next
-//! access to a vanished page raise SIGBUS; [`guard`] turns that into one message naming the
+//! access to a vanished page raise SIGBUS; the guard in `window` turns that into one message naming the
 //! file and exit code 3, instead of a crash.
 //!
 //! `seek` finds where a time window lies in a file (bisection) and what the bytes before it
