@@ -197,7 +197,7 @@ impl StreamParser {
     }
 
     /// Feeds a block of whole lines (`\n`-terminated; the last may lack its newline), the first
-    /// being line `first_line_no`, as `scanned` ([`scan_block`]'s result for it, perhaps
+    /// being line `first_line_no`, as `scanned` ([`super::scan_block`]'s result for it, perhaps
     /// from another thread) says; returns how many lines it held. The same as pushing each
     /// line: the marked lines are pushed (with what the scan parsed), and the lines between
     /// them are passed over in bulk.

@@ -13,7 +13,7 @@ pub(super) fn parse_single_line(clean: &str) -> Option<ParsedLine> {
 }
 
 /// What one line says, borrowed from it: built into a [`ParsedLine`], or read only for the
-/// parts a lean consumer needs (see [`Keep`]).
+/// parts a lean consumer needs (see [`super::Keep`]).
 pub(super) enum LineView<'a> {
     Json(json::JsonView<'a>),
     Text(text::TextView<'a>),

@@ -63,7 +63,7 @@ pub(super) fn json_special_at_swar(b: &[u8]) -> Option<usize> {
         .map(|p| tail + p)
 }
 
-/// What the shown outputs read of a JSON line (see [`super::Keep`]), read by a scanner for
+/// What the shown outputs read of a JSON line (see [`crate::parse::Keep`]), read by a scanner for
 /// the shape tracing writes, without serde: no escapes, no repeated keys, plain numbers,
 /// shallow nesting. `None` for a line with anything else, which serde then reads.
 pub enum Quick<'a> {
