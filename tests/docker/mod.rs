@@ -2,6 +2,7 @@
 //! (busybox-static plus fixture logs), a Compose project with a TTY coordinator and three
 //! worker replicas, history compared with the fixture files, follow across scale-up and
 //! restarts, and the failure messages. Everything a test creates is removed by a guard.
+
 use std::time::Duration;
 
 use serde_json::Value;
