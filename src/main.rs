@@ -1,35 +1,15 @@
 //! zisk-logs: parse arguments, build the configuration, run the command, exit with its code.
 
-mod cli;
-mod commands;
-mod config;
-mod derive;
-mod event;
-mod filter;
-mod merge;
-mod metrics;
-mod parse;
-mod progress;
-mod prom;
-mod read;
-mod render;
-mod report;
-mod source;
-mod time;
-mod topology;
-mod trail;
-mod triage;
-
 use std::io::{BufWriter, Write};
+
+use clap::{CommandFactory, Parser};
+use zisk_logs::cli::{Cli, Command};
+use zisk_logs::{commands, progress, render, source};
 
 /// mimalloc: parsing allocates per event on one thread and frees on another, where glibc's
 /// allocator spends a third of the time of a filtered read.
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-use clap::{CommandFactory, Parser};
-
-use cli::{Cli, Command};
 
 fn main() {
     no_huge_pages();
@@ -67,7 +47,7 @@ fn run(cli: Cli) -> Result<i32, String> {
         out.flush().map_err(|e| e.to_string())?;
         return Ok(0);
     }
-    let config = config::Config::from_args(&cli.global)?;
+    let config = cli.global.config()?;
     if config.format == render::Format::Openmetrics && !matches!(cli.command, Command::Metrics(_)) {
         return Err("-o openmetrics is the output of the metrics command only".into());
     }

@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::sync::Arc;
 
-use crate::cli::{JobArgs, Outcome};
+use crate::cli::JobArgs;
 use crate::config::{parse_job_query, parse_level, parse_regex, Config, SourceSpec};
 use crate::event::{Event, Phase, Role};
 use crate::filter::Filter;
@@ -17,6 +17,7 @@ use crate::trail::collect;
 use crate::trail::record::JobRecord;
 use crate::trail::stitch::{self, Lookup, Plan};
 use crate::trail::summary;
+use crate::trail::Outcome;
 
 pub fn run(config: &Config, args: &JobArgs, out: impl Write) -> Result<i32, String> {
     let query = parse_job_query(&args.id)?;

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use owo_colors::OwoColorize;
 use serde::Serialize;
 
-use crate::cli::{JobsArgs, Outcome};
+use crate::cli::JobsArgs;
 use crate::commands::job::coordinator_of;
 use crate::config::Config;
 use crate::event::{Event, IdRef, Role};
@@ -20,6 +20,7 @@ use crate::source::Selector;
 use crate::time::Timestamp;
 use crate::trail::record::{better_id, id_key, worker_cancel_reason, JobBook, JobRecord};
 use crate::trail::streams::{same_worker, StreamIndex};
+use crate::trail::Outcome;
 use crate::trail::{collect, of_role, request, scan, shared, take};
 
 #[derive(Serialize)]

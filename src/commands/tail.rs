@@ -5,7 +5,7 @@ use std::io::Write;
 use std::sync::Arc;
 
 use crate::cli::TailArgs;
-use crate::config::{build_filter, Config, SourceSpec};
+use crate::config::{Config, SourceSpec};
 use crate::merge::Merged;
 use crate::parse::Keep;
 use crate::read::{self, RoleSource};
@@ -19,7 +19,7 @@ use crate::time::Timestamp;
 const FOLLOW_DEFAULT_LINES: usize = 10;
 
 pub fn run(config: &Config, args: &TailArgs, out: impl Write) -> Result<i32, String> {
-    let filter = build_filter(&args.filters, Timestamp::now())?;
+    let filter = args.filters.filter(Timestamp::now())?;
     let sources = sources_to_read(config, &args.paths)?;
     let last_n = args.lines.or(args.follow.then_some(FOLLOW_DEFAULT_LINES));
     let grep_literal = filter.job.as_ref().map(|j| j.literal());

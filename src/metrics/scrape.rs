@@ -1,8 +1,8 @@
 //! A coordinator's `/metrics` page (Prometheus text format, read with `prometheus-parse`):
 //! the workers-connected gauge, and job ends per worker and in total, by outcome.
 
-use crate::cli::Outcome;
 use crate::metrics::vocab::outcome_of;
+use crate::trail::Outcome;
 
 #[derive(Debug, Default)]
 pub struct Scraped {

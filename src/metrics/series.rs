@@ -37,6 +37,8 @@ impl Grid {
         }
     }
 
+    /// How many times the grid holds: at least one, since `end >= start`.
+    #[allow(clippy::len_without_is_empty)]
     pub fn len(&self) -> usize {
         ((self.end - self.start) / self.step + 1).max(0) as usize
     }

@@ -2,7 +2,7 @@
 //! (`outcome` = completed|failed|cancelled, `kind` = prove|execute) and the code's exporter
 //! (success|failure|cancelled, `kind` always prove). Both map to the tool's outcomes.
 
-use crate::cli::Outcome;
+use crate::trail::Outcome;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Vocabulary {

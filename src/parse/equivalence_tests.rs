@@ -4,7 +4,8 @@
 
 use std::sync::Arc;
 
-use super::{Envelope, Keep, LineView, Prefilter, StreamParser};
+use super::view::LineView;
+use super::{Envelope, Keep, Prefilter, StreamParser};
 use crate::derive::{derive, derive_phase};
 use crate::event::{Event, IdRef, Level, Phase, Role};
 use crate::filter::{Filter, IdQuery};
@@ -250,7 +251,7 @@ fn streams_longer_than_one_candidate_search_give_the_same_events() {
             }
         }
         assert!(
-            input.len() > 2 * super::STRETCH,
+            input.len() > 2 * super::scan::STRETCH,
             "{name}: {} bytes",
             input.len()
         );
@@ -365,7 +366,7 @@ fn awkward_inputs_give_the_same_events() {
     timed_first.extend_from_slice(&bytes);
     check(&timed_first, job, "awkward, timed first");
     // Large enough that blocks are scanned in two parts on two threads.
-    let many = timed_first.repeat(1 + super::SPLIT_MIN / timed_first.len());
+    let many = timed_first.repeat(1 + super::scan::SPLIT_MIN / timed_first.len());
     assert_eq!(
         super::scan_block(&Prefilter::default(), Keep::Everything, &many)
             .parts

@@ -8,6 +8,8 @@ pub mod streams;
 pub mod summary;
 pub mod timeline;
 
+pub use record::Outcome;
+
 use std::sync::{Arc, Mutex};
 
 use crate::config::SourceSpec;

@@ -5,9 +5,20 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use crate::cli::Outcome;
 use crate::event::{Event, IdRef, Level, Phase};
 use crate::time::Timestamp;
+
+/// How a job ended, as the coordinator's lines say (`Running` while it has started and not
+/// ended). The values of `jobs --outcome` and of the JSON schema's `outcome`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Completed,
+    Failed,
+    Cancelled,
+    Running,
+    Unknown,
+}
 
 /// IDs print truncated to their first 8 characters, so that is what two forms of one ID share.
 pub fn id_key(id: &str) -> String {

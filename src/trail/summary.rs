@@ -7,12 +7,12 @@ use std::io::{self, Write};
 use owo_colors::OwoColorize;
 use serde::Serialize;
 
-use crate::cli::Outcome;
 use crate::event::{Event, Level, Role};
 use crate::render::{sanitize, JsonEvent};
 use crate::time::Timestamp;
 use crate::trail::record::{worker_cancel_reason, JobRecord, PhaseSpan};
 use crate::trail::stitch::WorkerTie;
+use crate::trail::Outcome;
 
 #[derive(Serialize)]
 pub struct SummaryPhase {

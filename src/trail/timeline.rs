@@ -116,7 +116,7 @@ pub fn write(
         }
     }
     if let Some(end) = record.ended {
-        if record.outcome() != crate::cli::Outcome::Completed {
+        if record.outcome() != crate::trail::Outcome::Completed {
             axis.mark(&mut coord, end, 'X');
         }
     }

@@ -2,12 +2,12 @@
 //! contradict (workers gone while the gauge stays up), job ends the metrics count and the logs
 //! lack (lost or unshipped logs) or the reverse, and a live `/metrics` against the logs.
 
-use crate::cli::Outcome;
 use crate::metrics::derive::Derived;
 use crate::metrics::series::{Grid, Series};
 use crate::metrics::vocab::outcome_of;
 use crate::metrics::LogFacts;
 use crate::time::Timestamp;
+use crate::trail::Outcome;
 use crate::triage::directory::Directory;
 use crate::triage::story::{departures, Departure};
 

@@ -162,7 +162,7 @@ fn scrape_record(t: &Triage, dir: &Directory) -> Option<ScrapeRecord> {
             .worker_jobs
             .iter()
             .filter(|(w, o, _)| {
-                *o == crate::cli::Outcome::Failed
+                *o == crate::trail::Outcome::Failed
                     && crate::trail::streams::same_worker(
                         &crate::event::IdRef::full(w.as_str()),
                         &id,
@@ -175,7 +175,7 @@ fn scrape_record(t: &Triage, dir: &Directory) -> Option<ScrapeRecord> {
             .jobs
             .iter()
             .filter(|j| {
-                j.outcome() == crate::cli::Outcome::Failed
+                j.outcome() == crate::trail::Outcome::Failed
                     && j.ended.is_some_and(|e| e.as_micros() / 1000 >= life_start)
             })
             .filter(|j| {
@@ -215,7 +215,7 @@ fn summary(t: &Triage, stories: &[Story], disagreements: usize) -> Summary {
         .jobs
         .iter()
         .filter(|j| {
-            j.outcome() == crate::cli::Outcome::Failed
+            j.outcome() == crate::trail::Outcome::Failed
                 && j.ended.is_some_and(|e| e >= ts(g.start) && e <= ts(g.end))
         })
         .count();
@@ -332,7 +332,7 @@ fn chart(s: &Story, t: &Triage, from: Timestamp, to: Timestamp) -> Chart {
         Topic::Failures | Topic::WorkerFailures => Chart {
             label: "failed jobs",
             values: per_column(
-                &|j| (j.outcome() == crate::cli::Outcome::Failed).then_some(1.0),
+                &|j| (j.outcome() == crate::trail::Outcome::Failed).then_some(1.0),
                 true,
             ),
             marks: job_marks('x'),

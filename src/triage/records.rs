@@ -6,12 +6,12 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::cli::Outcome;
 use crate::event::{Event, IdRef};
 use crate::metrics::derive::is_execute;
 use crate::render::JsonEvent;
 use crate::time::Timestamp;
 use crate::trail::record::id_key;
+use crate::trail::Outcome;
 use crate::triage::directory::{json_id, Directory};
 use crate::triage::reads::Lines;
 use crate::triage::story::{groups, reason_group, Departure, Story};

@@ -9,7 +9,6 @@ use std::collections::{BTreeMap, HashMap};
 use regex::Regex;
 use std::sync::LazyLock;
 
-use crate::cli::Outcome;
 use crate::config::Config;
 use crate::event::{IdRef, Role};
 use crate::metrics::derive::is_execute;
@@ -19,6 +18,7 @@ use crate::metrics::LogFacts;
 use crate::time::Timestamp;
 use crate::trail::record::{id_key, JobRecord};
 use crate::trail::streams::same_worker;
+use crate::trail::Outcome;
 use crate::triage::directory::Directory;
 use crate::triage::eval::{equality_matchers, selectors};
 use crate::triage::evaluate::Fired;

@@ -1,7 +1,6 @@
-//! `compose:` and `docker:` sources against the real Docker Engine: images built `FROM scratch`
-//! (busybox-static plus fixture logs), a Compose project with a TTY coordinator and three
-//! worker replicas, history compared with the fixture files, follow across scale-up and
-//! restarts, and the failure messages. Everything a test creates is removed by a guard.
+//! The Docker tests' lab: images built `FROM scratch` from busybox-static and fixture logs, a
+//! Compose project removed by a guard, a follower reading `tail -f` with deadlines, and event
+//! comparisons with the fixture files.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, BufReader};
@@ -14,14 +13,14 @@ use serde_json::Value;
 
 use crate::util::{cluster, ndjson, require, run, zl};
 
-const CLUSTER: &str = "mixed";
-const BUSYBOX: &str = "/bin/busybox";
-const WAIT: Duration = Duration::from_secs(60);
+pub const CLUSTER: &str = "mixed";
+pub const BUSYBOX: &str = "/bin/busybox";
+pub const WAIT: Duration = Duration::from_secs(60);
 
 /// The container's program: prints a log file on its first run, one marker line on later runs
 /// (restarts), then waits. Workers claim `worker-0N.log` by the lowest free N, and keep it
 /// across restarts (the claim is kept by hostname in a volume shared by the replicas).
-const RUN_SH: &str = r#"B=/bin/busybox
+pub const RUN_SH: &str = r#"B=/bin/busybox
 trap 'exit 0' TERM INT
 $B mkdir -p /claim
 h=$($B hostname)
@@ -46,7 +45,7 @@ if [ $n = 1 ]; then $B cat $f; else echo "restarted run $n"; fi
 $B sleep 3600 & wait
 "#;
 
-fn docker(args: &[&str]) -> std::process::Output {
+pub fn docker(args: &[&str]) -> std::process::Output {
     Command::new("docker")
         .args(args)
         .stdin(Stdio::null())
@@ -54,7 +53,7 @@ fn docker(args: &[&str]) -> std::process::Output {
         .expect("run docker")
 }
 
-fn docker_ok(args: &[&str]) -> String {
+pub fn docker_ok(args: &[&str]) -> String {
     let out = docker(args);
     assert!(
         out.status.success(),
@@ -64,7 +63,7 @@ fn docker_ok(args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-fn engine_available() -> bool {
+pub fn engine_available() -> bool {
     Command::new("docker")
         .args(["version", "--format", "{{.Server.APIVersion}}"])
         .output()
@@ -72,7 +71,7 @@ fn engine_available() -> bool {
 }
 
 /// `docker compose` (v2) or `docker-compose` (v1).
-fn compose_command() -> Option<Vec<String>> {
+pub fn compose_command() -> Option<Vec<String>> {
     for cmd in [&["docker", "compose"][..], &["docker-compose"][..]] {
         let ok = Command::new(cmd[0])
             .args(&cmd[1..])
@@ -87,16 +86,16 @@ fn compose_command() -> Option<Vec<String>> {
 }
 
 /// What one test made in the engine; removed on drop, pass or fail, and nothing else.
-struct Lab {
-    tag: String,
-    image: String,
-    dir: tempfile::TempDir,
-    compose: Option<(Vec<String>, String)>,
+pub struct Lab {
+    pub tag: String,
+    pub image: String,
+    pub dir: tempfile::TempDir,
+    pub compose: Option<(Vec<String>, String)>,
 }
 
 impl Lab {
     /// Builds the image (`docker import` of a scratch root file system: no registry needed).
-    fn new() -> Lab {
+    pub fn new() -> Lab {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()
@@ -144,12 +143,12 @@ impl Lab {
         lab
     }
 
-    fn compose_file(&self) -> PathBuf {
+    pub fn compose_file(&self) -> PathBuf {
         self.dir.path().join("compose.yaml")
     }
 
     /// Brings up the project: a TTY coordinator, workers without TTY scaled to `workers`.
-    fn up(&mut self, compose: Vec<String>, workers: usize) -> String {
+    pub fn up(&mut self, compose: Vec<String>, workers: usize) -> String {
         let project = self.tag.clone();
         let yaml = format!(
             r#"version: "2.4"
@@ -185,7 +184,7 @@ volumes:
         project
     }
 
-    fn compose_run(&self, args: &[&str]) {
+    pub fn compose_run(&self, args: &[&str]) {
         let (cmd, project) = self.compose.as_ref().expect("project is up");
         let out = Command::new(&cmd[0])
             .args(&cmd[1..])
@@ -203,7 +202,7 @@ volumes:
     }
 
     /// A standalone container of the test image.
-    fn run(&self, name: &str, tty: bool, arg: &str) {
+    pub fn run(&self, name: &str, tty: bool, arg: &str) {
         let mut args = vec!["run", "-d", "--network", "none", "--name", name, "--label"];
         let label = format!("zisk-logs-test={}", self.tag);
         args.push(&label);
@@ -215,7 +214,7 @@ volumes:
     }
 
     /// Names of this test's containers of one Compose service, in replica order.
-    fn service_containers(&self, service: &str) -> Vec<String> {
+    pub fn service_containers(&self, service: &str) -> Vec<String> {
         let project = &self.compose.as_ref().unwrap().1;
         let out = docker_ok(&[
             "ps",
@@ -264,7 +263,7 @@ impl Drop for Lab {
 }
 
 /// Waits until `docker logs` of a container holds at least `lines` lines.
-fn wait_logged(container: &str, lines: usize) {
+pub fn wait_logged(container: &str, lines: usize) {
     let start = Instant::now();
     loop {
         let out = docker(&["logs", container]);
@@ -285,7 +284,7 @@ fn wait_logged(container: &str, lines: usize) {
     }
 }
 
-fn line_count(path: &Path) -> usize {
+pub fn line_count(path: &Path) -> usize {
     std::fs::read(path)
         .unwrap()
         .iter()
@@ -299,17 +298,17 @@ fn line_count(path: &Path) -> usize {
 /// the output may show an ID shortened where the file run had learnt the full one earlier: IDs
 /// are compared by their first 8 characters.
 #[derive(Debug, PartialEq)]
-struct Key {
-    ts: Option<Value>,
-    level: Value,
-    message: Value,
-    job_id: Value,
-    phase: Value,
-    worker_id: Value,
-    raw: Value,
+pub struct Key {
+    pub ts: Option<Value>,
+    pub level: Value,
+    pub message: Value,
+    pub job_id: Value,
+    pub phase: Value,
+    pub worker_id: Value,
+    pub raw: Value,
 }
 
-fn key(e: &Value, with_ts: bool) -> Key {
+pub fn key(e: &Value, with_ts: bool) -> Key {
     Key {
         ts: with_ts.then(|| e["ts"].clone()),
         level: e["level"].clone(),
@@ -321,14 +320,14 @@ fn key(e: &Value, with_ts: bool) -> Key {
     }
 }
 
-fn id_prefix(v: &Value) -> Value {
+pub fn id_prefix(v: &Value) -> Value {
     match v.as_str() {
         Some(s) => Value::String(s.chars().take(8).collect()),
         None => v.clone(),
     }
 }
 
-fn by_source(events: &[Value]) -> BTreeMap<String, Vec<Value>> {
+pub fn by_source(events: &[Value]) -> BTreeMap<String, Vec<Value>> {
     let mut map: BTreeMap<String, Vec<Value>> = BTreeMap::new();
     for e in events {
         map.entry(e["source"].as_str().unwrap().to_string())
@@ -339,7 +338,7 @@ fn by_source(events: &[Value]) -> BTreeMap<String, Vec<Value>> {
 }
 
 /// Asserts that a container's events are the file's events.
-fn assert_same_events(container: &str, got: &[Value], file: &[Value]) {
+pub fn assert_same_events(container: &str, got: &[Value], file: &[Value]) {
     assert_eq!(
         got.len(),
         file.len(),
@@ -362,7 +361,7 @@ fn assert_same_events(container: &str, got: &[Value], file: &[Value]) {
 }
 
 /// Reads the fixture files directly: `name -> events`.
-fn file_events(files: &[&str]) -> BTreeMap<String, Vec<Value>> {
+pub fn file_events(files: &[&str]) -> BTreeMap<String, Vec<Value>> {
     let dir = cluster(CLUSTER);
     let mut cmd = zl();
     cmd.args(["-o", "json", "tail"]);
@@ -375,7 +374,7 @@ fn file_events(files: &[&str]) -> BTreeMap<String, Vec<Value>> {
 }
 
 /// Pairs each container with the file it printed (workers claim files in any order).
-fn match_files<'a>(
+pub fn match_files<'a>(
     got: &BTreeMap<String, Vec<Value>>,
     files: &'a BTreeMap<String, Vec<Value>>,
 ) -> HashMap<String, &'a str> {
@@ -393,15 +392,15 @@ fn match_files<'a>(
 }
 
 /// A running `zisk-logs ... -f` whose output lines arrive on a channel.
-struct Follower {
-    child: Child,
-    lines: mpsc::Receiver<Value>,
-    stderr: std::sync::Arc<std::sync::Mutex<String>>,
-    seen: Vec<Value>,
+pub struct Follower {
+    pub child: Child,
+    pub lines: mpsc::Receiver<Value>,
+    pub stderr: std::sync::Arc<std::sync::Mutex<String>>,
+    pub seen: Vec<Value>,
 }
 
 impl Follower {
-    fn start(args: &[&str]) -> Follower {
+    pub fn start(args: &[&str]) -> Follower {
         let mut cmd = zl();
         cmd.args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child = cmd.spawn().expect("start zisk-logs");
@@ -430,7 +429,7 @@ impl Follower {
     }
 
     /// Collects output until `done` holds for what was seen, or fails after [`WAIT`].
-    fn wait_for(&mut self, what: &str, done: impl Fn(&[Value]) -> bool) {
+    pub fn wait_for(&mut self, what: &str, done: impl Fn(&[Value]) -> bool) {
         let start = Instant::now();
         while !done(&self.seen) {
             let left = WAIT.checked_sub(start.elapsed()).unwrap_or_default();
@@ -449,7 +448,7 @@ impl Follower {
     }
 
     /// Ctrl-C, then the rest of the output; the program must end promptly.
-    fn interrupt(mut self) -> (Vec<Value>, String) {
+    pub fn interrupt(mut self) -> (Vec<Value>, String) {
         let status = Command::new("kill")
             .args(["-INT", &self.child.id().to_string()])
             .status()
@@ -478,17 +477,17 @@ impl Drop for Follower {
     }
 }
 
-fn count_from(seen: &[Value], source: &str) -> usize {
+pub fn count_from(seen: &[Value], source: &str) -> usize {
     seen.iter().filter(|e| e["source"] == source).count()
 }
 
-fn is_restart_line(e: &Value) -> bool {
+pub fn is_restart_line(e: &Value) -> bool {
     e["message"]
         .as_str()
         .is_some_and(|m| m.starts_with("restarted run"))
 }
 
-fn prerequisites() -> Option<Vec<String>> {
+pub fn prerequisites() -> Option<Vec<String>> {
     if !require("a Docker engine (docker.io)", engine_available())
         || !require("busybox-static (/bin/busybox)", Path::new(BUSYBOX).exists())
         || !require("fixture clusters", cluster(CLUSTER).exists())
@@ -500,286 +499,4 @@ fn prerequisites() -> Option<Vec<String>> {
         return None;
     }
     compose
-}
-
-#[test]
-fn docker_compose_cluster_history_follow_and_errors() {
-    let Some(compose) = prerequisites() else {
-        return;
-    };
-    let mut lab = Lab::new();
-    let project = lab.up(compose, 3);
-    let coordinator = lab.service_containers("coordinator");
-    let workers = lab.service_containers("worker");
-    assert_eq!((coordinator.len(), workers.len()), (1, 3));
-    let dir = cluster(CLUSTER);
-    wait_logged(&coordinator[0], line_count(&dir.join("coordinator.log")));
-    for w in &workers {
-        wait_logged(
-            w,
-            line_count(&dir.join("worker-01.log")).min(line_count(&dir.join("worker-03.log"))),
-        );
-    }
-
-    // History through compose: the same events as the files, each replica its own stream.
-    let files = file_events(&[
-        "coordinator.log",
-        "worker-01.log",
-        "worker-02.log",
-        "worker-03.log",
-        "worker-04.log",
-    ]);
-    let (csrc, wsrc) = (
-        format!("compose:{project}/coordinator"),
-        format!("compose:{project}/worker"),
-    );
-    let r = run(zl().args([
-        "-o",
-        "json",
-        "--coordinator",
-        &csrc,
-        "--worker",
-        &wsrc,
-        "tail",
-    ]));
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    let got = by_source(&ndjson(&r.stdout));
-    assert_eq!(
-        got.keys().cloned().collect::<Vec<_>>(),
-        [coordinator.clone(), workers.clone()].concat()
-    );
-    let pairs = match_files(&got, &files);
-    for (container, events) in &got {
-        assert_same_events(container, events, &files[pairs[container]]);
-    }
-    assert_eq!(pairs[&coordinator[0]], "coordinator");
-    let mut claimed: Vec<&str> = workers.iter().map(|w| pairs[w]).collect();
-    claimed.sort();
-    assert_eq!(claimed, ["worker-01", "worker-02", "worker-03"]);
-    assert!(ndjson(&r.stdout)
-        .iter()
-        .all(|e| e["role"].is_string() && e["fields"]["container"] == e["source"]));
-
-    // docker:NAME, and compose:SERVICE with the project from COMPOSE_PROJECT_NAME.
-    let r = run(zl()
-        .args(["-o", "json", "tail", "-n", "5"])
-        .args(["--worker", &format!("docker:{}", workers[1])]));
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    let file = &files[pairs[&workers[1]]];
-    assert_same_events(&workers[1], &ndjson(&r.stdout), &file[file.len() - 5..]);
-    let r = run(zl().env("COMPOSE_PROJECT_NAME", &project).args([
-        "-o",
-        "json",
-        "--worker",
-        "compose:worker",
-        "tail",
-    ]));
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    assert_eq!(by_source(&ndjson(&r.stdout)).len(), 3);
-
-    // Failures: one clear line naming the source; the other sources go on (exit 3), or
-    // nothing could be read (exit 2).
-    let r = run(zl().args([
-        "-o",
-        "json",
-        "--coordinator",
-        &format!("compose:{project}/nosuch"),
-        "--worker",
-        &wsrc,
-        "tail",
-    ]));
-    assert_eq!(r.code, 3, "{}", r.stderr);
-    assert!(
-        r.stderr.contains(&format!(
-            "compose:{project}/nosuch: Compose project \"{project}\" has no service \"nosuch\""
-        )),
-        "{}",
-        r.stderr
-    );
-    assert!(r.stderr.contains("coordinator, worker"), "{}", r.stderr);
-    assert_eq!(by_source(&ndjson(&r.stdout)).len(), 3);
-    let missing = format!("{}-missing", lab.tag);
-    let r = run(zl().args([
-        "--worker",
-        &format!("docker:{missing}"),
-        "--coordinator",
-        &format!("compose:{missing}/coordinator"),
-        "tail",
-    ]));
-    assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(
-        r.stderr.contains(&format!(
-            "docker:{missing}: no such container \"{missing}\""
-        )),
-        "{}",
-        r.stderr
-    );
-    assert!(
-        r.stderr.contains(&format!(
-            "compose:{missing}/coordinator: no containers of Compose project \"{missing}\""
-        )),
-        "{}",
-        r.stderr
-    );
-    assert_eq!(r.stderr.lines().count(), 2, "{}", r.stderr);
-
-    // Follow: history, then a replica added by scaling up and two restarted containers (one
-    // with a TTY), each line once; Ctrl-C ends it.
-    let mut f = Follower::start(&[
-        "-o",
-        "json",
-        "--coordinator",
-        &csrc,
-        "--worker",
-        &wsrc,
-        "tail",
-        "-f",
-        "-n",
-        "100000",
-    ]);
-    let initial: usize = got.values().map(Vec::len).sum();
-    f.wait_for("history", |seen| seen.len() >= initial);
-    lab.compose_run(&["up", "-d", "--scale", "worker=4", "--no-recreate"]);
-    let added = lab
-        .service_containers("worker")
-        .into_iter()
-        .find(|w| !workers.contains(w))
-        .expect("a fourth worker");
-    let expected_new = files["worker-04"].len();
-    f.wait_for("the new replica's lines", |seen| {
-        count_from(seen, &added) >= expected_new
-    });
-    docker_ok(&["restart", "-t", "1", &workers[0]]);
-    docker_ok(&["restart", "-t", "1", &coordinator[0]]);
-    let restarted = [workers[0].clone(), coordinator[0].clone()];
-    f.wait_for("the restart lines", |seen| {
-        restarted.iter().all(|c| {
-            seen.iter()
-                .any(|e| e["source"] == **c && is_restart_line(e))
-        })
-    });
-    std::thread::sleep(Duration::from_millis(1500)); // room for any line that would come twice
-    let (seen, stderr) = f.interrupt();
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    assert!(
-        stderr.contains(&format!("following new container {added}")),
-        "{stderr}"
-    );
-    let seen = by_source(&seen);
-    for (container, events) in &seen {
-        let file = if *container == added {
-            "worker-04"
-        } else {
-            pairs[container]
-        };
-        let (restart, mut lines): (Vec<Value>, Vec<Value>) =
-            events.iter().cloned().partition(is_restart_line);
-        // Live events are ordered by time within the merge window, where a banner carries
-        // the engine's (later) time: compare in the files' order.
-        let mut want = files[file].clone();
-        let by_raw = |a: &Value, b: &Value| a["raw"].as_str().cmp(&b["raw"].as_str());
-        lines.sort_by(by_raw);
-        want.sort_by(by_raw);
-        assert_same_events(container, &lines, &want);
-        let expected = if restarted.contains(container) {
-            vec!["restarted run 2"]
-        } else {
-            vec![]
-        };
-        assert_eq!(
-            restart
-                .iter()
-                .map(|e| e["message"].as_str().unwrap())
-                .collect::<Vec<_>>(),
-            expected,
-            "{container}"
-        );
-    }
-    assert_eq!(seen.len(), 5);
-}
-
-#[test]
-fn docker_tty_ansi_and_long_lines() {
-    if prerequisites().is_none() {
-        return;
-    }
-    let lab = Lab::new();
-    let (plain, tty, ansi) = (
-        format!("{}-plain", lab.tag),
-        format!("{}-tty", lab.tag),
-        format!("{}-ansi", lab.tag),
-    );
-    lab.run(&plain, false, "long");
-    lab.run(&tty, true, "long");
-    lab.run(&ansi, true, "/logs/ansi/coordinator.log");
-    for c in [&plain, &tty] {
-        wait_logged(c, 4);
-    }
-    wait_logged(
-        &ansi,
-        line_count(&cluster("zisk-ansi").join("coordinator.log")),
-    );
-
-    // A 40 000-byte line arrives as 16 KiB partial messages, with and without a TTY.
-    for (c, stderr_field) in [(&plain, true), (&tty, false)] {
-        let r = run(zl().args(["-o", "json", "--worker", &format!("docker:{c}"), "tail"]));
-        assert_eq!(r.code, 0, "{}", r.stderr);
-        let events = ndjson(&r.stdout);
-        let mut raws: Vec<&str> = events.iter().map(|e| e["raw"].as_str().unwrap()).collect();
-        raws.sort();
-        let long = "x".repeat(40000);
-        let mut want = vec![
-            "before the long line",
-            long.as_str(),
-            "to stderr",
-            "\u{1b}[32mgreen\u{1b}[0m after",
-        ];
-        want.sort();
-        assert_eq!(raws, want, "{c}");
-        let err = events.iter().find(|e| e["raw"] == "to stderr").unwrap();
-        assert_eq!(err["fields"]["stream"] == "stderr", stderr_field, "{c}");
-        assert!(
-            events.iter().any(|e| e["message"] == "green after"),
-            "{c}: ANSI not stripped from the message"
-        );
-    }
-
-    // A TTY container printing ANSI-coloured tracing: the same events as the file.
-    let direct = run(zl()
-        .args(["-o", "json", "tail"])
-        .arg(cluster("zisk-ansi").join("coordinator.log")));
-    let r = run(zl().args([
-        "-o",
-        "json",
-        "--coordinator",
-        &format!("docker:{ansi}"),
-        "tail",
-    ]));
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    assert_same_events(&ansi, &ndjson(&r.stdout), &ndjson(&direct.stdout));
-}
-
-#[test]
-fn docker_missing_engine_is_one_clear_line() {
-    let file = cluster(CLUSTER).join("coordinator.log");
-    if !require("fixture clusters", file.exists()) {
-        return;
-    }
-    let r = run(zl()
-        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
-        .args([
-            "-o",
-            "json",
-            "--worker",
-            "compose:zisk/worker",
-            "--coordinator",
-        ])
-        .arg(&file)
-        .arg("tail"));
-    assert_eq!(r.code, 3, "{}", r.stderr);
-    assert_eq!(
-        r.stderr.trim(),
-        "zisk-logs: compose:zisk/worker: no Docker engine: the socket /nonexistent/docker.sock does not exist (is the daemon running? is DOCKER_HOST right?)"
-    );
-    assert!(!ndjson(&r.stdout).is_empty());
 }

@@ -1,164 +1,18 @@
-//! Reads a regular file through memory maps instead of `read`: no copy of every byte into a
-//! buffer, which is most of the cost of passing over gigabytes that the prefilter skips.
-//! The file is mapped a window at a time, so memory stays flat however large it is.
-//!
-//! A file that shrinks while mapped (truncated, or rotated with copytruncate) makes the next
-//! access to a vanished page raise SIGBUS; [`guard`] turns that into one message naming the
-//! file and exit code 3, instead of a crash.
+//! Seeking in a mapped file: the byte range that can hold a time window, found by bisection,
+//! and checkpoints of what the bytes before an offset hold (line count, the last banner's
+//! worker), so a read that starts mid-file need not read the start again.
 
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io;
-use std::ops::Range;
 use std::os::unix::fs::FileExt;
-use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, Once};
+use std::sync::Mutex;
 
-use crossbeam_channel::{Receiver, Sender};
-use memmap2::{Advice, Mmap, MmapOptions};
-
-use super::LineFeeder;
+use super::window::Window;
+use super::FEED;
 use crate::event::IdRef;
-use crate::parse::{
-    banner_line_id, count_newlines, find_odd_line, line_time, scan_block, Keep, Prefilter,
-    ScannedBlock, MAX_LINE_BYTES,
-};
+use crate::parse::{banner_line_id, count_newlines, find_odd_line, line_time};
 use crate::time::Timestamp;
-
-/// Bytes mapped at once.
-const WINDOW: usize = 4 << 20;
-/// Bytes handed to the parser at once: large enough to be scanned on two threads, small
-/// enough that the lines parsed ahead in it stay few.
-const FEED: usize = 1 << 20;
-
-/// Feeds the lines of `file` (of `len` bytes) to the feeder, as [`super::file`]'s block reader
-/// would; `line_no` counts the lines fed. With a time window, only the part of the file that
-/// can hold it is read, found by bisection (see [`time_range`]). `shown` names the file.
-pub fn read_mapped(
-    file: &File,
-    len: u64,
-    window: (Option<Timestamp>, Option<Timestamp>),
-    shown: &str,
-    feeder: &mut LineFeeder,
-    line_no: &mut u64,
-) -> io::Result<()> {
-    let (offset, len) = time_range(file, len, window.0, window.1);
-    let known = Known::of(file);
-    if offset > 0 {
-        // The lines passed over still leave their state: the last banner, the last time.
-        let at = prefix(file, offset, &known, shown)?;
-        let last = line_before(file, offset)?;
-        feeder.resume_after(at.worker, &last);
-        *line_no += at.lines;
-    }
-    let (prefilter, keep) = (feeder.parser.prefilter().clone(), feeder.parser.keep());
-    // A thread maps the next windows and has them scanned while this one parses the last.
-    std::thread::scope(|scope| {
-        let (tx, rx) = crossbeam_channel::bounded(IN_FLIGHT);
-        scope.spawn(move || scan_windows(file, offset, len, (prefilter, keep), shown, tx));
-        for chunk in &rx {
-            let chunk: Chunk = chunk?;
-            // Scanned on rayon's pool, whose task always sends (a panic there aborts).
-            let blocks = chunk
-                .scanned
-                .recv()
-                .map_err(|_| io::Error::other("a window's scan ended without a result"))?;
-            for (range, scanned) in blocks {
-                let end = range.end;
-                let (n, open) = feeder.apply(&chunk.window.map[range], scanned, *line_no + 1);
-                *line_no += n;
-                if !open || !feeder.sink.flush() {
-                    return Ok(());
-                }
-                let at = Checkpoint {
-                    lines: *line_no,
-                    worker: feeder.parser.banner_worker().cloned(),
-                };
-                known.record(chunk.window.base + end as u64, at);
-            }
-        }
-        Ok(())
-    })
-}
-
-/// Windows mapped and being scanned ahead of the one parsed: with more than one, the pool's
-/// threads go on to the next window while the last one's slower part is finished, and while
-/// the next is mapped.
-const IN_FLIGHT: usize = 2;
-
-/// One mapped window, and what scanning its blocks of whole lines (ranges of it) finds, once
-/// the pool has scanned them.
-struct Chunk {
-    window: Arc<Window>,
-    scanned: Receiver<Vec<(Range<usize>, ScannedBlock)>>,
-}
-
-/// Maps the file from `offset` to `len` a window at a time, cuts each window into blocks of
-/// whole lines, has them scanned on rayon's pool and sends them on, until done or the
-/// receiver is gone.
-fn scan_windows(
-    file: &File,
-    mut offset: u64,
-    len: u64,
-    (prefilter, keep): (Prefilter, Keep),
-    shown: &str,
-    tx: Sender<io::Result<Chunk>>,
-) {
-    while offset < len {
-        let (window, skip) = match Window::at(file, offset, len, shown) {
-            Ok(w) => w,
-            Err(e) => {
-                let _ = tx.send(Err(e));
-                return;
-            }
-        };
-        let data = &window.map[..];
-        let mut blocks = Vec::new();
-        let next = match window.whole_lines_from(skip) {
-            Some(end) => {
-                let mut pos = skip;
-                while pos < end {
-                    let cut = if end - pos <= FEED {
-                        end
-                    } else {
-                        memchr::memrchr(b'\n', &data[pos..pos + FEED]).map_or(end, |i| pos + i + 1)
-                    };
-                    blocks.push(pos..cut);
-                    pos = cut;
-                }
-                Ok(window.base + end as u64)
-            }
-            None => {
-                // One line longer than the window: its start, then on past its end.
-                blocks.push(skip..skip + MAX_LINE_BYTES + 1);
-                next_line_after(file, window.base + data.len() as u64, len, shown)
-            }
-        };
-        let window = Arc::new(window);
-        let (done, scanned) = crossbeam_channel::bounded(1);
-        let (mapped, prefilter) = (window.clone(), prefilter.clone());
-        rayon::spawn(move || {
-            let blocks = blocks
-                .into_iter()
-                .map(|range| {
-                    let scanned = scan_block(&prefilter, keep, &mapped.map[range.clone()]);
-                    (range, scanned)
-                })
-                .collect();
-            let _ = done.send(blocks);
-        });
-        if tx.send(Ok(Chunk { window, scanned })).is_err() {
-            return;
-        }
-        match next {
-            Ok(next) => offset = next,
-            Err(e) => {
-                let _ = tx.send(Err(e));
-                return;
-            }
-        }
-    }
-}
 
 /// How far outside the window a line's time may stray from the order of the file (threads
 /// writing a moment apart, a clock step) and still be read.
@@ -258,15 +112,15 @@ fn timed_line_after(file: &File, from: u64, to: u64, buf: &mut [u8]) -> Option<(
 /// What the first bytes of a file hold: how many lines, and the worker the last start-up
 /// banner among them named.
 #[derive(Clone, Debug, Default)]
-struct Checkpoint {
-    lines: u64,
-    worker: Option<IdRef>,
+pub(super) struct Checkpoint {
+    pub(super) lines: u64,
+    pub(super) worker: Option<IdRef>,
 }
 
 /// Checkpoints of the files this process has read, by offset: a job's trail reads the same
 /// files several times (the whole coordinator for the job, then its window), and a read that
 /// starts in the middle of a file must know what came before without reading it again.
-struct Known {
+pub(super) struct Known {
     file: Option<(u64, u64)>,
 }
 
@@ -275,14 +129,14 @@ type FileCheckpoints = ((u64, u64), BTreeMap<u64, Checkpoint>);
 static CHECKPOINTS: Mutex<Vec<FileCheckpoints>> = Mutex::new(Vec::new());
 
 impl Known {
-    fn of(file: &File) -> Known {
+    pub(super) fn of(file: &File) -> Known {
         use std::os::unix::fs::MetadataExt;
         Known {
             file: file.metadata().ok().map(|m| (m.dev(), m.ino())),
         }
     }
 
-    fn record(&self, offset: u64, at: Checkpoint) {
+    pub(super) fn record(&self, offset: u64, at: Checkpoint) {
         let Some(key) = self.file else { return };
         let mut all = CHECKPOINTS.lock().unwrap_or_else(|p| p.into_inner());
         let i = match all.iter().position(|(k, _)| *k == key) {
@@ -309,7 +163,7 @@ impl Known {
 }
 
 /// What the first `end` bytes of the file hold, from the last checkpoint before `end` on.
-fn prefix(file: &File, end: u64, known: &Known, shown: &str) -> io::Result<Checkpoint> {
+pub(super) fn prefix(file: &File, end: u64, known: &Known, shown: &str) -> io::Result<Checkpoint> {
     let (mut offset, mut at) = known.before(end);
     while offset < end {
         let (window, skip) = Window::at(file, offset, end, shown)?;
@@ -385,7 +239,7 @@ fn banners_by_search(data: &[u8]) -> (u64, Option<IdRef>) {
 }
 
 /// The line that ends just before `offset` (a line start after the first).
-fn line_before(file: &File, offset: u64) -> io::Result<Vec<u8>> {
+pub(super) fn line_before(file: &File, offset: u64) -> io::Result<Vec<u8>> {
     let from = offset.saturating_sub(PROBE as u64);
     let mut buf = vec![0u8; (offset - from) as usize];
     file.read_exact_at(&mut buf, from)?;
@@ -395,7 +249,12 @@ fn line_before(file: &File, offset: u64) -> io::Result<Vec<u8>> {
 }
 
 /// The offset just after the next newline at or after `from` (or `len`).
-fn next_line_after(file: &File, mut from: u64, len: u64, shown: &str) -> io::Result<u64> {
+pub(super) fn next_line_after(
+    file: &File,
+    mut from: u64,
+    len: u64,
+    shown: &str,
+) -> io::Result<u64> {
     while from < len {
         let (window, skip) = Window::at(file, from, len, shown)?;
         if let Some(i) = memchr::memchr(b'\n', &window.map[skip..]) {
@@ -404,142 +263,6 @@ fn next_line_after(file: &File, mut from: u64, len: u64, shown: &str) -> io::Res
         from = window.base + window.map.len() as u64;
     }
     Ok(len)
-}
-
-fn page_size() -> u64 {
-    // SAFETY: sysconf has no preconditions.
-    let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-    if size > 0 {
-        size as u64
-    } else {
-        4096
-    }
-}
-
-/// One mapped window, registered with the SIGBUS guard while it lives.
-struct Window {
-    map: Mmap,
-    slot: usize,
-    /// The file offset of the window's first byte.
-    base: u64,
-    /// The window reaches the end of what is read.
-    reaches_end: bool,
-}
-
-impl Window {
-    /// Maps the window that holds `offset` and reaches at most [`WINDOW`] bytes toward `end`
-    /// (from a page boundary): the window, and where `offset` is in it.
-    fn at(file: &File, offset: u64, end: u64, shown: &str) -> io::Result<(Window, usize)> {
-        guard();
-        let base = offset - offset % page_size();
-        let len = (end - base).min(WINDOW as u64) as usize;
-        // SAFETY: the map is only read. If the file shrinks meanwhile, reading a vanished page
-        // raises SIGBUS, which the guard reports and ends the process on (see the module docs).
-        let map = unsafe { MmapOptions::new().offset(base).len(len).map(file)? };
-        let _ = map.advise(Advice::Sequential);
-        let slot = register(map.as_ptr() as usize, len, shown);
-        let window = Window {
-            map,
-            slot,
-            base,
-            reaches_end: base + len as u64 == end,
-        };
-        Ok((window, (offset - base) as usize))
-    }
-
-    /// The end of the whole lines from `skip` on (all of it at the end of what is read);
-    /// `None` when a line runs past the window.
-    fn whole_lines_from(&self, skip: usize) -> Option<usize> {
-        if self.reaches_end {
-            return Some(self.map.len());
-        }
-        memchr::memrchr(b'\n', &self.map[skip..]).map(|i| skip + i + 1)
-    }
-}
-
-impl Drop for Window {
-    fn drop(&mut self) {
-        unregister(self.slot);
-    }
-}
-
-/// Mapped windows, for the SIGBUS handler to name the file a fault hit: start, length and
-/// the file's name (a leaked, NUL-free byte string). A fixed table of atomics, so the handler
-/// reads it without locks or allocation.
-const SLOTS: usize = 256;
-static STARTS: [AtomicUsize; SLOTS] = [const { AtomicUsize::new(0) }; SLOTS];
-static LENS: [AtomicUsize; SLOTS] = [const { AtomicUsize::new(0) }; SLOTS];
-static NAMES: [AtomicPtr<Vec<u8>>; SLOTS] = [const { AtomicPtr::new(std::ptr::null_mut()) }; SLOTS];
-
-/// Returns the slot taken, or `SLOTS` when the table is full (the fault then names no file).
-fn register(start: usize, len: usize, shown: &str) -> usize {
-    for slot in 0..SLOTS {
-        if STARTS[slot]
-            .compare_exchange(0, usize::MAX, Ordering::AcqRel, Ordering::Relaxed)
-            .is_ok()
-        {
-            let name = Box::into_raw(Box::new(shown.as_bytes().to_vec()));
-            let old = NAMES[slot].swap(name, Ordering::AcqRel);
-            if !old.is_null() {
-                // SAFETY: the pointer came from Box::into_raw in an earlier register.
-                drop(unsafe { Box::from_raw(old) });
-            }
-            LENS[slot].store(len, Ordering::Release);
-            STARTS[slot].store(start, Ordering::Release);
-            return slot;
-        }
-    }
-    SLOTS
-}
-
-fn unregister(slot: usize) {
-    if slot < SLOTS {
-        LENS[slot].store(0, Ordering::Release);
-        // The name stays allocated until the slot is reused: a handler may be reading it.
-        STARTS[slot].store(0, Ordering::Release);
-    }
-}
-
-/// Installs the SIGBUS handler once.
-fn guard() {
-    static INSTALL: Once = Once::new();
-    INSTALL.call_once(|| {
-        // SAFETY: a zeroed sigaction with a valid handler and an empty mask is well formed.
-        unsafe {
-            let mut action: libc::sigaction = std::mem::zeroed();
-            action.sa_sigaction = on_sigbus as *const () as usize;
-            action.sa_flags = libc::SA_SIGINFO;
-            libc::sigemptyset(&mut action.sa_mask);
-            libc::sigaction(libc::SIGBUS, &action, std::ptr::null_mut());
-        }
-    });
-}
-
-extern "C" fn on_sigbus(_: libc::c_int, info: *mut libc::siginfo_t, _: *mut libc::c_void) {
-    // Only async-signal-safe calls here: atomics, write(2) and _exit(2).
-    let write = |bytes: &[u8]| {
-        // SAFETY: writing a valid buffer to stderr.
-        unsafe { libc::write(2, bytes.as_ptr().cast(), bytes.len()) };
-    };
-    // SAFETY: the kernel passes a valid siginfo with SA_SIGINFO.
-    let addr = unsafe { (*info).si_addr() } as usize;
-    write(b"zisk-logs: ");
-    for slot in 0..SLOTS {
-        let start = STARTS[slot].load(Ordering::Acquire);
-        let len = LENS[slot].load(Ordering::Acquire);
-        if start != 0 && start != usize::MAX && addr >= start && addr < start + len {
-            let name = NAMES[slot].load(Ordering::Acquire);
-            if !name.is_null() {
-                // SAFETY: names are only freed when their slot is taken again.
-                write(unsafe { &*name });
-                write(b": ");
-            }
-            break;
-        }
-    }
-    write(b"the file shrank while it was read (truncated, or rotated with copytruncate); run the command again\n");
-    // SAFETY: ends the process without running anything that is not signal-safe.
-    unsafe { libc::_exit(3) };
 }
 
 #[cfg(test)]

@@ -1,0 +1,23 @@
+//! zisk-logs as a library: the stages a line goes through (`source → parse → derive → filter →
+//! merge → trail → render`, see docs/ARCHITECTURE.md) and the commands built on them, so that
+//! parsers and stages can be tested and fuzzed as units. `main.rs` is the binary over it.
+
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod derive;
+pub mod event;
+pub mod filter;
+pub mod merge;
+pub mod metrics;
+pub mod parse;
+pub mod progress;
+pub mod prom;
+pub mod read;
+pub mod render;
+pub mod report;
+pub mod source;
+pub mod time;
+pub mod topology;
+pub mod trail;
+pub mod triage;

@@ -1,0 +1,274 @@
+//! The vectorised block scan: a stateless pass over a block of whole lines, on two threads when
+//! it is large, that marks the lines the parser must see and parses ahead those certain to be
+//! wanted, so the stream parser skips the rest without reading them.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use super::view::{strip_line_ending, LineView};
+use super::{json, lines, Keep, ParsedLine, Prefilter, MAX_LINE_BYTES};
+use crate::derive::{derive, derive_phase, Derived, StrFields};
+use crate::event::Level;
+use crate::time::Timestamp;
+
+/// Blocks at least this large are scanned in two parts, the second on another thread.
+pub(super) const SPLIT_MIN: usize = 256 * 1024;
+
+/// A line a stateless scan found that the parser must see (every other line is shaped like an
+/// event and cannot pass the prefilter).
+pub(super) struct Mark {
+    /// Offset of the line in its part, and its index among the part's lines.
+    pub(super) at: usize,
+    pub(super) line: u64,
+    /// Where the line ends (after its `\n`).
+    pub(super) end: usize,
+    /// The line parsed, when that was certain to be asked for (`Some(None)`: it did not parse).
+    pub(super) parsed: Option<Option<ParsedAhead>>,
+}
+
+/// A line the scan parsed, with the IDs and phase derived from it and its bytes: the work
+/// per event that does not hang on the stream's state, done on the scanning threads.
+pub(super) struct ParsedAhead {
+    pub(super) parsed: ParsedLine,
+    pub(super) derived: Derived,
+    pub(super) raw: Vec<u8>,
+}
+
+impl ParsedAhead {
+    fn parse(text: &str, keep: Keep) -> Option<ParsedAhead> {
+        let (parsed, derived) = match keep {
+            Keep::Everything => {
+                let parsed = LineView::of(text)?.into_parsed();
+                let derived = derive(&parsed.message, &*parsed.fields);
+                (parsed, derived)
+            }
+            // JSON lines of the usual shape are read without serde (see [`json::quick`]).
+            Keep::Shown { ids, message } => {
+                match text.starts_with('{').then(|| json::quick(text)).flatten() {
+                    Some(json::Quick::NotEvent) => return None,
+                    Some(json::Quick::Event(line)) => {
+                        shown(line.ts, line.level, line.message, &line, ids, message)
+                    }
+                    // The view is read where it lies: it is a few hundred bytes (a text
+                    // line's fields are on the stack), and moving it out was a copy per line.
+                    None => match &LineView::of(text) {
+                        Some(view) => {
+                            let line_message = view.message();
+                            shown(view.ts(), view.level(), &line_message, view, ids, message)
+                        }
+                        None => return None,
+                    },
+                }
+            }
+        };
+        Some(ParsedAhead {
+            parsed,
+            derived,
+            raw: text.as_bytes().to_vec(),
+        })
+    }
+}
+
+/// What the shown outputs read of a line (see [`Keep::Shown`]).
+fn shown(
+    ts: Option<Timestamp>,
+    level: Option<Level>,
+    text: &str,
+    fields: &impl StrFields,
+    ids: bool,
+    message: bool,
+) -> (ParsedLine, Derived) {
+    let derived = if ids {
+        derive(text, fields)
+    } else {
+        Derived {
+            phase: derive_phase(text, fields),
+            ..Derived::default()
+        }
+    };
+    let parsed = ParsedLine {
+        ts,
+        level,
+        message: if message {
+            text.to_string()
+        } else {
+            String::new()
+        },
+        ..ParsedLine::default()
+    };
+    (parsed, derived)
+}
+
+/// What scanning one part of a block found: the lines to push, and how many lines it holds.
+pub(super) struct Scan {
+    pub(super) marks: Vec<Mark>,
+    pub(super) lines: u64,
+}
+
+/// What a stateless scan of a block of whole lines found, part by part (ranges of the block).
+pub struct ScannedBlock {
+    pub(super) parts: Vec<(std::ops::Range<usize>, Scan)>,
+}
+
+/// Scans a block of whole lines, in two parts cut at a line end when it is large.
+pub fn scan_block(prefilter: &Prefilter, keep: Keep, block: &[u8]) -> ScannedBlock {
+    let half = block.len() / 2;
+    let cut = if block.len() >= SPLIT_MIN {
+        memchr::memchr(b'\n', &block[half..]).map(|i| half + i + 1)
+    } else {
+        None
+    };
+    let parts = match cut {
+        Some(cut) if cut < block.len() => {
+            let (first, second) = block.split_at(cut);
+            // On rayon's pool, not a thread per block: a new thread costs a spawn, and its
+            // allocator heap starts on fresh pages the kernel must zero.
+            let (a, b) = rayon::join(
+                || scan_part(prefilter, keep, first),
+                || scan_part(prefilter, keep, second),
+            );
+            vec![(0..cut, a), (cut..block.len(), b)]
+        }
+        _ => vec![(0..block.len(), scan_part(prefilter, keep, block))],
+    };
+    ScannedBlock { parts }
+}
+
+/// Marks the lines of `part` the parser must see: those that may pass the prefilter, those
+/// whose bytes hide what they say from it (ANSI, JSON escapes), and those not shaped like an
+/// event (banners, pretty events, untimed text, over-long lines). Lines certain to be parsed whatever the
+/// parser's state (shaped like an event, plain valid UTF-8 without ANSI, passing the whole
+/// prefilter) are parsed now.
+fn scan_part(prefilter: &Prefilter, keep: Keep, part: &[u8]) -> Scan {
+    let skipping = !prefilter.is_empty();
+    // Candidates are searched a stretch at a time, so that the lines passed over on the way
+    // to one are still in cache when they are checked for odd lines: the next candidate in
+    // the stretch searched, and where that stretch ends (a line start). A search from inside
+    // the last stretch stays in it: finding a stretch's end touches memory far ahead.
+    let search = |from: usize, searched: usize| {
+        let reach = if from < searched {
+            searched
+        } else {
+            stretch_end(part, from)
+        };
+        (prefilter.next_candidate(&part[..reach], from), reach)
+    };
+    // A first group of one literal is searched for in the pass that finds odd lines instead.
+    let literal = prefilter.first_literal();
+    let (mut candidate, mut searched) = if skipping && literal.is_none() {
+        search(0, 0)
+    } else {
+        (Some(0), part.len())
+    };
+    let mut marks = Vec::with_capacity(mark_capacity(part.len()));
+    let (mut pos, mut line) = (0, 0);
+    while pos < part.len() {
+        if let Some(literal) = literal {
+            let first = &part[pos..line_end(part, pos)];
+            candidate = literal.occurs_in(first).then_some(pos);
+            if candidate.is_none()
+                && lines::event_shaped_start(first[0])
+                && !lines::hides_text(first)
+            {
+                let (newlines, odd) = literal.find_odd_or_literal_line(&part[pos..]);
+                line += newlines;
+                match odd {
+                    Some(at) => pos += at,
+                    None => {
+                        line += u64::from(!part.ends_with(b"\n"));
+                        pos = part.len();
+                    }
+                }
+                continue;
+            }
+        } else if candidate.is_none() && pos >= searched {
+            (candidate, searched) = search(pos, searched);
+        }
+        let run_end = if skipping && literal.is_none() {
+            candidate.unwrap_or(searched)
+        } else {
+            pos
+        };
+        if run_end > pos
+            && lines::event_shaped_start(part[pos])
+            && !lines::hides_text(&part[pos..line_end(part, pos)])
+        {
+            // Lines the prefilter passes over, up to the next candidate or odd line.
+            let (newlines, odd) = lines::find_odd_line(&part[pos..run_end]);
+            line += newlines;
+            match odd {
+                Some(at) => pos += at,
+                None => {
+                    if run_end == part.len() && !part.ends_with(b"\n") {
+                        line += 1;
+                    }
+                    pos = run_end;
+                }
+            }
+            continue;
+        }
+        let end = line_end(part, pos);
+        let text = strip_line_ending(&part[pos..end]);
+        let shaped = matches!(text.first(), Some(&b) if lines::event_shaped_start(b))
+            && text.len() <= MAX_LINE_BYTES;
+        // The candidate search found the first group in this line: not searched again.
+        let passes_first = skipping && candidate == Some(pos);
+        if skipping && literal.is_none() && candidate.is_some_and(|c| c < end) {
+            (candidate, searched) = search(end, searched);
+        }
+        let may_match = || {
+            if passes_first {
+                prefilter.may_match_after_first(text)
+            } else {
+                prefilter.may_match(text)
+            }
+        };
+        // Invalid UTF-8 is left to the parser, which counts it.
+        let parsed = (shaped && memchr::memchr(0x1b, text).is_none() && may_match())
+            .then(|| std::str::from_utf8(text).ok())
+            .flatten()
+            .map(|text| ParsedAhead::parse(text, keep));
+        marks.push(Mark {
+            at: pos,
+            line,
+            end,
+            parsed,
+        });
+        pos = end;
+        line += 1;
+    }
+    record_mark_density(marks.len(), part.len());
+    Scan { marks, lines: line }
+}
+
+/// How many lines per 64 KiB the last large part scanned marked: the next part's marks are
+/// allocated at once instead of grown, since growing copies every mark (a few hundred bytes
+/// each) again. Only a hint: parts of other streams may have other densities.
+static MARKS_PER_64K: AtomicUsize = AtomicUsize::new(0);
+
+fn mark_capacity(part_len: usize) -> usize {
+    let density = MARKS_PER_64K.load(Ordering::Relaxed);
+    // An eighth more than last time, and never more than a line per 16 bytes.
+    ((density + density / 8 + 1).saturating_mul(part_len) >> 16).min(part_len / 16)
+}
+
+fn record_mark_density(marks: usize, part_len: usize) {
+    if part_len >= 1 << 16 {
+        MARKS_PER_64K.store((marks << 16) / part_len, Ordering::Relaxed);
+    }
+}
+
+/// How far one candidate search reaches: within a core's own cache.
+pub(super) const STRETCH: usize = 64 << 10;
+
+/// The first line start at least [`STRETCH`] bytes after `from` (or the end of `part`).
+fn stretch_end(part: &[u8], from: usize) -> usize {
+    match from + STRETCH {
+        want if want >= part.len() => part.len(),
+        want => line_end(part, want),
+    }
+}
+
+/// The end of the line starting at `pos` (after its `\n`, or the end of `buf`).
+pub(super) fn line_end(buf: &[u8], pos: usize) -> usize {
+    memchr::memchr(b'\n', &buf[pos..]).map_or(buf.len(), |i| pos + i + 1)
+}

@@ -1,0 +1,588 @@
+//! The stream parser: one stream's lines (and the blocks the scan marked) into events, in order.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+#[cfg(test)]
+use super::scan::scan_block;
+use super::scan::{line_end, ParsedAhead, ScannedBlock};
+use super::view::{parse_single_line, strip_line_ending};
+use super::{
+    banner_id, lines, pretty, strip_ansi, DataProblems, Envelope, Keep, ParsedLine, Prefilter,
+    MAX_LINE_BYTES,
+};
+use crate::derive::{derive, Derived};
+use crate::event::{Event, IdRef, Origin, Role};
+use crate::time::Timestamp;
+
+/// A pretty event whose continuation lines may still follow.
+struct Pending {
+    raw: Vec<u8>,
+    line_no: u64,
+    parsed: ParsedLine,
+    envelope: Envelope,
+}
+
+/// Parser state for one stream of lines from one source label.
+pub struct StreamParser {
+    label: Arc<str>,
+    role: Option<Role>,
+    path: Option<Arc<str>>,
+    prefilter: Prefilter,
+    keep: Keep,
+    /// The worker ID the last start-up banner named.
+    banner_worker: Option<IdRef>,
+    last_ts: Option<Timestamp>,
+    /// The last line the prefilter skipped since `last_ts` was set, and its envelope time:
+    /// its time is read only when an untimed event needs it (see [`StreamParser::skip`]).
+    skipped: Vec<u8>,
+    skipped_envelope_ts: Option<Timestamp>,
+    has_skipped: bool,
+    seq: u64,
+    pending: Option<Pending>,
+    /// Untimed lines not yet passed on: those before any timed line take the time of the
+    /// first timed event; later ones keep the time of the event before them.
+    leading: Vec<Event>,
+    /// A line with its own time was seen (a backend's envelope time does not count), so the
+    /// start-up banner is over.
+    own_timed: bool,
+    pub problems: DataProblems,
+}
+
+impl StreamParser {
+    pub fn new(
+        label: Arc<str>,
+        role: Option<Role>,
+        path: Option<Arc<str>>,
+        prefilter: Prefilter,
+    ) -> StreamParser {
+        StreamParser {
+            label,
+            role,
+            path,
+            prefilter,
+            keep: Keep::Everything,
+            banner_worker: None,
+            last_ts: None,
+            skipped: Vec::new(),
+            skipped_envelope_ts: None,
+            has_skipped: false,
+            seq: 0,
+            pending: None,
+            leading: Vec::new(),
+            own_timed: false,
+            problems: DataProblems::default(),
+        }
+    }
+
+    /// Events for a consumer that reads only what `keep` says.
+    pub fn keeping(mut self, keep: Keep) -> StreamParser {
+        self.keep = keep;
+        self
+    }
+
+    pub fn keep(&self) -> Keep {
+        self.keep
+    }
+
+    pub fn label(&self) -> &Arc<str> {
+        &self.label
+    }
+
+    /// The file now being read (a stream may span several rotated files).
+    pub fn set_path(&mut self, path: Option<Arc<str>>) {
+        self.path = path;
+    }
+
+    /// Feeds one physical line (without its line ending). Finished events go to `out`.
+    pub fn push(
+        &mut self,
+        line: &[u8],
+        line_no: u64,
+        envelope: Envelope,
+        out: &mut dyn FnMut(Event),
+    ) {
+        self.push_inner(line, line_no, envelope, None, out)
+    }
+
+    /// [`StreamParser::push`], with what the scan (on another thread) found when it parsed
+    /// the line ahead: `Some(None)` when the line did not parse.
+    fn push_inner(
+        &mut self,
+        line: &[u8],
+        line_no: u64,
+        envelope: Envelope,
+        parsed_ahead: Option<Option<ParsedAhead>>,
+        out: &mut dyn FnMut(Event),
+    ) {
+        let parsed_ahead = match parsed_ahead {
+            Some(Some(ahead)) => {
+                // The scan parsed it because it is shaped like an event (so neither blank nor
+                // pretty), plain valid UTF-8 and passes the prefilter: the checks below would
+                // all let it through. Its bytes are not read again here: another thread read
+                // them last, and touching them was a cache miss per event.
+                self.finish_pending(out);
+                let ParsedAhead {
+                    parsed,
+                    derived,
+                    raw,
+                } = ahead;
+                self.emit(Some(parsed), Some(derived), "", raw, line_no, envelope, out);
+                return;
+            }
+            Some(None) => Some(None),
+            None => None,
+        };
+        let line = strip_line_ending(line);
+        let line = if line.len() > MAX_LINE_BYTES {
+            self.problems.cut_lines += 1;
+            self.problems.first_cut_line.get_or_insert(line_no);
+            &line[..MAX_LINE_BYTES]
+        } else {
+            line
+        };
+        if line.iter().all(|c| c.is_ascii_whitespace()) {
+            // Blank lines separate pretty events; they are not events.
+            self.finish_pending(out);
+            return;
+        }
+        // A line shaped like an event is neither a continuation nor a pretty header: when it
+        // cannot pass the prefilter, it is not even decoded (its bad UTF-8 is never shown).
+        if line.first().is_some_and(|&b| lines::event_shaped_start(b))
+            && !self.prefilter.may_match_with(line, &envelope)
+        {
+            self.finish_pending(out);
+            self.skip(line, envelope.ts, out);
+            return;
+        }
+        let text = self.decode(line, line_no);
+        let clean = strip_ansi(&text);
+        if let Some(pending) = self
+            .pending
+            .as_mut()
+            .filter(|_| pretty::is_continuation(&clean))
+        {
+            pending.raw.push(b'\n');
+            pending.raw.extend_from_slice(line);
+            pretty::apply_continuation(&clean, &mut pending.parsed.fields);
+            return;
+        }
+        self.finish_pending(out);
+        if pretty::is_header(&clean) {
+            if let Some(parsed) = pretty::parse_header(&clean) {
+                self.pending = Some(Pending {
+                    raw: line.to_vec(),
+                    line_no,
+                    parsed,
+                    envelope,
+                });
+                return;
+            }
+        }
+        let parsed = parsed_ahead.unwrap_or_else(|| parse_single_line(&clean));
+        let raw = line.to_vec();
+        self.emit(parsed, None, &clean, raw, line_no, envelope, out);
+    }
+
+    /// [`scan_block`] then [`StreamParser::apply_block`], on one block.
+    #[cfg(test)]
+    pub fn push_block(
+        &mut self,
+        block: &[u8],
+        first_line_no: u64,
+        out: &mut dyn FnMut(Event),
+    ) -> u64 {
+        let scanned = scan_block(&self.prefilter, self.keep, block);
+        self.apply_block(block, scanned, first_line_no, out)
+    }
+
+    /// Feeds a block of whole lines (`\n`-terminated; the last may lack its newline), the first
+    /// being line `first_line_no`, as `scanned` ([`super::scan_block`]'s result for it, perhaps
+    /// from another thread) says; returns how many lines it held. The same as pushing each
+    /// line: the marked lines are pushed (with what the scan parsed), and the lines between
+    /// them are passed over in bulk.
+    pub fn apply_block(
+        &mut self,
+        block: &[u8],
+        scanned: ScannedBlock,
+        first_line_no: u64,
+        out: &mut dyn FnMut(Event),
+    ) -> u64 {
+        let mut part_line_no = first_line_no;
+        for (range, scan) in scanned.parts {
+            let part = &block[range];
+            // The part's line at `pos` is its line number `next`.
+            let (mut pos, mut next) = (0, part_line_no);
+            for mark in scan.marks {
+                if mark.at > pos {
+                    let rest = self.skip_run(&part[pos..mark.at], next, out);
+                    // Lines of the run this thread has not read yet: only the last one
+                    // counts, and only when the next event carries no time of its own
+                    // (emitting a timed event forgets the skipped line).
+                    let timed_next = matches!(&mark.parsed, Some(Some(a)) if a.parsed.ts.is_some());
+                    if let Some(rest) = rest.filter(|_| !timed_next) {
+                        self.skip_last_line(&part[pos + rest..mark.at], out);
+                    }
+                }
+                let line_no = part_line_no + mark.line;
+                self.push_inner(
+                    &part[mark.at..mark.end],
+                    line_no,
+                    Envelope::default(),
+                    mark.parsed,
+                    out,
+                );
+                (pos, next) = (mark.end, line_no + 1);
+            }
+            if pos < part.len() {
+                if let Some(rest) = self.skip_run(&part[pos..], next, out) {
+                    self.skip_last_line(&part[pos + rest..], out);
+                }
+            }
+            part_line_no += scan.lines;
+        }
+        part_line_no - first_line_no
+    }
+
+    pub fn prefilter(&self) -> &Prefilter {
+        &self.prefilter
+    }
+
+    /// Whole lines shaped like events that cannot pass the prefilter (the first being line
+    /// `line_no`). While the parser's state asks to see them (a pretty event may still
+    /// continue, untimed lines wait for a time), they are pushed one by one, as
+    /// [`StreamParser::push`] would treat them. Returns where the lines it did not push start:
+    /// of those only the last is kept, for its time (see [`StreamParser::skip_last_line`]).
+    fn skip_run(
+        &mut self,
+        run: &[u8],
+        mut line_no: u64,
+        out: &mut dyn FnMut(Event),
+    ) -> Option<usize> {
+        let mut pos = 0;
+        while pos < run.len()
+            && (self.pending.is_some() || !self.leading.is_empty() || !self.own_timed)
+        {
+            let end = line_end(run, pos);
+            self.push(&run[pos..end], line_no, Envelope::default(), out);
+            (pos, line_no) = (end, line_no + 1);
+        }
+        (pos < run.len()).then_some(pos)
+    }
+
+    /// Keeps the last of the whole lines in `rest`, as skipping them one by one would.
+    fn skip_last_line(&mut self, rest: &[u8], out: &mut dyn FnMut(Event)) {
+        let body = rest.strip_suffix(b"\n").unwrap_or(rest);
+        let last = memchr::memrchr(b'\n', body).map_or(0, |i| i + 1);
+        self.skip(strip_line_ending(&rest[last..]), None, out);
+    }
+
+    /// Ends the stream (or a pause in a followed one): emits whatever is still held.
+    pub fn flush(&mut self, out: &mut dyn FnMut(Event)) {
+        self.finish_pending(out);
+        for e in self.leading.drain(..) {
+            out(e);
+        }
+    }
+
+    fn finish_pending(&mut self, out: &mut dyn FnMut(Event)) {
+        if let Some(p) = self.pending.take() {
+            if self.prefilter.may_match_with(&p.raw, &p.envelope) {
+                let clean = String::new();
+                self.emit(
+                    Some(p.parsed),
+                    None,
+                    &clean,
+                    p.raw,
+                    p.line_no,
+                    p.envelope,
+                    out,
+                );
+            } else if let Some(ts) = p.parsed.ts {
+                self.timed_line_skipped(ts, out);
+            }
+        }
+    }
+
+    /// A line the prefilter rejected. Parsing it only for its time would cost what the
+    /// prefilter saves, so the line is kept and parsed only if an untimed event follows
+    /// (or, at the start of a stream, untimed lines wait for the first time).
+    fn skip(&mut self, line: &[u8], envelope_ts: Option<Timestamp>, out: &mut dyn FnMut(Event)) {
+        self.skipped.clear();
+        self.skipped
+            .extend_from_slice(&line[..line.len().min(MAX_LINE_BYTES)]);
+        self.skipped_envelope_ts = envelope_ts;
+        self.has_skipped = true;
+        // Until a line with its own time, lines are held for the banner: settle it now.
+        if !self.leading.is_empty() || !self.own_timed {
+            if let Some(own) = self.skipped_ts() {
+                self.timed_line_skipped(own, out);
+            }
+        }
+    }
+
+    /// Reads the kept skipped line: its time (or its envelope's) becomes `last_ts`, as emitting
+    /// it would have made it; returns the line's own time. A skipped line that turns out not
+    /// to parse leaves `last_ts` as it was.
+    fn skipped_ts(&mut self) -> Option<Timestamp> {
+        if !self.has_skipped {
+            return None;
+        }
+        self.has_skipped = false;
+        let own = {
+            let text = String::from_utf8_lossy(&self.skipped);
+            parse_single_line(&strip_ansi(&text)).and_then(|p| p.ts)
+        };
+        // An envelope time alone counts only once the banner is over (else the line is held).
+        self.own_timed |= own.is_some();
+        let envelope_ts = self.skipped_envelope_ts.filter(|_| self.own_timed);
+        if let Some(ts) = own.or(envelope_ts) {
+            self.last_ts = Some(ts);
+        }
+        own
+    }
+
+    /// What emitting a timed event that the filters then drop would have done.
+    fn timed_line_skipped(&mut self, ts: Timestamp, out: &mut dyn FnMut(Event)) {
+        self.has_skipped = false;
+        self.last_ts = Some(ts);
+        self.own_timed = true;
+        for mut early in self.leading.drain(..) {
+            early.sort_ts = ts;
+            out(early);
+        }
+    }
+
+    fn decode<'a>(&mut self, line: &'a [u8], line_no: u64) -> Cow<'a, str> {
+        match std::str::from_utf8(line) {
+            Ok(s) => Cow::Borrowed(s),
+            Err(_) => {
+                self.problems.invalid_utf8_lines += 1;
+                self.problems.first_invalid_utf8_line.get_or_insert(line_no);
+                String::from_utf8_lossy(line)
+            }
+        }
+    }
+
+    /// Turns a parsed line into an event; `derived` is what [`derive`] made of it already
+    /// (then the envelope must bring no fields, which could change it).
+    #[allow(clippy::too_many_arguments)]
+    fn emit(
+        &mut self,
+        parsed: Option<ParsedLine>,
+        derived: Option<Derived>,
+        clean: &str,
+        raw: Vec<u8>,
+        line_no: u64,
+        envelope: Envelope,
+        out: &mut dyn FnMut(Event),
+    ) {
+        let parsed = match parsed {
+            Some(p) => p,
+            None => {
+                let message = clean.trim_end().to_string();
+                self.read_banner(&message);
+                ParsedLine {
+                    message,
+                    ..ParsedLine::default()
+                }
+            }
+        };
+        let mut fields = parsed.fields;
+        debug_assert!(derived.is_none() || envelope.fields.is_none());
+        if let Some(extra) = envelope.fields {
+            for (k, v) in extra {
+                fields.entry(k).or_insert(v);
+            }
+        }
+        let derived = derived.unwrap_or_else(|| derive(&parsed.message, &*fields));
+        let own_ts = parsed.ts;
+        if own_ts.is_none() {
+            // Whether the banner is over, and the time before this line, may hang on a
+            // skipped line.
+            self.skipped_ts();
+        }
+        let ts = own_ts.or(envelope.ts);
+        let worker_id = derived.worker_id.or_else(|| self.banner_worker.clone());
+        self.seq += 1;
+        let event = Event {
+            ts,
+            sort_ts: ts.or(self.last_ts).unwrap_or(Timestamp::MIN),
+            level: parsed.level.or(envelope.level),
+            target: parsed.target,
+            message: parsed.message,
+            fields,
+            job_id: derived.job_id,
+            worker_id,
+            phase: derived.phase,
+            source: self.label.clone(),
+            role: self.role,
+            // Only JSON output shows where a line was read; a path shared by every event
+            // costs two threads an atomic counter each.
+            origin: (self.keep == Keep::Everything)
+                .then_some(self.path.as_ref())
+                .flatten()
+                .map(|p| Origin {
+                    path: p.clone(),
+                    line: line_no,
+                }),
+            raw,
+            context: false,
+            seq: self.seq,
+        };
+        // Lines without a time of their own before the first one with it (a start-up banner)
+        // are held, so that the banner's worker ID reaches the lines above it; an envelope
+        // time (journald, Docker, the kubelet) does not end the banner.
+        let hold = own_ts.is_none() && !self.own_timed && self.leading.len() < 10_000;
+        match ts {
+            _ if hold => self.leading.push(event),
+            Some(ts) => {
+                self.last_ts = Some(ts);
+                self.has_skipped = false;
+                self.own_timed |= own_ts.is_some();
+                // Held lines sort with the first line that carries its own time, even when a
+                // backend stamped them: their envelope time may come from another clock.
+                for mut early in self.leading.drain(..) {
+                    early.sort_ts = ts;
+                    out(early);
+                }
+                out(event);
+            }
+            None => out(event),
+        }
+    }
+
+    /// The worker's start-up banner (`   Worker ID <id>`) ties this stream to a worker.
+    fn read_banner(&mut self, message: &str) {
+        if let Some(id) = banner_id(message) {
+            // The banner lines above this one belong to the same worker.
+            for early in self.leading.iter_mut() {
+                early.worker_id = Some(id.clone());
+            }
+            self.banner_worker = Some(id);
+        }
+    }
+
+    /// The reader passed over the start of the input (lines before a time window): the state
+    /// those lines would have left. `worker` is what their last banner named, `last` the last
+    /// line (for its time), as read.
+    pub fn resume_after(&mut self, worker: Option<IdRef>, last: &[u8], out: &mut dyn FnMut(Event)) {
+        if worker.is_some() {
+            self.banner_worker = worker;
+        }
+        self.own_timed = true;
+        self.skip(strip_line_ending(last), None, out);
+    }
+
+    /// The worker the last start-up banner named.
+    pub fn banner_worker(&self) -> Option<&IdRef> {
+        self.banner_worker.as_ref()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::Level;
+
+    fn parse_all(lines: &[&str]) -> Vec<Event> {
+        let mut p = StreamParser::new(
+            Arc::from("w1"),
+            Some(Role::Worker),
+            Some(Arc::from("w1.log")),
+            Prefilter::default(),
+        );
+        let mut out = Vec::new();
+        for (i, l) in lines.iter().enumerate() {
+            p.push(l.as_bytes(), i as u64 + 1, Envelope::default(), &mut |e| {
+                out.push(e)
+            });
+        }
+        p.flush(&mut |e| out.push(e));
+        out
+    }
+
+    #[test]
+    fn banner_sets_worker_and_orders_before_first_event() {
+        let ev = parse_all(&[
+            "ZisK Worker v0.15.0",
+            "   Worker ID 9f8e7d6c-1111-4111-8111-111111111111",
+            "2026-11-21T10:00:00.000001Z INFO: Computing Prove for JobId(1a2b3c4d…)",
+        ]);
+        assert_eq!(ev.len(), 3);
+        assert_eq!(ev[0].level, None);
+        assert_eq!(ev[0].sort_ts, ev[2].sort_ts);
+        assert_eq!(
+            &*ev[2].worker_id.as_ref().unwrap().text,
+            "9f8e7d6c-1111-4111-8111-111111111111"
+        );
+        assert_eq!(ev[2].job_id, Some(IdRef::truncated("1a2b3c4d")));
+        assert_eq!(ev[2].origin.as_ref().unwrap().line, 3);
+    }
+
+    #[test]
+    fn banner_stamped_by_the_backend_still_names_the_worker_above_it() {
+        let mut p = StreamParser::new(
+            Arc::from("c"),
+            Some(Role::Worker),
+            None,
+            Prefilter::default(),
+        );
+        let mut ev = Vec::new();
+        let stamped = |us| Envelope {
+            ts: Some(Timestamp(us)),
+            ..Envelope::default()
+        };
+        for (i, l) in [
+            "ZisK Worker v0.15.0",
+            "   Worker ID w-1",
+            "2026-11-21T10:00:00.000001Z INFO: up",
+        ]
+        .iter()
+        .enumerate()
+        {
+            p.push(
+                l.as_bytes(),
+                i as u64 + 1,
+                stamped(9_000_000_000_000_000),
+                &mut |e| ev.push(e),
+            );
+        }
+        p.flush(&mut |e| ev.push(e));
+        assert_eq!(ev.len(), 3);
+        assert!(ev
+            .iter()
+            .all(|e| e.worker_id.as_ref().is_some_and(|w| &*w.text == "w-1")));
+        assert_eq!(ev[0].ts, Some(Timestamp(9_000_000_000_000_000)));
+        assert_eq!(ev[0].sort_ts, ev[2].sort_ts);
+    }
+
+    #[test]
+    fn pretty_lines_join_and_formats_switch() {
+        let ev = parse_all(&[
+            "  2026-11-21T10:00:00.000001Z  WARN zisk_worker: slow, n: 1",
+            "    at src/a.rs:1 on main",
+            "    in zisk_worker::job with job_id: \"abc\"",
+            "",
+            "2026-11-21T10:00:01.000001Z  INFO zisk_worker: next",
+            "{\"timestamp\":\"2026-11-21T10:00:02Z\",\"level\":\"ERROR\",\"fields\":{\"message\":\"json now\"}}",
+            "thread 'main' panicked at src/x.rs:1:1:",
+        ]);
+        assert_eq!(ev.len(), 4);
+        assert_eq!(ev[0].raw.split(|&b| b == b'\n').count(), 3);
+        assert_eq!(ev[0].job_id, Some(IdRef::full("abc")));
+        assert_eq!(ev[1].message, "next");
+        assert_eq!(ev[2].level, Some(Level::Error));
+        assert_eq!(ev[3].level, None);
+        assert_eq!(ev[3].sort_ts, ev[2].ts.unwrap());
+    }
+
+    #[test]
+    fn ansi_is_removed_from_the_message_but_kept_raw() {
+        let ev = parse_all(&[
+            "\x1b[2m2026-11-21T10:00:00.000001Z\x1b[0m \x1b[32mINFO\x1b[0m: \x1b[32mdone ✔\x1b[0m",
+        ]);
+        assert_eq!(ev[0].message, "done ✔");
+        assert!(ev[0].raw.contains(&0x1b));
+    }
+}
