@@ -5,8 +5,10 @@
 mod util;
 
 mod docker;
+mod follow_rotation;
 mod formats;
 mod generated_metrics;
+mod io_errors;
 mod journald;
 mod k8s;
 mod launchd;

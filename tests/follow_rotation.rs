@@ -1,0 +1,310 @@
+//! `tail -f` through log rotation under load (issue 20): a writer numbers its lines and rotates
+//! its file in each of the usual ways while `zisk-logs tail -f` follows it; every line must come
+//! out exactly once. CI runs [`ROTATIONS_IN_CI`] rotations of each kind; `scripts/soak-follow.sh`
+//! runs the same test with `SOAK_ROTATIONS=100` (or more) and prints the figures.
+
+use std::collections::HashMap;
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use crate::util::*;
+
+const ROTATIONS_IN_CI: usize = 5;
+/// Lines written between two rotations, a few per millisecond.
+const LINES_PER_ROUND: usize = 300;
+/// How long the writer is quiet before a rotation that truncates in place (a file truncated
+/// before its last lines were read loses them, whatever reads it).
+const QUIET_BEFORE_TRUNCATION: Duration = Duration::from_millis(300);
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Kind {
+    /// logrotate `create`: the file is renamed and a new one created, and the program goes on
+    /// writing the old one for a second before it reopens its log.
+    RenameCreateLateWrites,
+    /// logrotate `copytruncate` while the program is quiet.
+    CopyTruncateWithPause,
+    /// The file is deleted and created again; the program writes the deleted one a little longer.
+    DeleteRecreate,
+    /// Truncated in place and at once written past its old size (faster than a poll).
+    TruncateRefill,
+}
+
+const KINDS: [Kind; 4] = [
+    Kind::RenameCreateLateWrites,
+    Kind::CopyTruncateWithPause,
+    Kind::DeleteRecreate,
+    Kind::TruncateRefill,
+];
+
+fn rotations() -> usize {
+    std::env::var("SOAK_ROTATIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(ROTATIONS_IN_CI)
+}
+
+/// Line `n` of writer `kind`: a time that grows with `n`, and the number last.
+fn numbered(kind: usize, n: usize) -> String {
+    let ms = n as u64;
+    let (h, m, s, f) = (
+        10 + ms / 3_600_000,
+        ms / 60_000 % 60,
+        ms / 1000 % 60,
+        ms % 1000,
+    );
+    format!("2026-11-21T{h:02}:{m:02}:{s:02}.{f:03}000Z INFO: writer k{kind} n {n}\n")
+}
+
+fn append_to(path: &Path) -> File {
+    OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .unwrap()
+}
+
+/// Writes `count` numbered lines from `*next` on, a few per millisecond.
+fn write_lines(out: &mut File, kind: usize, next: &mut usize, count: usize) {
+    for _ in 0..count {
+        out.write_all(numbered(kind, *next).as_bytes()).unwrap();
+        *next += 1;
+        if next.is_multiple_of(4) {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+}
+
+/// Writes `for_how_long` worth of numbered lines.
+fn write_for(out: &mut File, kind: usize, next: &mut usize, for_how_long: Duration) {
+    let end = Instant::now() + for_how_long;
+    while Instant::now() < end {
+        write_lines(out, kind, next, 4);
+    }
+}
+
+/// The program writing `path` and rotating it `rounds` times; returns how many lines it wrote.
+fn writer(kind: Kind, index: usize, path: &Path, rounds: usize) -> usize {
+    let rotated = path.with_extension("log.1");
+    let mut out = append_to(path);
+    let mut next = 1; // line 0 is written before the follower starts
+    for _ in 0..rounds {
+        write_lines(&mut out, index, &mut next, LINES_PER_ROUND);
+        match kind {
+            Kind::RenameCreateLateWrites => {
+                std::fs::rename(path, &rotated).unwrap();
+                File::create(path).unwrap();
+                write_for(&mut out, index, &mut next, Duration::from_secs(1));
+                out = append_to(path);
+            }
+            Kind::CopyTruncateWithPause => {
+                std::thread::sleep(QUIET_BEFORE_TRUNCATION);
+                std::fs::copy(path, &rotated).unwrap();
+                out.set_len(0).unwrap();
+            }
+            Kind::DeleteRecreate => {
+                std::fs::remove_file(path).unwrap();
+                write_for(&mut out, index, &mut next, Duration::from_millis(200));
+                out = append_to(path);
+            }
+            Kind::TruncateRefill => {
+                std::thread::sleep(QUIET_BEFORE_TRUNCATION);
+                let old = out.metadata().unwrap().len() as usize;
+                out.set_len(0).unwrap();
+                // Past the old size in one write, well within a poll.
+                let mut refill = String::new();
+                while refill.len() <= old {
+                    refill += &numbered(index, next);
+                    next += 1;
+                }
+                out.write_all(refill.as_bytes()).unwrap();
+            }
+        }
+    }
+    write_lines(&mut out, index, &mut next, 10);
+    next
+}
+
+/// What the follower printed for one writer: numbers lost and numbers printed twice or more.
+#[derive(Debug, Default)]
+struct Tally {
+    written: usize,
+    lost: usize,
+    repeated: usize,
+}
+
+fn tally(printed: &[String], kind: usize, written: usize) -> Tally {
+    let tag = format!("writer k{kind} n ");
+    let mut seen: HashMap<usize, usize> = HashMap::new();
+    for l in printed {
+        if let Some(n) = l.split(&tag).nth(1).and_then(|n| n.trim().parse().ok()) {
+            *seen.entry(n).or_default() += 1;
+        }
+    }
+    Tally {
+        written,
+        lost: (0..written).filter(|n| !seen.contains_key(n)).count(),
+        repeated: seen.values().map(|c| c - 1).sum(),
+    }
+}
+
+/// Follows `paths` while `write` runs; returns stdout and stderr lines once every writer's
+/// last line has been printed (or a deadline passed).
+fn follow_while<F: FnOnce() -> Vec<usize>>(
+    paths: &[PathBuf],
+    write: F,
+) -> (Vec<usize>, Vec<String>, Vec<String>) {
+    let mut child = zl()
+        .args(["tail", "-f", "-o", "raw"])
+        .args(paths)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = mpsc::channel();
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    std::thread::spawn(move || {
+        for l in stdout.lines().map_while(Result::ok) {
+            if tx.send(l).is_err() {
+                break;
+            }
+        }
+    });
+    let stderr = child.stderr.take().unwrap();
+    let errors = std::thread::spawn(move || {
+        BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+            .collect::<Vec<_>>()
+    });
+    let mut printed = Vec::new();
+    // Everyone's line 0 first: the follower is reading.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while (0..paths.len()).any(|k| {
+        !printed
+            .iter()
+            .any(|l: &String| l.ends_with(&format!("k{k} n 0")))
+    }) {
+        match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            Ok(l) => printed.push(l),
+            Err(_) => panic!("the follower did not start: {printed:?}"),
+        }
+    }
+    let written = write();
+    let lasts: Vec<String> = written
+        .iter()
+        .enumerate()
+        .map(|(k, n)| format!("k{k} n {}", n - 1))
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while lasts
+        .iter()
+        .any(|last| !printed.iter().any(|l| l.ends_with(last)))
+    {
+        match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            Ok(l) => printed.push(l),
+            Err(_) => break,
+        }
+    }
+    // Anything printed twice comes now, if at all.
+    let settle = Instant::now() + Duration::from_millis(1500);
+    while let Ok(l) = rx.recv_timeout(settle.saturating_duration_since(Instant::now())) {
+        printed.push(l);
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    (written, printed, errors.join().unwrap())
+}
+
+fn start_files(dir: &Path, count: usize) -> Vec<PathBuf> {
+    (0..count)
+        .map(|k| {
+            let p = dir.join(format!("w{k}.log"));
+            std::fs::write(&p, numbered(k, 0)).unwrap();
+            p
+        })
+        .collect()
+}
+
+#[test]
+fn follow_loses_and_repeats_nothing_through_every_kind_of_rotation() {
+    let rounds = rotations();
+    let dir = tempfile::tempdir().unwrap();
+    let paths = start_files(dir.path(), KINDS.len());
+    let started = Instant::now();
+    let (written, printed, stderr) = follow_while(&paths, || {
+        std::thread::scope(|s| {
+            let handles: Vec<_> = KINDS
+                .iter()
+                .zip(&paths)
+                .enumerate()
+                .map(|(i, (kind, path))| s.spawn(move || writer(*kind, i, path, rounds)))
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        })
+    });
+    let mut failures = Vec::new();
+    for (i, kind) in KINDS.iter().enumerate() {
+        let t = tally(&printed, i, written[i]);
+        println!(
+            "{kind:?}: {rounds} rotations, {} lines written, {} lost, {} repeated",
+            t.written, t.lost, t.repeated
+        );
+        if t.lost > 0 || t.repeated > 0 {
+            failures.push(format!("{kind:?}: {t:?}"));
+        }
+    }
+    println!(
+        "{} lines in {:.1} s; notices: {}",
+        written.iter().sum::<usize>(),
+        started.elapsed().as_secs_f64(),
+        stderr.len()
+    );
+    assert!(failures.is_empty(), "{failures:?}\nstderr: {stderr:?}");
+    // Truncations in place are said; renames and deletions are ordinary and quiet.
+    for name in ["w1.log", "w3.log"] {
+        let said = stderr
+            .iter()
+            .filter(|l| l.contains(name) && l.contains("truncated"))
+            .count();
+        assert_eq!(said, rounds, "{name}: {stderr:?}");
+    }
+    assert!(
+        !stderr
+            .iter()
+            .any(|l| l.contains("w0.log") || l.contains("w2.log")),
+        "{stderr:?}"
+    );
+}
+
+#[test]
+fn copytruncate_under_continuous_writes_is_noticed() {
+    let rounds = rotations().min(20);
+    let dir = tempfile::tempdir().unwrap();
+    let paths = start_files(dir.path(), 1);
+    let path = paths[0].clone();
+    let (written, printed, stderr) = follow_while(&paths, || {
+        let mut out = append_to(&path);
+        let mut next = 1;
+        for _ in 0..rounds {
+            write_lines(&mut out, 0, &mut next, LINES_PER_ROUND);
+            // No pause: lines written between the copy and the truncation are in neither file.
+            std::fs::copy(&path, path.with_extension("log.1")).unwrap();
+            write_lines(&mut out, 0, &mut next, 8);
+            out.set_len(0).unwrap();
+        }
+        write_lines(&mut out, 0, &mut next, 10);
+        vec![next]
+    });
+    let t = tally(&printed, 0, written[0]);
+    println!(
+        "copytruncate under continuous writes: {rounds} rotations, {} lines, {} lost, {} repeated",
+        t.written, t.lost, t.repeated
+    );
+    assert_eq!(t.repeated, 0, "{stderr:?}");
+    let said = stderr.iter().filter(|l| l.contains("truncated")).count();
+    assert_eq!(said, rounds, "every truncation is said: {stderr:?}");
+}
