@@ -190,7 +190,12 @@ pub(super) fn prefix(file: &File, end: u64, known: &Known, shown: &str) -> io::R
 fn lines_and_banner(data: &[u8]) -> (u64, Option<IdRef>) {
     let half = data.len() / 2;
     if data.len() >= FEED {
-        if let Some(cut) = memchr::memchr(b'\n', &data[half..]).map(|i| half + i + 1) {
+        // A line end near the middle that leaves both halves non-empty: a block of one long
+        // line (its only newline its last byte) is not split again and again.
+        let after = memchr::memchr(b'\n', &data[half..]).map(|i| half + i + 1);
+        let before = || memchr::memrchr(b'\n', &data[..half]).map(|i| i + 1);
+        let cut = after.filter(|&c| c < data.len()).or_else(before);
+        if let Some(cut) = cut {
             let (a, b) = data.split_at(cut);
             let ((a_lines, a_worker), (b_lines, b_worker)) =
                 rayon::join(|| lines_and_banner(a), || lines_and_banner(b));
@@ -305,6 +310,20 @@ mod tests {
             assert!(worker.is_some_and(|w| w.text.starts_with('w') || w.text.starts_with('c')));
         }
         assert!(mixed(80_000, 0).len() > FEED);
+    }
+
+    #[test]
+    fn a_block_of_one_long_line_is_counted_without_splitting_it_forever() {
+        for lines_after in [0, 3] {
+            let mut data = vec![b'x'; 3 * FEED];
+            data.push(b'\n');
+            data.extend(mixed(lines_after, 0));
+            let lines = 1 + lines_after as u64;
+            assert_eq!(lines_and_banner(&data).0, lines);
+            let mut before = mixed(3, 0);
+            before.extend(&data);
+            assert_eq!(lines_and_banner(&before).0, lines + 3);
+        }
     }
 
     #[test]
