@@ -197,6 +197,19 @@ impl Runner {
             .filter(|l| !l.is_empty())
             .map(String::from)
             .collect();
+        if hosts.is_empty() {
+            // No stream would be opened and nothing said: say why here, once.
+            let place = match &self.target.location {
+                Location::Dir(d) => format!("folder {d}"),
+                Location::File(f) => format!("file {f}"),
+                Location::System => "the system journal".into(),
+            };
+            return Err(if stderr.iter().any(|l| l.contains("No journal files")) {
+                format!("no journal files in {place} (journalctl reads *.journal files there)")
+            } else {
+                format!("the journal files in {place} hold no entries")
+            });
+        }
         hosts.sort();
         Ok(hosts)
     }
