@@ -16,6 +16,20 @@ pub fn problem(source: &str, message: &str) {
     say(&format!("{source}: {message}"));
 }
 
+/// [`problem`], said once however often the source is read (the job trail reads in steps).
+pub fn problem_once(source: &str, message: &str) {
+    static SAID: Mutex<Vec<(String, String)>> = Mutex::new(Vec::new());
+    {
+        let mut said = SAID.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = (source.to_string(), message.to_string());
+        if said.contains(&entry) {
+            return;
+        }
+        said.push(entry);
+    }
+    problem(source, message);
+}
+
 /// A whole source could not be read.
 pub fn source_failed(source: &str, message: &str) {
     {

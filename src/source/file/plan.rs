@@ -28,9 +28,37 @@ pub fn plan(path: &str) -> Result<Vec<FileGroup>, String> {
     let mut files = Vec::new();
     if path.contains(['*', '?', '[']) {
         let entries = glob::glob(path).map_err(|e| format!("bad glob {path:?}: {e}"))?;
-        files.extend(entries.filter_map(Result::ok).filter(|p| p.is_file()));
+        // Folders the glob passes through that cannot be looked into: their files are missed.
+        let mut unreadable = closed_folders(path);
+        for entry in entries {
+            match entry {
+                Ok(p) if p.is_file() => files.push(p),
+                Ok(_) => {}
+                Err(e) => {
+                    let said = (e.path().to_path_buf(), io_reason(e.error()));
+                    if !unreadable.contains(&said) {
+                        unreadable.push(said);
+                    }
+                }
+            }
+        }
+        let unreadable: Vec<String> = unreadable
+            .into_iter()
+            .map(|(folder, why)| {
+                format!(
+                    "cannot read folder {}: {why}; its files are not read",
+                    folder.display()
+                )
+            })
+            .collect();
         if files.is_empty() {
-            return Err(format!("no file matches {path:?}"));
+            let why = unreadable
+                .first()
+                .map_or(String::new(), |u| format!(" ({u})"));
+            return Err(format!("no file matches {path:?}{why}"));
+        }
+        for u in unreadable {
+            crate::report::problem_once(path, &u);
         }
     } else {
         let p = Path::new(path);
@@ -53,6 +81,43 @@ pub fn plan(path: &str) -> Result<Vec<FileGroup>, String> {
         }
     }
     Ok(group_files(files))
+}
+
+/// Folders that the glob `pattern` passes through and this process may not look into (list,
+/// where the next part of the pattern has wildcards; enter, where it names a file or folder):
+/// the glob crate skips what is behind them without a word.
+fn closed_folders(pattern: &str) -> Vec<(PathBuf, String)> {
+    let mut closed = Vec::new();
+    let mut below = Path::new(pattern);
+    while let Some(folder) = below.parent().filter(|p| !p.as_os_str().is_empty()) {
+        let wildcard = below
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().contains(['*', '?', '[']));
+        let need = if wildcard {
+            libc::R_OK | libc::X_OK
+        } else {
+            libc::X_OK
+        };
+        let folders = glob::glob(&folder.to_string_lossy()).into_iter().flatten();
+        for f in folders.flatten().filter(|f| f.is_dir()) {
+            if let Err(e) = may_access(&f, need) {
+                closed.push((f, io_reason(&e)));
+            }
+        }
+        below = folder;
+    }
+    closed
+}
+
+/// Whether this process (its effective user) may access `path` as `mode` asks.
+fn may_access(path: &Path, mode: libc::c_int) -> std::io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes())?;
+    // SAFETY: a valid NUL-terminated path and plain integer arguments.
+    match unsafe { libc::faccessat(libc::AT_FDCWD, c.as_ptr(), mode, libc::AT_EACCESS) } {
+        0 => Ok(()),
+        _ => Err(std::io::Error::last_os_error()),
+    }
 }
 
 /// Groups files by the log they belong to and orders each group oldest first.
