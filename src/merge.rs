@@ -66,10 +66,12 @@ pub fn run(
     out: &mut dyn FnMut(Merged) -> bool,
 ) {
     let mut slots: Vec<Slot> = initial.into_iter().map(Slot::new).collect();
-    if !merge_history(&mut slots, out) || !out(Merged::CaughtUp) || !follow {
+    if !merge_history(&mut slots, out) || !out(Merged::CaughtUp) {
         return;
     }
-    follow_live(slots, added, out);
+    // Without -f this reads on only what a stream sends after its history (a FIFO whose
+    // writer came late), until every stream has ended.
+    follow_live(slots, added, follow, out);
 }
 
 fn merge_history(slots: &mut [Slot], out: &mut dyn FnMut(Merged) -> bool) -> bool {
@@ -103,10 +105,16 @@ enum Received {
 /// Live events wait [`LIVE_WINDOW`] after arrival; then the ready heads of all streams are
 /// merged by time, each stream keeping its own order (a host whose clock jumps back is not
 /// reordered against itself).
-fn follow_live(slots: Vec<Slot>, added: Receiver<StreamRx>, out: &mut dyn FnMut(Merged) -> bool) {
+/// New streams are taken from `added` while `follow`.
+fn follow_live(
+    slots: Vec<Slot>,
+    added: Receiver<StreamRx>,
+    follow: bool,
+    out: &mut dyn FnMut(Merged) -> bool,
+) {
     let mut live: Vec<(Slot, VecDeque<(Instant, Event)>)> =
         slots.into_iter().map(|s| (s, VecDeque::new())).collect();
-    let mut added_open = true;
+    let mut added_open = follow;
     loop {
         live.retain(|(s, q)| !s.done || !q.is_empty());
         let waiting = live.iter().any(|(_, q)| !q.is_empty());

@@ -1,102 +1,345 @@
-//! Following the live file like `tail -F`: new lines, rotation (with a grace period for late
-//! writes to the old file) and truncation.
+//! `tail -F` on one path: reads the file to its end, then what is appended; when the name
+//! points to a new file (rotation by rename or delete + create) the old one is still read until
+//! its writers have closed it and it is idle; a file truncated in place (also when it is written
+//! past its old size within one poll) is noticed and read again from its start. A file that
+//! cannot be opened is reported once and tried again, while the other sources go on.
 
-use std::fs::File;
-use std::io::{BufReader, Seek, SeekFrom};
+use std::fs::{File, Metadata};
+use std::io;
+use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::Path;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use super::{io_reason, read_lines, FOLLOW_POLL, READ_BUFFER, ROTATION_GRACE};
+use super::{io_reason, keep_capped};
 use crate::report;
 use crate::source::LineFeeder;
 
-/// `tail -F` on one path: reads to the end, then keeps reading as it grows; when the name
-/// points to a new file (rotation), drains the old one and switches; when the file shrinks
-/// (truncation), starts again from its beginning. Nothing is lost, nothing repeated.
-pub(super) fn follow_file(path: &Path, feeder: &mut LineFeeder, shown: &str) {
-    let mut current = match File::open(path) {
-        Ok(f) => f,
-        Err(e) => {
-            report::source_failed(shown, &format!("cannot open: {}", io_reason(&e)));
-            feeder.caught_up();
-            return wait_for_file(path, feeder, shown);
-        }
-    };
+/// How often a followed file is checked for new lines, rotation and truncation.
+const POLL: Duration = Duration::from_millis(20);
+/// How often a file that could not be opened is tried again.
+const RETRY: Duration = Duration::from_secs(1);
+/// A rotated-away file no process writes any more is let go after this long without growth.
+const IDLE_CLOSED: Duration = Duration::from_millis(250);
+/// Where it cannot be told whether a process still writes the old file (a file of another
+/// user, a filesystem without leases): let go after this long without growth.
+const IDLE_UNKNOWN: Duration = Duration::from_secs(5);
+/// Rotated-away files drained at once; past this, the oldest is let go (with a notice).
+const MAX_DRAINING: usize = 8;
+/// Bytes kept from a file's start and from just before the read position, compared on every
+/// change to tell a file rewritten in place from one appended to.
+const FINGERPRINT: usize = 64;
+const READ_CHUNK: usize = 256 * 1024;
+
+/// Follows `path` until the consumer goes away.
+pub fn follow(path: &Path, feeder: &mut LineFeeder, shown: &str) {
+    let mut opener = Opener::default();
+    let mut current = opener.open(path, shown).map(Followed::new);
+    let mut draining: Vec<(Followed, Instant)> = Vec::new();
+    let mut buf = vec![0u8; READ_CHUNK];
     let mut caught_up = false;
-    let mut line_no = 0;
-    let mut pending = Vec::new();
-    let mut reader = BufReader::with_capacity(READ_BUFFER, current.try_clone().expect("dup fd"));
-    let mut rotated_at: Option<Instant> = None;
     loop {
-        if let Err(e) = read_lines(&mut reader, feeder, &mut line_no, &mut pending, false) {
-            report::problem(shown, &format!("read error after line {line_no}: {e}"));
+        // Old files first: their lines were written before the new file's.
+        for (old, idle_since) in &mut draining {
+            if old.read_new(&mut buf, feeder, shown) {
+                *idle_since = Instant::now();
+            }
+        }
+        draining.retain_mut(|(old, idle_since)| {
+            let idle = idle_since.elapsed();
+            let done = idle >= IDLE_CLOSED
+                && match open_for_writing(&old.file) {
+                    Some(writing) => !writing,
+                    None => idle >= IDLE_UNKNOWN,
+                };
+            if done {
+                old.finish(feeder);
+            }
+            !done
+        });
+        if let Some(f) = &mut current {
+            f.read_new(&mut buf, feeder, shown);
         }
         feeder.report_data_problems(shown);
-        if !caught_up {
+        let open = if caught_up {
+            feeder.flush()
+        } else {
             caught_up = true;
-            if !feeder.caught_up() {
-                return;
-            }
-        } else if !feeder.flush() {
-            return;
-        }
-        std::thread::sleep(FOLLOW_POLL);
-        let (Ok(now_at_path), Ok(open_meta)) = (std::fs::metadata(path), current.metadata()) else {
-            // The name is gone for now (mid-rotation): keep draining the open file.
-            continue;
+            feeder.caught_up()
         };
-        if !same_file(&now_at_path, &open_meta) {
-            // Rotated: writers may still append to the old file for a moment.
-            let since = *rotated_at.get_or_insert_with(Instant::now);
-            if since.elapsed() < ROTATION_GRACE {
-                continue;
-            }
-            if let Err(e) = read_lines(&mut reader, feeder, &mut line_no, &mut pending, true) {
-                report::problem(shown, &format!("read error after line {line_no}: {e}"));
-            }
-            match File::open(path) {
-                Ok(f) => {
-                    current = f;
-                    reader =
-                        BufReader::with_capacity(READ_BUFFER, current.try_clone().expect("dup fd"));
-                    line_no = 0;
-                    rotated_at = None;
-                }
-                Err(_) => continue,
-            }
-        } else if open_meta.len() < reader_position(&mut reader) {
-            report::notice(&format!("{shown}: file truncated; reading from its start"));
-            pending.clear();
-            line_no = 0;
-            if reader.seek(SeekFrom::Start(0)).is_err() {
-                return;
-            }
-        }
-    }
-}
-
-fn reader_position(reader: &mut BufReader<File>) -> u64 {
-    reader.stream_position().unwrap_or(0)
-}
-
-/// Waits for a followed file that does not exist yet, then follows it.
-fn wait_for_file(path: &Path, feeder: &mut LineFeeder, shown: &str) {
-    while !path.exists() {
-        std::thread::sleep(FOLLOW_POLL * 5);
-        if !feeder.flush() {
+        if !open {
             return;
         }
+        std::thread::sleep(POLL);
+        let at_path = std::fs::metadata(path).ok().filter(Metadata::is_file);
+        match (&mut current, at_path) {
+            (Some(f), Some(now)) if f.is(&now) => {
+                if f.rewritten(&now) {
+                    report::notice(&format!("{shown}: file truncated; reading from its start"));
+                    f.restart();
+                }
+            }
+            (Some(_), Some(_)) => {
+                // Rotated: the old file is drained while the new one is read.
+                let old = current.take().expect("matched Some");
+                if draining.len() == MAX_DRAINING {
+                    let (mut oldest, _) = draining.remove(0);
+                    oldest.finish(feeder);
+                    report::notice(&format!(
+                        "{shown}: rotated {MAX_DRAINING} times while older files were still written; no longer reading the oldest"
+                    ));
+                }
+                draining.push((old, Instant::now()));
+                current = opener.open(path, shown).map(Followed::new);
+            }
+            // The name is gone for now (deleted, mid-rotation): the open file is still read.
+            (Some(_), None) => {}
+            (None, Some(_)) => current = opener.open(path, shown).map(Followed::new),
+            (None, None) => {}
+        }
     }
-    follow_file(path, feeder, shown)
 }
 
-#[cfg(unix)]
-fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    a.dev() == b.dev() && a.ino() == b.ino()
+/// Opens the followed path, saying once when it cannot be opened and once when it can again,
+/// and trying at most every [`RETRY`].
+#[derive(Default)]
+struct Opener {
+    failed: bool,
+    last_try: Option<Instant>,
 }
 
-#[cfg(not(unix))]
-fn same_file(_a: &std::fs::Metadata, _b: &std::fs::Metadata) -> bool {
-    true
+impl Opener {
+    fn open(&mut self, path: &Path, shown: &str) -> Option<File> {
+        if self.last_try.is_some_and(|t| t.elapsed() < RETRY) {
+            return None;
+        }
+        self.last_try = Some(Instant::now());
+        match File::open(path) {
+            Ok(f) => {
+                if std::mem::take(&mut self.failed) {
+                    report::notice(&format!("{shown}: can be opened now; following it"));
+                }
+                self.last_try = None;
+                Some(f)
+            }
+            Err(e) => {
+                if !std::mem::replace(&mut self.failed, true) {
+                    report::source_failed(
+                        shown,
+                        &format!(
+                            "cannot open: {}; trying again every {} s",
+                            io_reason(&e),
+                            RETRY.as_secs()
+                        ),
+                    );
+                }
+                None
+            }
+        }
+    }
+}
+
+/// One open file being read: where reading is, the start of a line not yet ended, and what
+/// tells a rewrite from an append.
+struct Followed {
+    file: File,
+    identity: (u64, u64),
+    pos: u64,
+    line_no: u64,
+    pending: Vec<u8>,
+    /// The file's first bytes as read, and the bytes just before `pos`.
+    head: Vec<u8>,
+    before_pos: Vec<u8>,
+    /// Size and modification time at the last check: unchanged means nothing to compare.
+    seen: (u64, i64, i64),
+}
+
+impl Followed {
+    fn new(file: File) -> Followed {
+        let identity = file.metadata().map_or((0, 0), |m| (m.dev(), m.ino()));
+        Followed {
+            file,
+            identity,
+            pos: 0,
+            line_no: 0,
+            pending: Vec::new(),
+            head: Vec::new(),
+            before_pos: Vec::new(),
+            seen: (0, 0, 0),
+        }
+    }
+
+    fn is(&self, meta: &Metadata) -> bool {
+        (meta.dev(), meta.ino()) == self.identity
+    }
+
+    /// Feeds the lines appended since the last call; true when the file grew.
+    fn read_new(&mut self, buf: &mut [u8], feeder: &mut LineFeeder, shown: &str) -> bool {
+        let mut grew = false;
+        loop {
+            let n = match self.file.read_at(buf, self.pos) {
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    report::problem(
+                        shown,
+                        &format!("read error after line {}: {e}", self.line_no),
+                    );
+                    return grew;
+                }
+            };
+            if n == 0 {
+                return grew;
+            }
+            grew = true;
+            let chunk = &buf[..n];
+            self.remember(chunk);
+            self.pos += n as u64;
+            if !self.feed(chunk, feeder) {
+                return grew;
+            }
+            if n < buf.len() {
+                return grew;
+            }
+        }
+    }
+
+    /// Keeps the fingerprints up to date with `chunk`, read at `self.pos`.
+    fn remember(&mut self, chunk: &[u8]) {
+        if self.head.len() < FINGERPRINT && self.pos as usize == self.head.len() {
+            let take = (FINGERPRINT - self.head.len()).min(chunk.len());
+            self.head.extend_from_slice(&chunk[..take]);
+        }
+        self.before_pos
+            .extend_from_slice(&chunk[chunk.len().saturating_sub(FINGERPRINT)..]);
+        let excess = self.before_pos.len().saturating_sub(FINGERPRINT);
+        self.before_pos.drain(..excess);
+    }
+
+    /// Feeds the whole lines of `chunk` (after what is pending); keeps the rest pending.
+    fn feed(&mut self, chunk: &[u8], feeder: &mut LineFeeder) -> bool {
+        let mut start = 0;
+        if !self.pending.is_empty() {
+            let Some(i) = memchr::memchr(b'\n', chunk) else {
+                keep_capped(&mut self.pending, chunk);
+                return true;
+            };
+            keep_capped(&mut self.pending, &chunk[..=i]);
+            self.line_no += 1;
+            let open = feeder.line(&self.pending, self.line_no, Default::default());
+            self.pending.clear();
+            if !open {
+                return false;
+            }
+            start = i + 1;
+        }
+        let rest = &chunk[start..];
+        let whole = memchr::memrchr(b'\n', rest).map_or(0, |i| i + 1);
+        if whole > 0 {
+            let (lines, open) = feeder.block(&rest[..whole], self.line_no + 1);
+            self.line_no += lines;
+            if !open {
+                return false;
+            }
+        }
+        keep_capped(&mut self.pending, &rest[whole..]);
+        true
+    }
+
+    /// Feeds a last line that has no newline: the file will not grow any more.
+    fn finish(&mut self, feeder: &mut LineFeeder) {
+        if !self.pending.is_empty() {
+            self.line_no += 1;
+            feeder.line(&self.pending, self.line_no, Default::default());
+            self.pending.clear();
+        }
+    }
+
+    /// Was the file truncated, or rewritten from its start, since it was read? By size first,
+    /// then by content: the bytes at its start and just before the read position must still
+    /// be those read there.
+    fn rewritten(&mut self, meta: &Metadata) -> bool {
+        let seen = (meta.len(), meta.mtime(), meta.mtime_nsec());
+        if seen == self.seen {
+            return false;
+        }
+        self.seen = seen;
+        if meta.len() < self.pos {
+            return true;
+        }
+        let differs = |at: u64, want: &[u8]| {
+            let mut got = vec![0u8; want.len()];
+            !want.is_empty()
+                && self
+                    .file
+                    .read_exact_at(&mut got, at)
+                    .map_or(true, |_| got != want)
+        };
+        differs(0, &self.head) || differs(self.pos - self.before_pos.len() as u64, &self.before_pos)
+    }
+
+    fn restart(&mut self) {
+        self.pos = 0;
+        self.line_no = 0;
+        self.pending.clear();
+        self.head.clear();
+        self.before_pos.clear();
+    }
+}
+
+/// Does a process hold the file open for writing? Asked with a read lease, which Linux grants
+/// only when no one does (and only to the file's owner or a privileged process): `None` when
+/// it cannot be told. The lease is given back at once; a writer opening the file meanwhile
+/// waits those microseconds, and its lease-break signal is one ignored by default (SIGURG).
+#[cfg(target_os = "linux")]
+fn open_for_writing(file: &File) -> Option<bool> {
+    use std::os::fd::AsRawFd;
+    // Linux's F_SETSIG, which the libc crate does not export.
+    const F_SETSIG: libc::c_int = 10;
+    let fd = file.as_raw_fd();
+    // SAFETY: fcntl on an fd we own, with integer arguments.
+    unsafe {
+        if libc::fcntl(fd, F_SETSIG, libc::SIGURG) != 0 {
+            return None;
+        }
+        if libc::fcntl(fd, libc::F_SETLEASE, libc::F_RDLCK) == 0 {
+            libc::fcntl(fd, libc::F_SETLEASE, libc::F_UNLCK);
+            return Some(false);
+        }
+    }
+    match io::Error::last_os_error().raw_os_error() {
+        Some(libc::EAGAIN) => Some(true),
+        _ => None,
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn open_for_writing(_file: &File) -> Option<bool> {
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn a_lease_tells_whether_a_writer_still_has_the_file_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.log");
+        let mut writer = File::create(&path).unwrap();
+        writer.write_all(b"x\n").unwrap();
+        let reader = File::open(&path).unwrap();
+        assert_eq!(open_for_writing(&reader), Some(true));
+        drop(writer);
+        assert_eq!(open_for_writing(&reader), Some(false));
+        // The writer can open it again at once: the lease was given back.
+        let started = Instant::now();
+        drop(
+            std::fs::OpenOptions::new()
+                .append(true)
+                .open(&path)
+                .unwrap(),
+        );
+        assert!(started.elapsed() < Duration::from_secs(1));
+    }
 }

@@ -1,29 +1,32 @@
 //! Plain files, folders of log files, globs and stdin: rotated and compressed files of one log
 //! are read as one stream, oldest first, and the live file is followed like `tail -F`.
-//! `plan` says which files make one log, `follow` follows the live one; this file reads them.
+//! `plan` says which files make one log, `follow` follows the live one, `pipe` reads FIFOs and
+//! pipes, `sniff` recognises compression without seeking; this file reads them.
 
 mod follow;
+mod pipe;
 mod plan;
+mod sniff;
 
 pub use plan::{group_files, plan, FileGroup};
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, IsTerminal, Read, Seek, SeekFrom};
+use std::io::{self, BufReader, IsTerminal, Read};
+use std::os::unix::fs::{FileExt, FileTypeExt};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use super::{LineFeeder, ReadRequest, Source, StreamSet};
 use crate::event::Role;
-use crate::parse::{Envelope, MAX_LINE_BYTES};
+use crate::parse::MAX_LINE_BYTES;
 use crate::report;
-use follow::follow_file;
+use sniff::Kind;
 
-/// How often a followed file is checked for new lines, rotation and truncation.
-const FOLLOW_POLL: Duration = Duration::from_millis(20);
-/// How long a rotated-away file is still drained for late writes before switching.
-const ROTATION_GRACE: Duration = Duration::from_millis(200);
 const READ_BUFFER: usize = 256 * 1024;
+/// How long a stream read waits for more input before the events held back (the last one, which
+/// a continuation line could still extend) are passed on.
+const IDLE_FLUSH: Duration = Duration::from_millis(100);
 /// Block size for whole-input reads: large reads, and room for the longest line kept.
 const BLOCK: usize = 2 * (MAX_LINE_BYTES + 1);
 
@@ -84,12 +87,30 @@ pub fn stdin_is_piped() -> bool {
     !io::stdin().is_terminal()
 }
 
+/// Why a file could not be opened or read, in words that say what to do.
 fn io_reason(e: &io::Error) -> String {
-    match e.kind() {
-        io::ErrorKind::NotFound => "no such file or folder".into(),
-        io::ErrorKind::PermissionDenied => "permission denied".into(),
+    match (e.kind(), e.raw_os_error()) {
+        (io::ErrorKind::NotFound, _) => "no such file or folder".into(),
+        (io::ErrorKind::PermissionDenied, _) => "permission denied".into(),
+        (_, Some(libc::EMFILE)) => format!(
+            "too many open files (this process may open {}; raise it with `ulimit -n`)",
+            open_file_limit()
+        ),
+        (_, Some(libc::ENFILE)) => "too many open files on this system (fs.file-max)".into(),
+        (_, Some(libc::ENXIO)) => "not a file that can be read (a socket?)".into(),
         _ => e.to_string(),
     }
+}
+
+/// The soft limit on open files (`ulimit -n`).
+fn open_file_limit() -> u64 {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes into the struct we pass.
+    unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) };
+    limit.rlim_cur
 }
 
 pub(crate) fn read_group(group: &FileGroup, feeder: &mut LineFeeder, req: &ReadRequest) {
@@ -97,24 +118,31 @@ pub(crate) fn read_group(group: &FileGroup, feeder: &mut LineFeeder, req: &ReadR
     for path in &group.files {
         let shown = path.display().to_string();
         feeder.parser.set_path(Some(Arc::from(shown.as_str())));
+        if std::fs::metadata(path).is_ok_and(|m| m.file_type().is_fifo()) {
+            // Its own reader: opening a FIFO without a writer must not block.
+            pipe::read_pipe(path, feeder, &shown);
+            return;
+        }
         if req.follow && Some(path) == live.as_ref() {
-            follow_file(path, feeder, &shown);
+            follow::follow(path, feeder, &shown);
             return;
         }
         let mut line_no = 0;
-        let result = match open_input(path) {
-            Ok(Input::Mapped(file, len)) => {
+        let (kind, result) = match open_input(path) {
+            Ok((kind, Input::Mapped(file, len))) => {
                 let window = (req.since, req.until);
-                super::mapped::read_mapped(&file, len, window, &shown, feeder, &mut line_no)
+                let read =
+                    super::mapped::read_mapped(&file, len, window, &shown, feeder, &mut line_no);
+                (kind, read)
             }
-            Ok(Input::Stream(reader)) => read_blocks(reader, feeder, &mut line_no),
+            Ok((kind, Input::Stream(reader))) => (kind, read_blocks(reader, feeder, &mut line_no)),
             Err(e) => {
                 report::source_failed(&shown, &e);
-                Ok(())
+                (Kind::Plain, Ok(()))
             }
         };
         if let Err(e) = result {
-            let what = if is_compressed(path) {
+            let what = if matches!(kind, Kind::Gzip | Kind::Bzip2) {
                 "truncated or corrupt archive"
             } else {
                 "read error"
@@ -132,70 +160,30 @@ pub(crate) fn read_group(group: &FileGroup, feeder: &mut LineFeeder, req: &ReadR
     feeder.caught_up();
 }
 
-fn is_compressed(path: &Path) -> bool {
-    let mut magic = [0u8; 3];
-    File::open(path)
-        .and_then(|mut f| f.read_exact(&mut magic))
-        .is_ok()
-        && (magic[..2] == [0x1f, 0x8b] || &magic == b"BZh")
-}
-
 /// An opened log file: a regular file read through memory maps, or a stream (decompressed).
 enum Input {
     Mapped(File, u64),
     Stream(BufReader<Box<dyn Read + Send>>),
 }
 
-/// Opens a file, decompressing gzip and bzip2 transparently (recognised by content, not name).
-fn open_input(path: &Path) -> Result<Input, String> {
-    let mut file = File::open(path).map_err(|e| format!("cannot open: {}", io_reason(&e)))?;
-    let mut magic = [0u8; 6];
-    let n = file
-        .read(&mut magic)
-        .map_err(|e| format!("cannot read: {}", io_reason(&e)))?;
-    file.seek(SeekFrom::Start(0)).map_err(|e| e.to_string())?;
-    let magic = &magic[..n];
-    let inner: Box<dyn Read + Send> = if magic.starts_with(&[0x1f, 0x8b]) {
-        Box::new(flate2::read::MultiGzDecoder::new(BufReader::new(file)))
-    } else if magic.starts_with(b"BZh") {
-        Box::new(bzip2::read::MultiBzDecoder::new(BufReader::new(file)))
-    } else if magic.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0]) {
-        return Err("xz archives are not supported; decompress with `xz -d` first".into());
-    } else {
-        match file.metadata() {
-            Ok(meta) if meta.is_file() && meta.len() > 0 => {
-                return Ok(Input::Mapped(file, meta.len()))
-            }
-            _ => Box::new(file),
-        }
-    };
-    Ok(Input::Stream(BufReader::with_capacity(READ_BUFFER, inner)))
-}
-
-/// Reads one line of at most [`MAX_LINE_BYTES`] into `buf` (appending), skipping the rest of a
-/// longer line. Returns Ok(true) when a full line (ending in `\n`) is in `buf`, Ok(false) at
-/// end of input (with any partial line left in `buf`).
-fn read_line_capped<R: Read>(reader: &mut BufReader<R>, buf: &mut Vec<u8>) -> io::Result<bool> {
-    loop {
-        let available = match reader.fill_buf() {
-            Ok(b) => b,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        if available.is_empty() {
-            return Ok(false);
-        }
-        let (chunk, found) = match memchr::memchr(b'\n', available) {
-            Some(i) => (&available[..=i], true),
-            None => (available, false),
-        };
-        keep_capped(buf, chunk);
-        let used = chunk.len();
-        reader.consume(used);
-        if found {
-            return Ok(true);
+/// Opens a file, decompressing gzip and bzip2 transparently (recognised by content, not name,
+/// and without seeking: a character device or a pipe reads as a file does).
+fn open_input(path: &Path) -> Result<(Kind, Input), String> {
+    let file = File::open(path).map_err(|e| format!("cannot open: {}", io_reason(&e)))?;
+    let cannot_read = |e: io::Error| format!("cannot read: {}", io_reason(&e));
+    let meta = file.metadata().map_err(cannot_read)?;
+    if meta.is_file() {
+        let mut magic = [0u8; sniff::MAGIC];
+        let n = file.read_at(&mut magic, 0).map_err(cannot_read)?;
+        if sniff::kind_of(&magic[..n]) == Kind::Plain && meta.len() > 0 {
+            return Ok((Kind::Plain, Input::Mapped(file, meta.len())));
         }
     }
+    let (kind, reader) = sniff::decoded(file).map_err(cannot_read)?;
+    Ok((
+        kind,
+        Input::Stream(BufReader::with_capacity(READ_BUFFER, reader)),
+    ))
 }
 
 /// Reads a whole input in large blocks of complete lines and feeds them to the feeder, which
@@ -216,13 +204,13 @@ fn read_blocks<R: Read + Send + 'static>(
     std::thread::spawn(move || {
         let mut reader = reader;
         while let Ok(mut buf) = empty_rx.recv() {
-            let (n, error) = fill(&mut reader, &mut buf);
+            let (n, end) = fill(&mut reader, &mut buf);
             if n > 0 && filled_tx.send(Ok((buf, n))).is_err() {
                 return;
             }
-            if n < BLOCK {
+            if let Some(end) = end {
                 // The end of the input, or an error after what was read.
-                let _ = filled_tx.send(error.map_or(Ok((Vec::new(), 0)), Err));
+                let _ = filled_tx.send(end.map(|()| (Vec::new(), 0)));
                 return;
             }
         }
@@ -235,7 +223,17 @@ fn read_blocks<R: Read + Send + 'static>(
         open
     };
     loop {
-        let (buf, n) = match filled_rx.recv() {
+        let next = match filled_rx.recv_timeout(IDLE_FLUSH) {
+            Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
+                // A live pipe with nothing more for now: pass on the events held back.
+                if !feeder.flush() {
+                    return Ok(());
+                }
+                filled_rx.recv()
+            }
+            received => received.map_err(|_| crossbeam_channel::RecvError),
+        };
+        let (buf, n) = match next {
             Ok(Ok((buf, n))) if n > 0 => (buf, n),
             Ok(result) => {
                 if !carry.is_empty() {
@@ -277,15 +275,21 @@ fn read_blocks<R: Read + Send + 'static>(
     }
 }
 
-/// Reads until `buf` is full or the input ends: the bytes read, and the error that ended it.
-fn fill<R: Read>(reader: &mut R, buf: &mut [u8]) -> (usize, Option<io::Error>) {
+/// Reads until `buf` is full, a read returns less than asked (a pipe gives what it holds, which
+/// is passed on at once) or the input ends: the bytes read, and how the input ended if it did.
+fn fill<R: Read>(reader: &mut R, buf: &mut [u8]) -> (usize, Option<io::Result<()>>) {
     let mut filled = 0;
     while filled < buf.len() {
         match reader.read(&mut buf[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
+            Ok(0) => return (filled, Some(Ok(()))),
+            Ok(n) => {
+                filled += n;
+                if filled < buf.len() {
+                    break;
+                }
+            }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return (filled, Some(e)),
+            Err(e) => return (filled, Some(Err(e))),
         }
     }
     (filled, None)
@@ -295,35 +299,4 @@ fn fill<R: Read>(reader: &mut R, buf: &mut [u8]) -> (usize, Option<io::Error>) {
 fn keep_capped(line: &mut Vec<u8>, more: &[u8]) {
     let room = (MAX_LINE_BYTES + 1).saturating_sub(line.len());
     line.extend_from_slice(&more[..more.len().min(room)]);
-}
-
-/// Feeds every complete line to the feeder. With `final_partial`, a last line without a newline
-/// is fed too; otherwise it stays in `pending` for the next call (a followed file mid-write).
-fn read_lines<R: Read>(
-    reader: &mut BufReader<R>,
-    feeder: &mut LineFeeder,
-    line_no: &mut u64,
-    pending: &mut Vec<u8>,
-    final_partial: bool,
-) -> io::Result<()> {
-    loop {
-        let complete = read_line_capped(reader, pending)?;
-        if !complete {
-            if final_partial && !pending.is_empty() {
-                *line_no += 1;
-                feeder.line(pending, *line_no, Envelope::default());
-                pending.clear();
-            }
-            return Ok(());
-        }
-        *line_no += 1;
-        if !feeder.line(pending, *line_no, Envelope::default()) {
-            return Ok(());
-        }
-        pending.clear();
-        // Nothing more is buffered: the next read may block (a pipe), so pass events on now.
-        if reader.buffer().is_empty() && !feeder.sink.flush() {
-            return Ok(());
-        }
-    }
 }
