@@ -181,34 +181,31 @@ fn follow_while<F: FnOnce() -> Vec<usize>>(
             .collect::<Vec<_>>()
     });
     let mut printed = Vec::new();
-    // Everyone's line 0 first: the follower is reading.
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while (0..paths.len()).any(|k| {
-        !printed
-            .iter()
-            .any(|l: &String| l.ends_with(&format!("k{k} n 0")))
-    }) {
-        match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-            Ok(l) => printed.push(l),
-            Err(_) => panic!("the follower did not start: {printed:?}"),
+    // Receives lines until each of `wanted` has been printed or `limit` has passed.
+    let receive_until = |mut wanted: Vec<String>, limit: Duration, printed: &mut Vec<String>| {
+        let deadline = Instant::now() + limit;
+        while !wanted.is_empty() {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let Ok(l) = rx.recv_timeout(left) else {
+                return false;
+            };
+            wanted.retain(|w| !l.ends_with(w.as_str()));
+            printed.push(l);
         }
+        true
+    };
+    // Everyone's line 0 first: the follower is reading.
+    let firsts = (0..paths.len()).map(|k| format!("k{k} n 0")).collect();
+    if !receive_until(firsts, Duration::from_secs(20), &mut printed) {
+        panic!("the follower did not start: {printed:?}");
     }
     let written = write();
-    let lasts: Vec<String> = written
+    let lasts = written
         .iter()
         .enumerate()
         .map(|(k, n)| format!("k{k} n {}", n - 1))
         .collect();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while lasts
-        .iter()
-        .any(|last| !printed.iter().any(|l| l.ends_with(last)))
-    {
-        match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-            Ok(l) => printed.push(l),
-            Err(_) => break,
-        }
-    }
+    receive_until(lasts, Duration::from_secs(60), &mut printed);
     // Anything printed twice comes now, if at all.
     let settle = Instant::now() + Duration::from_millis(1500);
     while let Ok(l) = rx.recv_timeout(settle.saturating_duration_since(Instant::now())) {
