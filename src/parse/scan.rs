@@ -109,6 +109,17 @@ pub struct ScannedBlock {
     pub(super) parts: Vec<(std::ops::Range<usize>, Scan)>,
 }
 
+impl ScannedBlock {
+    /// Bytes of the lines the scan parsed ahead, whose parsed form it holds until applied.
+    pub fn parsed_ahead_bytes(&self) -> usize {
+        let marks = self.parts.iter().flat_map(|(_, scan)| &scan.marks);
+        marks
+            .filter(|m| matches!(m.parsed, Some(Some(_))))
+            .map(|m| m.end - m.at)
+            .sum()
+    }
+}
+
 /// Scans a block of whole lines, in two parts cut at a line end when it is large.
 pub fn scan_block(prefilter: &Prefilter, keep: Keep, block: &[u8]) -> ScannedBlock {
     let half = block.len() / 2;

@@ -10,6 +10,7 @@ pub mod launchd;
 mod mapped;
 pub mod runtime;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use crossbeam_channel::{bounded, Receiver, Sender};
@@ -64,30 +65,60 @@ impl StreamSet {
 
     /// Registers a new stream and returns the sink its reader sends to.
     pub fn add(&self) -> EventSink {
-        let (tx, rx) = bounded(64);
+        let (tx, rx) = bounded(QUEUE_DEPTH);
         let _ = self.added.send(StreamRx { rx });
+        OPEN_STREAMS.fetch_add(1, Ordering::Relaxed);
         EventSink {
             tx,
-            batch: Vec::with_capacity(BATCH),
+            batch: Vec::new(),
+            batch_bytes: 0,
             closed: false,
         }
     }
 }
 
+/// Events per batch at most: the channel's cost is per batch.
 const BATCH: usize = 512;
+/// Batches a stream may have queued for the merge.
+const QUEUE_DEPTH: usize = 4;
+/// Bytes of events all streams together may hold ahead of the merge, shared among the streams
+/// open: one stream reads far ahead, 300 each a little (a queue of 64 × 512 events per stream
+/// made 300 files peak at 6 GB).
+const READ_AHEAD_BUDGET: usize = 16 << 20;
+/// The least a stream may read ahead, however many are open.
+const MIN_READ_AHEAD: usize = 32 << 10;
+/// Streams whose sink is alive, which share [`READ_AHEAD_BUDGET`].
+static OPEN_STREAMS: AtomicUsize = AtomicUsize::new(0);
 
-/// The sending end of one stream: batches events so the channel is cheap per event.
+/// Bytes one stream may read ahead of the merge now: its share of [`READ_AHEAD_BUDGET`].
+pub fn read_ahead_share() -> usize {
+    (READ_AHEAD_BUDGET / OPEN_STREAMS.load(Ordering::Relaxed).max(1)).max(MIN_READ_AHEAD)
+}
+
+/// Roughly the memory an event holds.
+fn event_bytes(e: &Event) -> usize {
+    std::mem::size_of::<Event>()
+        + e.message.capacity()
+        + e.raw.capacity()
+        + e.target.as_ref().map_or(0, String::capacity)
+        + e.fields.len() * 96
+}
+
+/// The sending end of one stream: batches events so the channel is cheap per event, and
+/// bounds by bytes what waits for the merge (see [`read_ahead_share`]).
 pub struct EventSink {
     tx: Sender<Msg>,
     batch: Vec<Event>,
+    batch_bytes: usize,
     closed: bool,
 }
 
 impl EventSink {
     /// Queues an event; false once the consumer has gone (stop reading).
     pub fn send(&mut self, e: Event) -> bool {
+        self.batch_bytes += event_bytes(&e);
         self.batch.push(e);
-        if self.batch.len() >= BATCH {
+        if self.batch.len() >= BATCH || self.batch_bytes >= read_ahead_share() / QUEUE_DEPTH {
             return self.flush();
         }
         !self.closed
@@ -95,7 +126,8 @@ impl EventSink {
 
     pub fn flush(&mut self) -> bool {
         if !self.batch.is_empty() {
-            let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
+            let batch = std::mem::take(&mut self.batch);
+            self.batch_bytes = 0;
             if self.tx.send(Msg::Events(batch)).is_err() {
                 self.closed = true;
             }
@@ -113,6 +145,12 @@ impl EventSink {
 
     pub fn is_closed(&self) -> bool {
         self.closed
+    }
+}
+
+impl Drop for EventSink {
+    fn drop(&mut self) {
+        OPEN_STREAMS.fetch_sub(1, Ordering::Relaxed);
     }
 }
 

@@ -17,6 +17,7 @@ pub use seek::time_range;
 use std::fs::File;
 use std::io;
 use std::ops::Range;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use crossbeam_channel::{Receiver, Sender};
@@ -27,8 +28,29 @@ use crate::time::Timestamp;
 use seek::{line_before, next_line_after, prefix, Checkpoint, Known};
 use window::Window;
 
-/// Bytes mapped at once.
+/// Bytes mapped at once, at most: a reader alone goes through a file in large steps.
 const WINDOW: usize = 4 << 20;
+/// Bytes mapped at once, at least: one of hundreds of readers maps little at a time, since
+/// every page of a window, and the lines scanned ahead in it, count in the process's memory
+/// until the window is parsed.
+const MIN_WINDOW: usize = 16 << 10;
+
+/// The window to map now: the stream's share of the read-ahead budget (see
+/// [`super::read_ahead_share`]), within [`MIN_WINDOW`]..=[`WINDOW`].
+fn window_bytes() -> usize {
+    super::read_ahead_share().clamp(MIN_WINDOW, WINDOW)
+}
+
+/// What a line parsed ahead holds, as a multiple of its bytes (its fields, IDs and message
+/// built; measured on tracing JSON with `-o json`: about five).
+const PARSED_AHEAD_COST: usize = 5;
+
+/// [`window_bytes`] for a reader whose last window had `parsed_permille` of its bytes parsed
+/// ahead by the scan: smaller as more is parsed ahead, since that is held until it is parsed.
+fn scan_window_bytes(parsed_permille: usize) -> usize {
+    let cost = 1000 + PARSED_AHEAD_COST * parsed_permille;
+    (super::read_ahead_share() * 1000 / cost).clamp(MIN_WINDOW, WINDOW)
+}
 /// Bytes handed to the parser at once: large enough to be scanned on two threads, small
 /// enough that the lines parsed ahead in it stay few.
 const FEED: usize = 1 << 20;
@@ -56,7 +78,13 @@ pub fn read_mapped(
     let (prefilter, keep) = (feeder.parser.prefilter().clone(), feeder.parser.keep());
     // A thread maps the next windows and has them scanned while this one parses the last.
     std::thread::scope(|scope| {
-        let (tx, rx) = crossbeam_channel::bounded(IN_FLIGHT);
+        // Windows are mapped ahead only by a reader with a large share.
+        let in_flight = if window_bytes() == WINDOW {
+            IN_FLIGHT
+        } else {
+            0
+        };
+        let (tx, rx) = crossbeam_channel::bounded(in_flight);
         scope.spawn(move || scan_windows(file, offset, len, (prefilter, keep), shown, tx));
         for chunk in &rx {
             let chunk: Chunk = chunk?;
@@ -106,8 +134,19 @@ fn scan_windows(
     shown: &str,
     tx: Sender<io::Result<Chunk>>,
 ) {
+    // Of the last window scanned, the share of its bytes parsed ahead (per mille).
+    let parsed_permille = Arc::new(AtomicUsize::new(0));
     while offset < len {
-        let (window, skip) = match Window::at(file, offset, len, shown) {
+        let size = scan_window_bytes(parsed_permille.load(Ordering::Relaxed));
+        let mapped = Window::sized(file, offset, len, shown, size).and_then(|(window, skip)| {
+            if window.whole_lines_from(skip).is_some() || window.map.len() >= WINDOW {
+                return Ok((window, skip));
+            }
+            // A line longer than a small window: map room for the part of it that is kept.
+            drop(window);
+            Window::sized(file, offset, len, shown, WINDOW)
+        });
+        let (window, skip) = match mapped {
             Ok(w) => w,
             Err(e) => {
                 let _ = tx.send(Err(e));
@@ -139,14 +178,18 @@ fn scan_windows(
         let window = Arc::new(window);
         let (done, scanned) = crossbeam_channel::bounded(1);
         let (mapped, prefilter) = (window.clone(), prefilter.clone());
+        let parsed_share = parsed_permille.clone();
         rayon::spawn(move || {
-            let blocks = blocks
+            let blocks: Vec<_> = blocks
                 .into_iter()
                 .map(|range| {
                     let scanned = scan_block(&prefilter, keep, &mapped.map[range.clone()]);
                     (range, scanned)
                 })
                 .collect();
+            let parsed: usize = blocks.iter().map(|(_, s)| s.parsed_ahead_bytes()).sum();
+            let permille = parsed * 1000 / mapped.map.len().max(1);
+            parsed_share.store(permille, Ordering::Relaxed);
             let _ = done.send(blocks);
         });
         if tx.send(Ok(Chunk { window, scanned })).is_err() {

@@ -8,7 +8,7 @@ use std::sync::Once;
 
 use memmap2::{Advice, Mmap, MmapOptions};
 
-use super::WINDOW;
+use super::window_bytes;
 
 fn page_size() -> u64 {
     // SAFETY: sysconf has no preconditions.
@@ -31,7 +31,7 @@ pub(super) struct Window {
 }
 
 impl Window {
-    /// Maps the window that holds `offset` and reaches at most [`WINDOW`] bytes toward `end`
+    /// Maps the window that holds `offset` and reaches at most [`window_bytes`] toward `end`
     /// (from a page boundary): the window, and where `offset` is in it.
     pub(super) fn at(
         file: &File,
@@ -39,9 +39,20 @@ impl Window {
         end: u64,
         shown: &str,
     ) -> io::Result<(Window, usize)> {
+        Window::sized(file, offset, end, shown, window_bytes())
+    }
+
+    /// [`Window::at`] reaching at most `size` bytes.
+    pub(super) fn sized(
+        file: &File,
+        offset: u64,
+        end: u64,
+        shown: &str,
+        size: usize,
+    ) -> io::Result<(Window, usize)> {
         guard();
         let base = offset - offset % page_size();
-        let len = (end - base).min(WINDOW as u64) as usize;
+        let len = (end - base).min(size as u64) as usize;
         // SAFETY: the map is only read. If the file shrinks meanwhile, reading a vanished page
         // raises SIGBUS, which the guard reports and ends the process on (see the module docs).
         let map = unsafe { MmapOptions::new().offset(base).len(len).map(file)? };
@@ -75,7 +86,7 @@ impl Drop for Window {
 /// Mapped windows, for the SIGBUS handler to name the file a fault hit: start, length and
 /// the file's name (a leaked, NUL-free byte string). A fixed table of atomics, so the handler
 /// reads it without locks or allocation.
-const SLOTS: usize = 256;
+const SLOTS: usize = 1024;
 static STARTS: [AtomicUsize; SLOTS] = [const { AtomicUsize::new(0) }; SLOTS];
 static LENS: [AtomicUsize; SLOTS] = [const { AtomicUsize::new(0) }; SLOTS];
 static NAMES: [AtomicPtr<Vec<u8>>; SLOTS] = [const { AtomicPtr::new(std::ptr::null_mut()) }; SLOTS];
