@@ -191,6 +191,13 @@ impl Followed {
                 return grew;
             }
             grew = true;
+            if self.pos > 0 && !self.fingerprint_holds() {
+                // Rewritten since the last poll, or while it was being read: what was read
+                // now is the new content's middle, not an append.
+                report::notice(&format!("{shown}: file truncated; reading from its start"));
+                self.restart();
+                continue;
+            }
             let chunk = &buf[..n];
             self.remember(chunk);
             self.pos += n as u64;
@@ -263,18 +270,21 @@ impl Followed {
             return false;
         }
         self.seen = seen;
-        if meta.len() < self.pos {
-            return true;
-        }
-        let differs = |at: u64, want: &[u8]| {
+        meta.len() < self.pos || !self.fingerprint_holds()
+    }
+
+    /// Are the bytes at the file's start and just before the read position still those read
+    /// there?
+    fn fingerprint_holds(&self) -> bool {
+        let same = |at: u64, want: &[u8]| {
             let mut got = vec![0u8; want.len()];
-            !want.is_empty()
-                && self
+            want.is_empty()
+                || self
                     .file
                     .read_exact_at(&mut got, at)
-                    .map_or(true, |_| got != want)
+                    .is_ok_and(|_| got == want)
         };
-        differs(0, &self.head) || differs(self.pos - self.before_pos.len() as u64, &self.before_pos)
+        same(0, &self.head) && same(self.pos - self.before_pos.len() as u64, &self.before_pos)
     }
 
     fn restart(&mut self) {
