@@ -8,7 +8,8 @@ use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
 use crate::util::*;
@@ -16,20 +17,32 @@ use crate::util::*;
 const ROTATIONS_IN_CI: usize = 5;
 /// Lines written between two rotations, a few per millisecond.
 const LINES_PER_ROUND: usize = 300;
-/// How long the writer is quiet before a rotation that truncates in place (a file truncated
-/// before its last lines were read loses them, whatever reads it).
-const QUIET_BEFORE_TRUNCATION: Duration = Duration::from_millis(300);
+/// The longest a writer waits for its lines to be printed before it truncates its file.
+const WAIT_FOR_READER: Duration = Duration::from_secs(10);
+
+/// How far the follower has printed each writer's lines: the highest number seen, plus one.
+type Printed = Arc<Vec<AtomicUsize>>;
+
+/// The quiet a lossless truncation in place needs: a file truncated before its last lines were
+/// read loses them, whatever reads it. Waits until line `next - 1` of writer `kind` is printed.
+fn wait_until_printed(printed: &Printed, kind: usize, next: usize) {
+    let deadline = Instant::now() + WAIT_FOR_READER;
+    while printed[kind].load(Ordering::Relaxed) < next && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Kind {
     /// logrotate `create`: the file is renamed and a new one created, and the program goes on
     /// writing the old one for a second before it reopens its log.
     RenameCreateLateWrites,
-    /// logrotate `copytruncate` while the program is quiet.
+    /// logrotate `copytruncate` while the program is quiet (until its lines were read).
     CopyTruncateWithPause,
     /// The file is deleted and created again; the program writes the deleted one a little longer.
     DeleteRecreate,
-    /// Truncated in place and at once written past its old size (faster than a poll).
+    /// Truncated in place (once its lines were read) and at once written past its old size
+    /// (faster than a poll).
     TruncateRefill,
 }
 
@@ -87,7 +100,7 @@ fn write_for(out: &mut File, kind: usize, next: &mut usize, for_how_long: Durati
 }
 
 /// The program writing `path` and rotating it `rounds` times; returns how many lines it wrote.
-fn writer(kind: Kind, index: usize, path: &Path, rounds: usize) -> usize {
+fn writer(kind: Kind, index: usize, path: &Path, rounds: usize, printed: &Printed) -> usize {
     let rotated = path.with_extension("log.1");
     let mut out = append_to(path);
     let mut next = 1; // line 0 is written before the follower starts
@@ -101,7 +114,7 @@ fn writer(kind: Kind, index: usize, path: &Path, rounds: usize) -> usize {
                 out = append_to(path);
             }
             Kind::CopyTruncateWithPause => {
-                std::thread::sleep(QUIET_BEFORE_TRUNCATION);
+                wait_until_printed(printed, index, next);
                 std::fs::copy(path, &rotated).unwrap();
                 out.set_len(0).unwrap();
             }
@@ -111,7 +124,7 @@ fn writer(kind: Kind, index: usize, path: &Path, rounds: usize) -> usize {
                 out = append_to(path);
             }
             Kind::TruncateRefill => {
-                std::thread::sleep(QUIET_BEFORE_TRUNCATION);
+                wait_until_printed(printed, index, next);
                 let old = out.metadata().unwrap().len() as usize;
                 out.set_len(0).unwrap();
                 // Past the old size in one write, well within a poll.
@@ -136,6 +149,13 @@ struct Tally {
     repeated: usize,
 }
 
+/// `… writer kK n N` → (K, N).
+fn writer_and_number(line: &str) -> Option<(usize, usize)> {
+    let (_, rest) = line.split_once("writer k")?;
+    let (k, n) = rest.split_once(" n ")?;
+    Some((k.parse().ok()?, n.trim().parse().ok()?))
+}
+
 fn tally(printed: &[String], kind: usize, written: usize) -> Tally {
     let tag = format!("writer k{kind} n ");
     let mut seen: HashMap<usize, usize> = HashMap::new();
@@ -153,7 +173,7 @@ fn tally(printed: &[String], kind: usize, written: usize) -> Tally {
 
 /// Follows `paths` while `write` runs; returns stdout and stderr lines once every writer's
 /// last line has been printed (or a deadline passed).
-fn follow_while<F: FnOnce() -> Vec<usize>>(
+fn follow_while<F: FnOnce(&Printed) -> Vec<usize>>(
     paths: &[PathBuf],
     write: F,
 ) -> (Vec<usize>, Vec<String>, Vec<String>) {
@@ -166,8 +186,15 @@ fn follow_while<F: FnOnce() -> Vec<usize>>(
         .unwrap();
     let (tx, rx) = mpsc::channel();
     let stdout = BufReader::new(child.stdout.take().unwrap());
+    let printed_so_far: Printed = Arc::new((0..paths.len()).map(|_| AtomicUsize::new(0)).collect());
+    let progress = printed_so_far.clone();
     std::thread::spawn(move || {
         for l in stdout.lines().map_while(Result::ok) {
+            if let Some((k, n)) = writer_and_number(&l) {
+                progress
+                    .get(k)
+                    .map(|p| p.fetch_max(n + 1, Ordering::Relaxed));
+            }
             if tx.send(l).is_err() {
                 break;
             }
@@ -199,7 +226,7 @@ fn follow_while<F: FnOnce() -> Vec<usize>>(
     if !receive_until(firsts, Duration::from_secs(20), &mut printed) {
         panic!("the follower did not start: {printed:?}");
     }
-    let written = write();
+    let written = write(&printed_so_far);
     let lasts = written
         .iter()
         .enumerate()
@@ -232,13 +259,13 @@ fn follow_loses_and_repeats_nothing_through_every_kind_of_rotation() {
     let dir = tempfile::tempdir().unwrap();
     let paths = start_files(dir.path(), KINDS.len());
     let started = Instant::now();
-    let (written, printed, stderr) = follow_while(&paths, || {
+    let (written, printed, stderr) = follow_while(&paths, |printed| {
         std::thread::scope(|s| {
             let handles: Vec<_> = KINDS
                 .iter()
                 .zip(&paths)
                 .enumerate()
-                .map(|(i, (kind, path))| s.spawn(move || writer(*kind, i, path, rounds)))
+                .map(|(i, (kind, path))| s.spawn(move || writer(*kind, i, path, rounds, printed)))
                 .collect();
             handles.into_iter().map(|h| h.join().unwrap()).collect()
         })
@@ -283,7 +310,7 @@ fn copytruncate_under_continuous_writes_is_noticed() {
     let dir = tempfile::tempdir().unwrap();
     let paths = start_files(dir.path(), 1);
     let path = paths[0].clone();
-    let (written, printed, stderr) = follow_while(&paths, || {
+    let (written, printed, stderr) = follow_while(&paths, |_| {
         let mut out = append_to(&path);
         let mut next = 1;
         for _ in 0..rounds {
