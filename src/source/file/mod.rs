@@ -60,8 +60,12 @@ impl Source for FileSource {
             return Ok(());
         }
         let groups = plan(&self.path)?;
-        for group in groups {
-            let mut feeder = LineFeeder::new(set, req, group.label.clone(), role, None);
+        // Every stream is open before any is read: each reads ahead only its share.
+        let feeders: Vec<_> = groups
+            .iter()
+            .map(|g| LineFeeder::new(set, req, g.label.clone(), role, None))
+            .collect();
+        for (group, mut feeder) in groups.into_iter().zip(feeders) {
             let req = req.clone();
             std::thread::spawn(move || read_group(&group, &mut feeder, &req));
         }

@@ -134,8 +134,10 @@ fn scan_windows(
     shown: &str,
     tx: Sender<io::Result<Chunk>>,
 ) {
-    // Of the last window scanned, the share of its bytes parsed ahead (per mille).
-    let parsed_permille = Arc::new(AtomicUsize::new(0));
+    // Of the last window scanned, the share of its bytes parsed ahead (per mille); before the
+    // first, all of it: every stream's first window is held at once while the merge waits
+    // for the first event of each.
+    let parsed_permille = Arc::new(AtomicUsize::new(1000));
     while offset < len {
         let size = scan_window_bytes(parsed_permille.load(Ordering::Relaxed));
         let mapped = Window::sized(file, offset, len, shown, size).and_then(|(window, skip)| {
