@@ -147,6 +147,8 @@ struct Tally {
     written: usize,
     lost: usize,
     repeated: usize,
+    /// The first runs of numbers lost, for a diagnosis.
+    first_lost: Vec<std::ops::Range<usize>>,
 }
 
 /// `… writer kK n N` → (K, N).
@@ -164,10 +166,20 @@ fn tally(printed: &[String], kind: usize, written: usize) -> Tally {
             *seen.entry(n).or_default() += 1;
         }
     }
+    let mut first_lost: Vec<std::ops::Range<usize>> = Vec::new();
+    for n in (0..written).filter(|n| !seen.contains_key(n)) {
+        let len = first_lost.len();
+        match first_lost.last_mut() {
+            Some(run) if run.end == n => run.end += 1,
+            _ if len == 5 => break,
+            _ => first_lost.push(n..n + 1),
+        }
+    }
     Tally {
         written,
         lost: (0..written).filter(|n| !seen.contains_key(n)).count(),
         repeated: seen.values().map(|c| c - 1).sum(),
+        first_lost,
     }
 }
 
@@ -274,8 +286,8 @@ fn follow_loses_and_repeats_nothing_through_every_kind_of_rotation() {
     for (i, kind) in KINDS.iter().enumerate() {
         let t = tally(&printed, i, written[i]);
         println!(
-            "{kind:?}: {rounds} rotations, {} lines written, {} lost, {} repeated",
-            t.written, t.lost, t.repeated
+            "{kind:?}: {rounds} rotations, {} lines written, {} lost (first runs {:?}), {} repeated",
+            t.written, t.lost, t.first_lost, t.repeated
         );
         if t.lost > 0 || t.repeated > 0 {
             failures.push(format!("{kind:?}: {t:?}"));
