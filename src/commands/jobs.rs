@@ -21,7 +21,7 @@ use crate::time::Timestamp;
 use crate::trail::record::{better_id, id_key, worker_cancel_reason, JobBook, JobRecord};
 use crate::trail::streams::{same_worker, StreamIndex};
 use crate::trail::Outcome;
-use crate::trail::{collect, of_role, request, scan, shared, take};
+use crate::trail::{for_each, of_role, request, scan, shared, take};
 
 #[derive(Serialize)]
 struct JobRow {
@@ -65,18 +65,21 @@ pub fn read_jobs_and_streams(
 ) -> Result<(Vec<JobRecord>, FullIds, StreamIndex), String> {
     let coordinator = coordinator_of(config)?;
     let select: Selector = Arc::new(|e: &Event| e.job_id.is_some() || e.worker_id.is_some());
-    let events = collect(vec![(
-        crate::read::open_source(coordinator, &config.source_options)?,
-        request(None, None, None, Prefilter::default(), select),
-    )]);
     let mut book = JobBook::default();
     let mut full = FullIds::default();
-    for e in &events {
-        if let Some(w) = &e.worker_id {
-            full.learn(w);
-        }
-        book.observe(e);
-    }
+    // A whole coordinator history: tallied as it streams by, never held.
+    for_each(
+        vec![(
+            crate::read::open_source(coordinator, &config.source_options)?,
+            request(None, None, None, Prefilter::default(), select),
+        )],
+        |e| {
+            if let Some(w) = &e.worker_id {
+                full.learn(w);
+            }
+            book.observe(&e);
+        },
+    );
     // The workers' setup lines carry full job IDs, and say which worker got which job.
     let index: Arc<Mutex<StreamIndex>> = shared();
     let seen: Arc<Mutex<Vec<(String, IdRef, IdRef)>>> = shared();

@@ -17,7 +17,7 @@ use crate::source::Selector;
 use crate::time::Timestamp;
 use crate::trail::record::{better_id, id_key};
 use crate::trail::streams::{same_worker, StreamIndex};
-use crate::trail::{collect, of_role, request, scan, shared, take};
+use crate::trail::{for_each, of_role, request, scan, shared, take};
 
 #[derive(Serialize)]
 struct WorkerRow {
@@ -153,11 +153,9 @@ pub fn run(config: &Config, _args: &WorkersArgs, mut out: impl Write) -> Result<
         sources += 1;
         let select: Selector = Arc::new(|e: &Event| e.worker_id.is_some());
         if let Ok(src) = crate::read::open_source(coordinator, &config.source_options) {
-            for e in collect(vec![(
-                src,
-                request(None, None, None, Prefilter::default(), select),
-            )]) {
-                let Some(id) = &e.worker_id else { continue };
+            let items = vec![(src, request(None, None, None, Prefilter::default(), select))];
+            for_each(items, |e| {
+                let Some(id) = &e.worker_id else { return };
                 let w = find(&mut workers, id);
                 w.seen(e.ts);
                 let m = e.message.as_str();
@@ -175,7 +173,7 @@ pub fn run(config: &Config, _args: &WorkersArgs, mut out: impl Write) -> Result<
                 if let Some(j) = &e.job_id {
                     w.job(j);
                 }
-            }
+            });
         }
     }
     let rows: Vec<WorkerRow> = workers

@@ -43,14 +43,20 @@ pub fn request(
 /// Reads sources, each with its own request, and returns the selected events in time order.
 pub fn collect(items: Vec<(RoleSource, ReadRequest)>) -> Vec<Event> {
     let mut events = Vec::new();
+    for_each(items, |e| events.push(e));
+    events
+}
+
+/// Reads sources, each with its own request, and hands each selected event to `f` in time
+/// order, keeping none: for passes over a whole history that only tally what they see.
+pub fn for_each(items: Vec<(RoleSource, ReadRequest)>, mut f: impl FnMut(Event)) {
     let items = items.into_iter().map(|(s, r)| (s, Arc::new(r))).collect();
     read::read_each(items, false, &mut |m| {
         if let Merged::Event(e) = m {
-            events.push(e);
+            f(e);
         }
         true
     });
-    events
 }
 
 /// What a fact-gathering pass does with each event of the source with the given index.
