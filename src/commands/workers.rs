@@ -16,7 +16,7 @@ use crate::report;
 use crate::source::Selector;
 use crate::time::Timestamp;
 use crate::trail::record::{better_id, id_key};
-use crate::trail::streams::{same_worker, StreamIndex};
+use crate::trail::streams::{json_id, same_worker, StreamIndex};
 use crate::trail::{collect, of_role, request, scan, shared, take};
 
 #[derive(Serialize)]
@@ -34,6 +34,8 @@ struct WorkerRow {
 
 struct Worker {
     id: IdRef,
+    /// The source holding its logs (index in the configuration).
+    source: Option<usize>,
     sources: Vec<String>,
     first: Option<Timestamp>,
     last: Option<Timestamp>,
@@ -48,6 +50,7 @@ impl Worker {
     fn new(id: IdRef) -> Worker {
         Worker {
             id,
+            source: None,
             sources: Vec::new(),
             first: None,
             last: None,
@@ -76,16 +79,42 @@ impl Worker {
     }
 }
 
-fn find<'a>(list: &'a mut Vec<Worker>, id: &IdRef) -> &'a mut Worker {
-    let i = match list.iter().position(|w| same_worker(&w.id, id)) {
+/// The worker of a stream of source `source`: the same full ID, or a form of the ID from the
+/// same source. A truncated ID from another source may be another worker whose ID prints
+/// alike (`gpu-node-01`, `gpu-node-02`): never merged.
+fn of_stream<'a>(list: &'a mut Vec<Worker>, id: &IdRef, source: usize) -> &'a mut Worker {
+    let i = match list.iter().position(|w| {
+        (!w.id.truncated && !id.truncated && w.id.text == id.text)
+            || w.source == Some(source) && same_worker(&w.id, id)
+    }) {
         Some(i) => i,
         None => {
-            list.push(Worker::new(id.clone()));
+            let mut w = Worker::new(id.clone());
+            w.source = Some(source);
+            list.push(w);
             list.len() - 1
         }
     };
     better_id(&mut list[i].id, id);
     &mut list[i]
+}
+
+/// The worker a coordinator line names: the one worker its form fits, a new one when none
+/// does, `None` when several do (their IDs print alike: the line is ambiguous).
+fn named<'a>(list: &'a mut Vec<Worker>, id: &IdRef) -> Option<&'a mut Worker> {
+    let fits: Vec<usize> = (0..list.len())
+        .filter(|&i| same_worker(&list[i].id, id))
+        .collect();
+    let i = match fits[..] {
+        [i] => i,
+        [] => {
+            list.push(Worker::new(id.clone()));
+            list.len() - 1
+        }
+        _ => return None,
+    };
+    better_id(&mut list[i].id, id);
+    Some(&mut list[i])
 }
 
 pub fn run(config: &Config, _args: &WorkersArgs, mut out: impl Write) -> Result<i32, String> {
@@ -117,7 +146,7 @@ pub fn run(config: &Config, _args: &WorkersArgs, mut out: impl Write) -> Result<
     let streams_in = |i: usize| index.streams.iter().filter(|s| s.source == i).count();
     for s in &index.streams {
         for id in &s.ids {
-            let w = find(&mut workers, id);
+            let w = of_stream(&mut workers, id, s.source);
             let name = &config.sources[s.source].spec;
             let shown = if streams_in(s.source) > 1 {
                 format!("{name} [{}]", s.label)
@@ -138,7 +167,7 @@ pub fn run(config: &Config, _args: &WorkersArgs, mut out: impl Write) -> Result<
     for (i, spec) in &worker_specs {
         if let Some(id) = config.source_ids.get(&spec.spec) {
             if !index.streams.iter().any(|s| s.source == *i) {
-                find(&mut workers, &IdRef::full(id.as_str()))
+                of_stream(&mut workers, &IdRef::full(id.as_str()), *i)
                     .sources
                     .push(spec.spec.clone());
             }
@@ -158,7 +187,9 @@ pub fn run(config: &Config, _args: &WorkersArgs, mut out: impl Write) -> Result<
                 request(None, None, None, Prefilter::default(), select),
             )]) {
                 let Some(id) = &e.worker_id else { continue };
-                let w = find(&mut workers, id);
+                let Some(w) = named(&mut workers, id) else {
+                    continue;
+                };
                 w.seen(e.ts);
                 let m = e.message.as_str();
                 if m.contains("Registered worker") || m.contains("Reconnected worker") {
@@ -182,14 +213,14 @@ pub fn run(config: &Config, _args: &WorkersArgs, mut out: impl Write) -> Result<
         .iter()
         .map(|w| WorkerRow {
             kind: "worker",
-            worker_id: w.id.display(),
+            worker_id: json_id(&w.id),
             source: (!w.sources.is_empty()).then(|| w.sources.join(", ")),
             first_seen: w.first.map(|t| t.to_string()),
             last_seen: w.last.map(|t| t.to_string()),
             registrations: w.registrations,
             // The coordinator logs a disconnect as two lines; count one of them.
             disconnects: w.disconnect_lines.max(w.disconnected_lines),
-            jobs: w.jobs.iter().map(IdRef::display).collect(),
+            jobs: w.jobs.iter().map(json_id).collect(),
             errors: w.errors,
         })
         .collect();

@@ -32,6 +32,8 @@ pub struct StreamParser {
     keep: Keep,
     /// The worker ID the last start-up banner named.
     banner_worker: Option<IdRef>,
+    /// What a line's phase hangs on: the release, the worker's window, the jobs' phases.
+    phases: super::phases::PhaseState,
     last_ts: Option<Timestamp>,
     /// The last line the prefilter skipped since `last_ts` was set, and its envelope time:
     /// its time is read only when an untimed event needs it (see [`StreamParser::skip`]).
@@ -56,6 +58,12 @@ impl StreamParser {
         path: Option<Arc<str>>,
         prefilter: Prefilter,
     ) -> StreamParser {
+        // A worker's lines inside a phase window carry its phase without naming it.
+        let prefilter = if role == Some(Role::Worker) {
+            prefilter.without_phase()
+        } else {
+            prefilter
+        };
         StreamParser {
             label,
             role,
@@ -63,6 +71,7 @@ impl StreamParser {
             prefilter,
             keep: Keep::Everything,
             banner_worker: None,
+            phases: super::phases::PhaseState::default(),
             last_ts: None,
             skipped: Vec::new(),
             skipped_envelope_ts: None,
@@ -403,7 +412,9 @@ impl StreamParser {
             self.skipped_ts();
         }
         let ts = own_ts.or(envelope.ts);
-        let worker_id = derived.worker_id.or_else(|| self.banner_worker.clone());
+        let phase = self.phases.resolve(&derived);
+        let template = derived.matched.map(|m| m.row);
+        let worker_id = self.own_worker(derived.worker_id, template);
         self.seq += 1;
         let event = Event {
             ts,
@@ -414,7 +425,9 @@ impl StreamParser {
             fields,
             job_id: derived.job_id,
             worker_id,
-            phase: derived.phase,
+            phase,
+            template,
+            release: self.phases.is_real(),
             source: self.label.clone(),
             role: self.role,
             // Only JSON output shows where a line was read; a path shared by every event
@@ -454,6 +467,15 @@ impl StreamParser {
 
     /// The worker's start-up banner (`   Worker ID <id>`) ties this stream to a worker.
     fn read_banner(&mut self, message: &str) {
+        let label = message.trim_start();
+        if label.starts_with("ZisK zkVM") || label.starts_with("ZisK Worker v") {
+            // A new process: whatever the last one computed is over.
+            self.phases.restart();
+        }
+        if label.starts_with("ZisK zkVM") || label.starts_with("Worker ID WorkerId(") {
+            // Printed by every release since v0.12 (DOMAIN.md's banner shows the bare ID).
+            self.phases.mark_real();
+        }
         if let Some(id) = banner_id(message) {
             // The banner lines above this one belong to the same worker.
             for early in self.leading.iter_mut() {
@@ -472,6 +494,29 @@ impl StreamParser {
         }
         self.own_timed = true;
         self.skip(strip_line_ending(last), None, out);
+    }
+
+    /// The worker a line is about. A worker's own line is its worker's, whatever worker its
+    /// message names (`Job … cancelled: Worker WorkerId(A…) connection dropped` in B's log is
+    /// B's); a line that gives the worker's ID whole (`[Recovery] <id>:`) completes the
+    /// banner's truncated one.
+    fn own_worker(
+        &mut self,
+        named: Option<IdRef>,
+        template: Option<&super::templates::Template>,
+    ) -> Option<IdRef> {
+        if self.role != Some(Role::Worker) {
+            return named.or_else(|| self.banner_worker.clone());
+        }
+        let gives_full = template.is_some_and(|t| t.says == super::templates::Says::FullWorkerId);
+        match (&mut self.banner_worker, named) {
+            (Some(banner), Some(full)) if gives_full => {
+                crate::trail::record::better_id(banner, &full);
+                Some(banner.clone())
+            }
+            (Some(banner), _) => Some(banner.clone()),
+            (None, named) => named,
+        }
     }
 
     /// The worker the last start-up banner named.

@@ -56,6 +56,7 @@ pub fn find_job(
     for e in &events {
         book.observe(e);
     }
+    book.settle();
     let mut found: Vec<JobRecord> = book.matching(query.as_str()).into_iter().cloned().collect();
     Ok(match found.len() {
         0 => Lookup::NotFound,

@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::event::{Event, Level, Role};
 use crate::render::{sanitize, JsonEvent};
 use crate::time::Timestamp;
-use crate::trail::record::{worker_cancel_reason, JobRecord, PhaseSpan};
+use crate::trail::record::{worker_cancel_reason, JobKind, JobRecord, PhaseSpan};
 use crate::trail::stitch::WorkerTie;
 use crate::trail::Outcome;
 
@@ -20,6 +20,8 @@ pub struct SummaryPhase {
     pub start: Option<String>,
     pub end: Option<String>,
     pub duration_s: Option<f64>,
+    /// The coordinator's own figure (`[Job] Finished … (p1+p2+p3)`, the phase's last line).
+    pub coordinator_s: Option<f64>,
 }
 
 #[derive(Serialize)]
@@ -27,6 +29,8 @@ pub struct SummaryWorker {
     pub worker_id: String,
     pub source: Option<String>,
     pub found: bool,
+    /// Another worker's ID shares the 8 characters the coordinator's lines show of this one.
+    pub ambiguous: bool,
 }
 
 #[derive(Serialize)]
@@ -40,6 +44,7 @@ pub struct SourceFailed {
 pub struct Summary<'a> {
     pub kind: &'static str,
     pub job_id: String,
+    pub job_kind: JobKind,
     pub outcome: Outcome,
     pub reason: Option<String>,
     pub started: Option<String>,
@@ -107,6 +112,7 @@ pub fn phases(list: &[PhaseSpan]) -> Vec<SummaryPhase> {
                 (Some(s), Some(e)) => Some(secs(e, s)),
                 _ => None,
             },
+            coordinator_s: p.coordinator_s,
         })
         .collect()
 }
@@ -129,10 +135,16 @@ pub fn worker_rows(
                     None => label.to_string(),
                 })
                 .collect();
+            let key = crate::trail::record::id_key(&w.id.text);
             SummaryWorker {
-                worker_id: w.id.display(),
+                worker_id: crate::trail::streams::json_id(&w.id),
                 found: !names.is_empty(),
                 source: (!names.is_empty()).then(|| names.join(", ")),
+                ambiguous: workers
+                    .iter()
+                    .filter(|o| crate::trail::record::id_key(&o.id.text) == key)
+                    .count()
+                    > 1,
             }
         })
         .collect()
@@ -149,6 +161,7 @@ pub fn build<'a>(
     Summary {
         kind: "summary",
         job_id,
+        job_kind: record.job_kind(),
         outcome: record.outcome(),
         reason: reason(record, events),
         started: start.map(|t| t.to_string()),
@@ -200,7 +213,8 @@ pub fn write_pretty(
             _ => outcome.cyan().bold().to_string(),
         }
     };
-    writeln!(out, "job {}  {}", sanitize(&s.job_id), outcome)?;
+    let kind = format!("{:?}", s.job_kind).to_lowercase();
+    writeln!(out, "job {}  {}  {kind}", sanitize(&s.job_id), outcome)?;
     if let Some(r) = &s.reason {
         writeln!(out, "  reason    {}", sanitize(r))?;
     }

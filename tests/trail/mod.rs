@@ -277,6 +277,7 @@ fn the_summary_has_exactly_the_documented_keys() {
     let mut want = vec![
         "kind",
         "job_id",
+        "job_kind",
         "outcome",
         "reason",
         "started",
@@ -292,10 +293,10 @@ fn the_summary_has_exactly_the_documented_keys() {
     got.sort();
     assert_eq!(got, want);
     let p = &summary["phases"][0];
-    assert_eq!(p.as_object().unwrap().len(), 4);
+    assert_eq!(p.as_object().unwrap().len(), 5);
     assert!(p["duration_s"].is_f64());
     assert_eq!(summary["first_error"]["kind"], "event");
-    assert_eq!(summary["workers"][0].as_object().unwrap().len(), 3);
+    assert_eq!(summary["workers"][0].as_object().unwrap().len(), 4);
 }
 
 #[test]
