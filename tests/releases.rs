@@ -1,6 +1,7 @@
 //! Every real ZisK release (v0.12 → v0.18) as fixture-gen writes it per ZISK-SOURCE.md,
-//! scored against its ground truth: `job` exact for every prove job, `--phase Prove` against
-//! the truth's phases, every worker listed once, setup/wrap/execute jobs shown as their kind.
+//! scored against its ground truth: `job` exact for every job (lines, outcome, reason, kind,
+//! workers, phases), `--phase Prove` against the truth's phases, every worker listed once,
+//! setup/wrap/execute jobs shown as their kind.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -79,7 +80,7 @@ fn reason_holds(got: &Value, job: &Value) -> bool {
 }
 
 #[test]
-fn job_is_exact_for_every_prove_job_of_every_release() {
+fn job_is_exact_for_every_job_of_every_release() {
     let mut problems = Vec::new();
     for release in RELEASES {
         let dir = dir(release);
@@ -138,6 +139,22 @@ fn job_is_exact_for_every_prove_job_of_every_release() {
             );
             if workers != want_workers {
                 problems.push(format!("{name}: workers {workers:?} != {want_workers:?}"));
+            }
+            // Phases as the coordinator runs them: overlapping Prove and Aggregate, closed by
+            // the job's end, with the coordinator's own figures.
+            let phases = |v: &Value| -> Vec<[Value; 4]> {
+                v.as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|p| ["name", "start", "end", "coordinator_s"].map(|k| p[k].clone()))
+                    .collect()
+            };
+            if phases(&summary["phases"]) != phases(&job["phases"]) {
+                problems.push(format!(
+                    "{name}: phases {:?} != {:?}",
+                    phases(&summary["phases"]),
+                    phases(&job["phases"])
+                ));
             }
             if summary["workers"]
                 .as_array()

@@ -200,7 +200,9 @@ impl StreamParser {
             }
         }
         let parsed = parsed_ahead.unwrap_or_else(|| parse_single_line(&clean));
+        // A backend's entry with a level of its own (journald's PRIORITY) is an event.
         let continues = parsed.is_none()
+            && envelope.level.is_none()
             && (self.open.is_some() || self.open_skipped)
             && !line.first().is_some_and(|&b| lines::event_shaped_start(b))
             && !banner_line(&clean);

@@ -53,6 +53,17 @@ pub struct PhaseSpan {
     pub held_by: Option<IdRef>,
     /// The coordinator's own figure for the phase, in seconds, when it logged one.
     pub coordinator_s: Option<f64>,
+    /// Each worker's part as the coordinator runs it (the aggregator's Aggregate from its
+    /// assignment): from the phase's start to the line that ends that worker's part.
+    pub workers: Vec<WorkerPart>,
+}
+
+/// One worker's part of a phase.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WorkerPart {
+    pub id: IdRef,
+    pub start: Option<Timestamp>,
+    pub end: Option<Timestamp>,
 }
 
 /// One job as the coordinator's lines show it.
@@ -122,6 +133,40 @@ impl JobRecord {
     /// The kind to report: what the lines showed, else a proof.
     pub fn job_kind(&self) -> JobKind {
         self.kind.unwrap_or(JobKind::Prove)
+    }
+
+    /// Each phase's workers among the job's `workers`, those no line ended included (from the
+    /// phase's start to its end, else the job's end). A part the coordinator names by 8
+    /// characters takes the job's worker of that key when there is one; two workers of one
+    /// key stay as logged (ambiguous).
+    pub fn worker_parts(&self, phase: &PhaseSpan, workers: &[IdRef]) -> Vec<WorkerPart> {
+        let end = phase.end.or(self.ended);
+        let of_key = |key: &str| -> Vec<&IdRef> {
+            workers.iter().filter(|w| id_key(&w.text) == key).collect()
+        };
+        let mut parts = phase.workers.clone();
+        for part in &mut parts {
+            part.end = part.end.or(end);
+            let key = id_key(&part.id.text);
+            if let [only] = of_key(&key)[..] {
+                better_id(&mut part.id, only);
+            }
+        }
+        if phase.name != Phase::aggregate() {
+            for w in workers {
+                let key = id_key(&w.text);
+                let named = parts.iter().filter(|p| id_key(&p.id.text) == key).count();
+                let exact = parts.iter().any(|p| p.id.text == w.text);
+                if named < of_key(&key).len() && !exact {
+                    parts.push(WorkerPart {
+                        id: w.clone(),
+                        start: phase.start,
+                        end,
+                    });
+                }
+            }
+        }
+        parts
     }
 
     /// What the whole of the job's lines imply once read: a setup job the coordinator does
@@ -210,8 +255,9 @@ impl JobRecord {
             self.outcome = Some(outcome);
             self.reason = reason;
             self.ended = ts;
-            if outcome != Outcome::Completed && e.release {
-                // In the releases, `Failed job`/`Cancelled job` close the phases in progress.
+            if e.release {
+                // In the releases, the job's end closes the phases in progress (`Failed job`,
+                // `Cancelled job`; v0.12 logs no end of Aggregate before `[Job Finished]`).
                 for p in self.phases.iter_mut().filter(|p| p.end.is_none()) {
                     p.end = ts;
                 }
@@ -234,7 +280,7 @@ impl JobRecord {
                 Says::PhaseStarted => {
                     self.phase(tag.clone()).start.get_or_insert(at);
                 }
-                Says::WorkerDone if all_done() => {
+                Says::WorkerDone => {
                     // An execution-only job is started as Phase1 and reported as Execution.
                     if tag.matches(&Phase::execution()) {
                         if let Some(p) = self
@@ -245,22 +291,41 @@ impl JobRecord {
                             p.name = Phase::execution();
                         }
                     }
-                    let figure = figure(m);
                     let p = self.phase(tag.clone());
-                    p.end = ts;
-                    p.held_by = worker.cloned();
-                    p.coordinator_s = p.coordinator_s.or(figure);
+                    // One line per worker (two workers whose IDs print alike give two lines).
+                    if let Some(w) = worker {
+                        let start = p.start;
+                        p.workers.push(WorkerPart {
+                            id: w.clone(),
+                            start,
+                            end: ts,
+                        });
+                    }
+                    if all_done() {
+                        p.end = ts;
+                        p.held_by = worker.cloned();
+                        p.coordinator_s = p.coordinator_s.or(figure(m));
+                    }
                 }
                 Says::AggregatorAssigned => {
                     let p = self.phase(Phase::aggregate());
                     p.start.get_or_insert(at);
                     p.held_by = worker.cloned();
+                    if let Some(w) = worker {
+                        p.workers.push(WorkerPart {
+                            id: w.clone(),
+                            start: ts,
+                            end: None,
+                        });
+                    }
                 }
                 Says::AggregateDone => {
-                    let figure = figure(m);
                     let p = self.phase(Phase::aggregate());
                     p.end = ts;
-                    p.coordinator_s = figure;
+                    p.coordinator_s = figure(m);
+                    for part in p.workers.iter_mut().filter(|w| w.end.is_none()) {
+                        part.end = ts;
+                    }
                 }
                 _ => {}
             }
@@ -303,6 +368,7 @@ impl JobRecord {
                     end: None,
                     held_by: None,
                     coordinator_s: None,
+                    workers: Vec::new(),
                 });
                 self.phases.len() - 1
             }

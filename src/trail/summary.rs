@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::event::{Event, Level, Role};
 use crate::render::{sanitize, JsonEvent};
 use crate::time::Timestamp;
-use crate::trail::record::{worker_cancel_reason, JobKind, JobRecord, PhaseSpan};
+use crate::trail::record::{worker_cancel_reason, JobKind, JobRecord};
 use crate::trail::stitch::WorkerTie;
 use crate::trail::Outcome;
 
@@ -22,10 +22,22 @@ pub struct SummaryPhase {
     pub duration_s: Option<f64>,
     /// The coordinator's own figure (`[Job] Finished … (p1+p2+p3)`, the phase's last line).
     pub coordinator_s: Option<f64>,
+    pub workers: Vec<SummaryPart>,
+}
+
+/// One worker's part of a phase.
+#[derive(Serialize)]
+pub struct SummaryPart {
+    pub worker_id: String,
+    pub start: Option<String>,
+    pub end: Option<String>,
 }
 
 #[derive(Serialize)]
 pub struct SummaryWorker {
+    /// The ID as the trail knows it (full or truncated), for the phases' parts.
+    #[serde(skip)]
+    pub id: crate::event::IdRef,
     pub worker_id: String,
     pub source: Option<String>,
     pub found: bool,
@@ -45,6 +57,8 @@ pub struct Summary<'a> {
     pub kind: &'static str,
     pub job_id: String,
     pub job_kind: JobKind,
+    /// `full` when the logs give the job's whole ID, `prefix` when only its 8 characters.
+    pub id_match: &'static str,
     pub outcome: Outcome,
     pub reason: Option<String>,
     pub started: Option<String>,
@@ -102,8 +116,10 @@ pub fn reason(record: &JobRecord, events: &[Event]) -> Option<String> {
         .find_map(|e| worker_cancel_reason(&e.message))
 }
 
-pub fn phases(list: &[PhaseSpan]) -> Vec<SummaryPhase> {
-    list.iter()
+pub fn phases(record: &JobRecord, workers: &[crate::event::IdRef]) -> Vec<SummaryPhase> {
+    record
+        .phases
+        .iter()
         .map(|p| SummaryPhase {
             name: p.name.to_string(),
             start: p.start.map(|t| t.to_string()),
@@ -113,6 +129,15 @@ pub fn phases(list: &[PhaseSpan]) -> Vec<SummaryPhase> {
                 _ => None,
             },
             coordinator_s: p.coordinator_s,
+            workers: record
+                .worker_parts(p, workers)
+                .into_iter()
+                .map(|w| SummaryPart {
+                    worker_id: crate::trail::streams::json_id(&w.id),
+                    start: w.start.map(|t| t.to_string()),
+                    end: w.end.map(|t| t.to_string()),
+                })
+                .collect(),
         })
         .collect()
 }
@@ -137,6 +162,7 @@ pub fn worker_rows(
                 .collect();
             let key = crate::trail::record::id_key(&w.id.text);
             SummaryWorker {
+                id: w.id.clone(),
                 worker_id: crate::trail::streams::json_id(&w.id),
                 found: !names.is_empty(),
                 source: (!names.is_empty()).then(|| names.join(", ")),
@@ -158,10 +184,17 @@ pub fn build<'a>(
     failed: &[(String, String)],
 ) -> Summary<'a> {
     let start = record.start();
+    // IDs of 8 characters or fewer print whole: a longer one is whole only when seen so.
+    let id_match = if job_id.chars().count() > 8 || !record.id.truncated {
+        "full"
+    } else {
+        "prefix"
+    };
     Summary {
         kind: "summary",
         job_id,
         job_kind: record.job_kind(),
+        id_match,
         outcome: record.outcome(),
         reason: reason(record, events),
         started: start.map(|t| t.to_string()),
@@ -170,7 +203,10 @@ pub fn build<'a>(
             (Some(s), Some(e)) => Some(secs(e, s)),
             _ => None,
         },
-        phases: phases(&record.phases),
+        phases: phases(
+            record,
+            &workers.iter().map(|w| w.id.clone()).collect::<Vec<_>>(),
+        ),
         workers,
         first_error: first_error(events)
             .map(|e| JsonEvent::new(e, Some(job_id_display(e, record)))),

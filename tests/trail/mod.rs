@@ -278,6 +278,7 @@ fn the_summary_has_exactly_the_documented_keys() {
         "kind",
         "job_id",
         "job_kind",
+        "id_match",
         "outcome",
         "reason",
         "started",
@@ -293,7 +294,7 @@ fn the_summary_has_exactly_the_documented_keys() {
     got.sort();
     assert_eq!(got, want);
     let p = &summary["phases"][0];
-    assert_eq!(p.as_object().unwrap().len(), 5);
+    assert_eq!(p.as_object().unwrap().len(), 6);
     assert!(p["duration_s"].is_f64());
     assert_eq!(summary["first_error"]["kind"], "event");
     assert_eq!(summary["workers"][0].as_object().unwrap().len(), 4);
