@@ -116,6 +116,16 @@ pub fn ids_in_message(msg: &str) -> MessageIds {
         ids.worker = WORKER_ID_WORDS.iter().find_map(|key| word_after(msg, key));
     }
     if ids.worker.is_none() {
+        // The coordinator names the registering worker whole when its ID changed:
+        // `Worker ID mismatch: expected <full>, got <full>`.
+        if let Some(rest) = msg.strip_prefix("Worker ID mismatch: expected ") {
+            let id = rest.split(',').next().unwrap_or_default();
+            if !id.is_empty() && !id.contains(' ') {
+                ids.worker = Some(IdRef::full(id));
+            }
+        }
+    }
+    if ids.worker.is_none() {
         // v0.18's recovery handshake names the worker whole: `[Recovery] <id>: …`.
         if let Some((id, _)) = msg
             .strip_prefix("[Recovery] ")
@@ -310,6 +320,19 @@ mod tests {
         ));
         assert_eq!(both.worker_id, Some(IdRef::full(WORKER)));
         assert_eq!(both.job_id, Some(IdRef::full(JOB)));
+    }
+
+    #[test]
+    fn full_worker_ids_the_releases_print() {
+        let r = msg("[Recovery] gpu-node-02: running cluster cancellation handshake");
+        assert_eq!(r.worker_id, Some(IdRef::full("gpu-node-02")));
+        let m = msg("Worker ID mismatch: expected 9f8e7d6c5b4a39281706f5e4d3c2b1a0, got other");
+        assert_eq!(
+            m.worker_id,
+            Some(IdRef::full("9f8e7d6c5b4a39281706f5e4d3c2b1a0"))
+        );
+        let b = msg("WorkerId(gpu-node…) registered successfully");
+        assert_eq!(b.worker_id, Some(IdRef::truncated("gpu-node")));
     }
 
     #[test]
