@@ -218,6 +218,25 @@ fn workers_lists_every_worker_once_with_its_own_logs() {
             got, want,
             "{release}: one row per worker, IDs without the ellipsis"
         );
+        // Two workers whose IDs print alike: the coordinator's lines go to the one whose own
+        // log registered then (the stream that dropped registered twice).
+        let gpu = |file: &str| {
+            rows.iter()
+                .find(|r| r["source"].as_str().unwrap_or_default().ends_with(file))
+                .map(|r| (r["registrations"].as_u64(), r["disconnects"].as_u64()))
+        };
+        if release != "v0.12" {
+            assert_eq!(
+                gpu("gpu-node-01.log"),
+                Some((Some(1), Some(0))),
+                "{release}"
+            );
+            assert_eq!(
+                gpu("gpu-node-02.log"),
+                Some((Some(2), Some(1))),
+                "{release}"
+            );
+        }
         // Each row's logs are its own host's file, once.
         let mut files: Vec<String> = t["workers"]
             .as_array()

@@ -117,12 +117,88 @@ fn named<'a>(list: &'a mut Vec<Worker>, id: &IdRef) -> Option<&'a mut Worker> {
     Some(&mut list[i])
 }
 
+/// What a worker's own line says of its link to the coordinator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum MarkKind {
+    Registered,
+    Left,
+}
+
+/// A worker's own registration or leave, by source.
+struct Mark {
+    source: usize,
+    ts: Timestamp,
+    kind: MarkKind,
+    /// A registration answers one coordinator line only.
+    used: bool,
+}
+
+fn own_mark(m: &str) -> Option<MarkKind> {
+    if m.starts_with("Registration accepted") {
+        Some(MarkKind::Registered)
+    } else if m.starts_with("Stream closed") || m.starts_with("Received SIG") {
+        Some(MarkKind::Left)
+    } else {
+        None
+    }
+}
+
+fn coordinator_mark(m: &str) -> Option<MarkKind> {
+    if m.contains("Registered worker") || m.contains("Reconnected worker") {
+        Some(MarkKind::Registered)
+    } else if m.contains("isconnected") || m.starts_with("Error receiving from") {
+        Some(MarkKind::Left)
+    } else {
+        None
+    }
+}
+
+/// Of the workers an ambiguous ID fits, the one whose own log shows the same registration or
+/// leave within a few seconds (clocks differ); none when no single one does.
+fn by_own_lines<'a>(
+    list: &'a mut [Worker],
+    id: &IdRef,
+    kind: Option<MarkKind>,
+    ts: Option<Timestamp>,
+    marks: &mut [Mark],
+) -> Option<&'a mut Worker> {
+    const NEAR_S: f64 = 5.0;
+    let (kind, ts) = (kind?, ts?);
+    // (worker, mark, distance) of the nearest unused mark of a worker the ID fits.
+    let mut best: Option<(usize, usize, f64)> = None;
+    for (i, w) in list.iter().enumerate() {
+        if !same_worker(&w.id, id) {
+            continue;
+        }
+        for (k, m) in marks.iter().enumerate() {
+            let near = m.ts.seconds_since(ts).abs();
+            let fits = Some(m.source) == w.source && m.kind == kind && !m.used;
+            if fits && near <= NEAR_S && best.is_none_or(|(_, _, b)| near < b) {
+                best = Some((i, k, near));
+            }
+        }
+    }
+    let (i, k, _) = best?;
+    marks[k].used = kind == MarkKind::Registered;
+    Some(&mut list[i])
+}
+
 pub fn run(config: &Config, _args: &WorkersArgs, mut out: impl Write) -> Result<i32, String> {
     let worker_specs = of_role(&config.sources, Role::Worker);
     let index: Arc<Mutex<StreamIndex>> = shared();
+    let marks: Arc<Mutex<Vec<Mark>>> = shared();
     {
-        let index = index.clone();
+        let (index, marks) = (index.clone(), marks.clone());
         let look = Arc::new(move |source: usize, e: &Event| {
+            if let (Some(kind), Some(ts)) = (own_mark(&e.message), e.ts) {
+                let mut marks = marks.lock().unwrap_or_else(|p| p.into_inner());
+                marks.push(Mark {
+                    source,
+                    ts,
+                    kind,
+                    used: false,
+                });
+            }
             index
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
@@ -137,6 +213,7 @@ pub fn run(config: &Config, _args: &WorkersArgs, mut out: impl Write) -> Result<
         );
     }
     let mut index = take(&index);
+    let mut marks = take(&marks);
     for (i, spec) in &worker_specs {
         if let Some(id) = config.source_ids.get(&spec.spec) {
             index.set_topology_id(*i, id);
@@ -187,17 +264,25 @@ pub fn run(config: &Config, _args: &WorkersArgs, mut out: impl Write) -> Result<
                 request(None, None, None, Prefilter::default(), select),
             )]) {
                 let Some(id) = &e.worker_id else { continue };
-                let Some(w) = named(&mut workers, id) else {
-                    continue;
+                let m = e.message.as_str();
+                let w = match named(&mut workers, id) {
+                    Some(w) => w,
+                    // Two workers print alike: the one whose own log registered or left then.
+                    None => {
+                        match by_own_lines(&mut workers, id, coordinator_mark(m), e.ts, &mut marks)
+                        {
+                            Some(w) => w,
+                            None => continue,
+                        }
+                    }
                 };
                 w.seen(e.ts);
-                let m = e.message.as_str();
                 if m.contains("Registered worker") || m.contains("Reconnected worker") {
                     w.registrations += 1;
                 }
                 if m.contains("Disconnected worker") {
                     w.disconnect_lines += 1;
-                } else if m.contains(" disconnected") {
+                } else if m.contains(" disconnected") && !m.starts_with("Failed job") {
                     w.disconnected_lines += 1;
                 }
                 if e.level == Some(Level::Error) {
