@@ -137,6 +137,25 @@ fn job_is_exact_for_every_job_of_every_release() {
                     .iter()
                     .map(|w| logged[w.as_str().unwrap()].clone()),
             );
+            // Two workers of the job print alike: said in the summary.
+            let key = |w: &String| w.chars().take(8).collect::<String>();
+            let shared_prefix = workers.iter().any(|w| {
+                workers
+                    .iter()
+                    .filter(|o| key(o) == key(w) && (o.len() <= 8 || w.len() <= 8))
+                    .count()
+                    > 1
+            });
+            let told = summary["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f["kind"] == "ambiguous_worker_id");
+            if shared_prefix != told {
+                problems.push(format!(
+                    "{name}: ambiguous IDs said {told}, expected {shared_prefix}"
+                ));
+            }
             if workers != want_workers {
                 problems.push(format!("{name}: workers {workers:?} != {want_workers:?}"));
             }

@@ -45,6 +45,37 @@ pub struct SummaryWorker {
     pub ambiguous: bool,
 }
 
+/// An operational problem found on the way.
+#[derive(Serialize)]
+pub struct Finding {
+    pub kind: &'static str,
+    pub message: String,
+    pub worker_id: Option<String>,
+}
+
+/// Workers whose IDs share the 8 characters the coordinator prints: its lines naming that form
+/// could be either, so each was decided by the source that logged the job's lines.
+fn ambiguous_ids(workers: &[SummaryWorker]) -> Vec<Finding> {
+    workers
+        .iter()
+        .filter(|w| w.ambiguous)
+        .map(|w| {
+            let key = crate::trail::record::id_key(&w.worker_id);
+            Finding {
+                kind: "ambiguous_worker_id",
+                message: format!(
+                    "worker {} shares the ID prefix {key} with another worker: the \
+                     coordinator's WorkerId({key}…) lines could name either; its part was \
+                     told by its own logs ({})",
+                    w.worker_id,
+                    w.source.as_deref().unwrap_or("logs not found")
+                ),
+                worker_id: Some(w.worker_id.clone()),
+            }
+        })
+        .collect()
+}
+
 #[derive(Serialize)]
 pub struct SourceFailed {
     pub source: String,
@@ -67,6 +98,7 @@ pub struct Summary<'a> {
     pub phases: Vec<SummaryPhase>,
     pub workers: Vec<SummaryWorker>,
     pub first_error: Option<JsonEvent<'a>>,
+    pub findings: Vec<Finding>,
     pub sources_failed: Vec<SourceFailed>,
 }
 
@@ -166,11 +198,12 @@ pub fn worker_rows(
                 worker_id: crate::trail::streams::json_id(&w.id),
                 found: !names.is_empty(),
                 source: (!names.is_empty()).then(|| names.join(", ")),
-                ambiguous: workers
-                    .iter()
-                    .filter(|o| crate::trail::record::id_key(&o.id.text) == key)
-                    .count()
-                    > 1,
+                // Full IDs that share a prefix are told apart; a truncated one is not.
+                ambiguous: workers.iter().any(|o| {
+                    !std::ptr::eq(o, w)
+                        && crate::trail::record::id_key(&o.id.text) == key
+                        && (o.id.truncated || w.id.truncated)
+                }),
             }
         })
         .collect()
@@ -207,6 +240,7 @@ pub fn build<'a>(
             record,
             &workers.iter().map(|w| w.id.clone()).collect::<Vec<_>>(),
         ),
+        findings: ambiguous_ids(&workers),
         workers,
         first_error: first_error(events)
             .map(|e| JsonEvent::new(e, Some(job_id_display(e, record)))),
@@ -319,6 +353,9 @@ pub fn write_pretty(
             sanitize(&e.source),
             sanitize(&e.message)
         )?;
+    }
+    for f in &s.findings {
+        writeln!(out, "  note      {}", sanitize(&f.message))?;
     }
     for f in &s.sources_failed {
         writeln!(

@@ -287,6 +287,7 @@ fn the_summary_has_exactly_the_documented_keys() {
         "phases",
         "workers",
         "first_error",
+        "findings",
         "sources_failed",
     ];
     want.sort();
