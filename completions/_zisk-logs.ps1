@@ -94,6 +94,7 @@ Register-ArgumentCompleter -Native -CommandName 'zisk-logs' -ScriptBlock {
         'zisk-logs;jobs' {
             [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only jobs started at or after this time')
             [CompletionResult]::new('--outcome', '--outcome', [CompletionResultType]::ParameterName, 'Only jobs with this outcome')
+            [CompletionResult]::new('--job-kind', '--job-kind', [CompletionResultType]::ParameterName, 'Only jobs of this kind (proofs, execution-only jobs, program setups, wraps)')
             [CompletionResult]::new('--coordinator', '--coordinator', [CompletionResultType]::ParameterName, 'Where the coordinator''s logs are (replaces the topology file''s coordinator)')
             [CompletionResult]::new('--worker', '--worker', [CompletionResultType]::ParameterName, 'Where a worker''s logs are; repeat for more (replaces the topology file''s workers)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Topology file naming the sources (default: $ZISK_LOGS_CONFIG, ./zisk-logs.toml, $XDG_CONFIG_HOME/zisk-logs/config.toml)')

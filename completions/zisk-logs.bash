@@ -359,7 +359,7 @@ _zisk__logs() {
             return 0
             ;;
         zisk__subcmd__logs__subcmd__jobs)
-            opts="-o -h --since --outcome --coordinator --worker --config --output --color --ssh-option --max-log-requests --help"
+            opts="-o -h --since --outcome --job-kind --coordinator --worker --config --output --color --ssh-option --max-log-requests --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -371,6 +371,10 @@ _zisk__logs() {
                     ;;
                 --outcome)
                     COMPREPLY=($(compgen -W "completed failed cancelled running unknown" -- "${cur}"))
+                    return 0
+                    ;;
+                --job-kind)
+                    COMPREPLY=($(compgen -W "prove execute setup wrap" -- "${cur}"))
                     return 0
                     ;;
                 --coordinator)

@@ -88,6 +88,7 @@ set edit:completion:arg-completer[zisk-logs] = {|@words|
         &'zisk-logs;jobs'= {
             cand --since 'Only jobs started at or after this time'
             cand --outcome 'Only jobs with this outcome'
+            cand --job-kind 'Only jobs of this kind (proofs, execution-only jobs, program setups, wraps)'
             cand --coordinator 'Where the coordinator''s logs are (replaces the topology file''s coordinator)'
             cand --worker 'Where a worker''s logs are; repeat for more (replaces the topology file''s workers)'
             cand --config 'Topology file naming the sources (default: $ZISK_LOGS_CONFIG, ./zisk-logs.toml, $XDG_CONFIG_HOME/zisk-logs/config.toml)'

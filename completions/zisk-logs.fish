@@ -96,6 +96,10 @@ failed\t''
 cancelled\t''
 running\t''
 unknown\t''"
+complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand jobs" -l job-kind -d 'Only jobs of this kind (proofs, execution-only jobs, program setups, wraps)' -r -f -a "prove\t''
+execute\t''
+setup\t''
+wrap\t''"
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand jobs" -l coordinator -d 'Where the coordinator\'s logs are (replaces the topology file\'s coordinator)' -r
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand jobs" -l worker -d 'Where a worker\'s logs are; repeat for more (replaces the topology file\'s workers)' -r
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand jobs" -l config -d 'Topology file naming the sources (default: $ZISK_LOGS_CONFIG, ./zisk-logs.toml, $XDG_CONFIG_HOME/zisk-logs/config.toml)' -r -F

@@ -183,6 +183,10 @@ pub struct JobsArgs {
     /// Only jobs with this outcome
     #[arg(long, value_enum)]
     pub outcome: Option<Outcome>,
+
+    /// Only jobs of this kind (proofs, execution-only jobs, program setups, wraps)
+    #[arg(long, value_enum, value_name = "KIND")]
+    pub job_kind: Option<crate::trail::record::JobKind>,
 }
 
 #[derive(Args, Debug)]

@@ -1,5 +1,7 @@
 //! Derives job ID, worker ID and phase for an event: structured fields first, then the message
-//! shapes the real coordinator and worker print (DOMAIN.md), truncated IDs included.
+//! shapes the real coordinator and worker print, truncated IDs included. The phase is derived
+//! twice: the release templates' own (`parse::templates`), and DOMAIN.md's loose words for
+//! streams that never show a real release (the stream parser picks one).
 
 use std::borrow::Cow;
 use std::sync::LazyLock;
@@ -8,6 +10,7 @@ use memchr::memmem::Finder;
 use serde_json::{Map, Value};
 
 use crate::event::{IdRef, Phase};
+use crate::parse::templates::{self, Matched};
 
 // Searchers built once: `str::find` sets up a new two-way searcher on every call, which cost
 // more than the search itself on short messages.
@@ -23,7 +26,12 @@ static WORKER_ID_WORDS: LazyLock<[Finder<'static>; 2]> =
 pub struct Derived {
     pub job_id: Option<IdRef>,
     pub worker_id: Option<IdRef>,
+    /// The `phase` field, else what DOMAIN.md's loose words imply.
     pub phase: Option<Phase>,
+    /// The phase came from a structured field (it wins over every rule).
+    pub field_phase: bool,
+    /// The release template the message matches.
+    pub matched: Option<Matched>,
 }
 
 /// Where derive reads an event's structured fields: its field map, or a line not yet built
@@ -43,7 +51,7 @@ pub fn derive(message: &str, fields: &impl StrFields) -> Derived {
     let mut out = Derived {
         job_id: field_id(fields, "job_id", "JobId("),
         worker_id: field_id(fields, "worker_id", "WorkerId("),
-        phase: derive_phase(message, fields),
+        ..derive_phase(message, fields)
     };
     if out.job_id.is_none() || out.worker_id.is_none() {
         let ids = ids_in_message(message);
@@ -57,13 +65,20 @@ pub fn derive(message: &str, fields: &impl StrFields) -> Derived {
     out
 }
 
-/// The phase alone: a `phase` field, else the message's words.
-pub fn derive_phase(message: &str, fields: &impl StrFields) -> Option<Phase> {
-    fields
+/// What the phase hangs on, without the IDs: a `phase` field, else the message's template
+/// and its loose words.
+pub fn derive_phase(message: &str, fields: &impl StrFields) -> Derived {
+    let field = fields
         .str_field("phase")
         .filter(|s| !s.is_empty())
-        .map(|s| Phase::new(&s))
-        .or_else(|| phase_from_message(message))
+        .map(|s| Phase::new(&s));
+    let field_phase = field.is_some();
+    Derived {
+        phase: field.or_else(|| phase_from_message(message)),
+        field_phase,
+        matched: templates::lookup(message),
+        ..Derived::default()
+    }
 }
 
 fn field_id(fields: &impl StrFields, key: &str, wrapper: &str) -> Option<IdRef> {
@@ -101,6 +116,26 @@ pub fn ids_in_message(msg: &str) -> MessageIds {
         ids.worker = WORKER_ID_WORDS.iter().find_map(|key| word_after(msg, key));
     }
     if ids.worker.is_none() {
+        // The coordinator names the registering worker whole when its ID changed:
+        // `Worker ID mismatch: expected <full>, got <full>`.
+        if let Some(rest) = msg.strip_prefix("Worker ID mismatch: expected ") {
+            let id = rest.split(',').next().unwrap_or_default();
+            if !id.is_empty() && !id.contains(' ') {
+                ids.worker = Some(IdRef::full(id));
+            }
+        }
+    }
+    if ids.worker.is_none() {
+        // v0.18's recovery handshake names the worker whole: `[Recovery] <id>: …`.
+        if let Some((id, _)) = msg
+            .strip_prefix("[Recovery] ")
+            .and_then(|rest| rest.split_once(": "))
+            .filter(|(id, _)| !id.is_empty() && !id.contains(' '))
+        {
+            ids.worker = Some(IdRef::full(id));
+        }
+    }
+    if ids.worker.is_none() {
         if let Some(id) = msg.strip_suffix(" registered successfully") {
             let id = id.rsplit(' ').next().unwrap_or(id);
             if !id.is_empty() {
@@ -133,6 +168,11 @@ fn names_a_worker(before: &str, after: &str) -> bool {
         || before.ends_with("worker")
         || before.ends_with("Worker ID")
         || before.ends_with("worker_id")
+}
+
+/// The ID inside `JobId(…)`/`WorkerId(…)`, given the text after the opening parenthesis.
+pub fn wrapped(inner: &str) -> Option<IdRef> {
+    wrapped_id(inner).map(|(id, _)| id)
 }
 
 /// The ID inside `JobId(…)`/`WorkerId(…)` (after the opening parenthesis), and whether it
@@ -202,8 +242,8 @@ pub fn is_uuid(s: &str) -> bool {
     s.len() == 36 && is_uuid_at(s.as_bytes(), 0)
 }
 
-/// The phase a message's words imply, for lines that carry no `phase` field: the bracketed
-/// tags the coordinator prints first, then the worker's words. First match wins.
+/// The phase DOMAIN.md's loose words imply, for streams that show no real release: the
+/// bracketed tags first, then the worker's words. First match wins.
 type PhaseOf = fn() -> Phase;
 
 const PHASE_WORDS: [(&str, PhaseOf); 10] = [
@@ -219,13 +259,18 @@ const PHASE_WORDS: [(&str, PhaseOf); 10] = [
     ("Execution", Phase::execution),
 ];
 
-/// The message words that imply `phase` (exact case, as [`phase_from_message`] looks for them).
+/// The message words a line of `phase` shows (exact case): DOMAIN.md's words for it (the
+/// release templates' tags all contain one), and the coordinator lines whose phase is the
+/// job's (`Failed job`, `Cancelled job`) with those that move a job between phases, and the
+/// early coordinator lines that show a real release (so that its lines are read by its rules).
 pub fn phase_words(phase: &Phase) -> Vec<&'static str> {
-    PHASE_WORDS
+    let words = PHASE_WORDS
         .iter()
         .filter(|(_, p)| p().matches(phase))
-        .map(|(word, _)| *word)
-        .collect()
+        .map(|(word, _)| *word);
+    let job_phase = ["[Phase", "Assigned worker", "Failed job", "Cancelled job"];
+    let release = ["registered successfully", "listening on"];
+    words.chain(job_phase).chain(release).collect()
 }
 
 pub fn phase_from_message(msg: &str) -> Option<Phase> {
@@ -278,6 +323,19 @@ mod tests {
     }
 
     #[test]
+    fn full_worker_ids_the_releases_print() {
+        let r = msg("[Recovery] gpu-node-02: running cluster cancellation handshake");
+        assert_eq!(r.worker_id, Some(IdRef::full("gpu-node-02")));
+        let m = msg("Worker ID mismatch: expected 9f8e7d6c5b4a39281706f5e4d3c2b1a0, got other");
+        assert_eq!(
+            m.worker_id,
+            Some(IdRef::full("9f8e7d6c5b4a39281706f5e4d3c2b1a0"))
+        );
+        let b = msg("WorkerId(gpu-node…) registered successfully");
+        assert_eq!(b.worker_id, Some(IdRef::truncated("gpu-node")));
+    }
+
+    #[test]
     fn structured_fields_win() {
         let mut f = Map::new();
         f.insert("job_id".into(), Value::String(JOB.into()));
@@ -310,9 +368,9 @@ mod tests {
         );
         assert_eq!(msg("Registration accepted: ok").phase, None);
         assert_eq!(
-            super::phase_words(&Phase::prove()),
+            super::phase_words(&Phase::prove())[..3],
             ["[Phase2", "Prove", "proof"]
         );
-        assert!(super::phase_words(&Phase::new("Setup")).is_empty());
+        assert_eq!(super::phase_words(&Phase::new("Setup")).len(), 6);
     }
 }

@@ -264,6 +264,10 @@ pub struct Event {
     pub job_id: Option<IdRef>,
     pub worker_id: Option<IdRef>,
     pub phase: Option<Phase>,
+    /// The release template the message matches (what it says about a job or worker).
+    pub template: Option<&'static crate::parse::templates::Template>,
+    /// Its stream showed a real release (not DOMAIN.md's documented shape).
+    pub release: bool,
     /// Label of the source (host, pod/container, file stem) the event came from.
     pub source: Arc<str>,
     pub role: Option<Role>,

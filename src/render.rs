@@ -468,6 +468,8 @@ mod tests {
                 job_id: Some(id(text, i % 2 == 0)),
                 worker_id: (i % 3 != 1).then(|| id(text, i % 2 == 1)),
                 phase: (i % 2 == 0).then(|| crate::event::Phase::new(text)),
+                template: None,
+                release: false,
                 source: std::sync::Arc::from(*text),
                 role: (i % 2 == 0).then_some(crate::event::Role::Worker),
                 origin: (i % 2 == 1).then(|| crate::event::Origin {

@@ -14,6 +14,7 @@ mod k8s;
 mod launchd;
 mod prom_harness;
 mod prometheus;
+mod releases;
 mod tail;
 mod topology;
 mod trail;

@@ -115,8 +115,9 @@ fn ambiguous(id: &str, jobs: &[JobRecord]) -> String {
     msg
 }
 
+/// The job's ID as the summary gives it: in full where a line shows it, else as logged.
 fn job_id_text(plan: &Plan) -> String {
-    plan.job.id.display()
+    crate::trail::streams::json_id(&plan.job.id)
 }
 
 fn print<W: Write>(

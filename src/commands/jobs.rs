@@ -18,8 +18,8 @@ use crate::render::{sanitize, Format};
 use crate::report;
 use crate::source::Selector;
 use crate::time::Timestamp;
-use crate::trail::record::{better_id, id_key, worker_cancel_reason, JobBook, JobRecord};
-use crate::trail::streams::{same_worker, StreamIndex};
+use crate::trail::record::{better_id, id_key, worker_cancel_reason, JobBook, JobKind, JobRecord};
+use crate::trail::streams::{json_id, same_worker, StreamIndex};
 use crate::trail::Outcome;
 use crate::trail::{for_each, of_role, request, scan, shared, take};
 
@@ -27,6 +27,7 @@ use crate::trail::{for_each, of_role, request, scan, shared, take};
 struct JobRow {
     kind: &'static str,
     job_id: String,
+    job_kind: JobKind,
     started: Option<String>,
     ended: Option<String>,
     duration_s: Option<f64>,
@@ -36,19 +37,35 @@ struct JobRow {
     worker_count: usize,
 }
 
-/// Worker IDs the coordinator shows in full (`<uuid> registered successfully`), by key.
+/// Worker IDs some line shows in full, by key; keys two workers share are left as logged.
 #[derive(Default)]
-pub struct FullIds(HashMap<String, IdRef>);
+pub struct FullIds {
+    full: HashMap<String, IdRef>,
+    shared: std::collections::HashSet<String>,
+}
 
 impl FullIds {
     pub fn learn(&mut self, id: &IdRef) {
         if !id.truncated {
-            self.0.entry(id_key(&id.text)).or_insert_with(|| id.clone());
+            self.full
+                .entry(id_key(&id.text))
+                .or_insert_with(|| id.clone());
         }
     }
+    /// Two workers' IDs begin with this key: a truncated form names either.
+    pub fn ambiguous(&mut self, key: String) {
+        self.shared.insert(key);
+    }
     pub fn resolve(&self, id: &IdRef) -> IdRef {
-        match self.0.get(&id_key(&id.text)) {
-            Some(full) if id.truncated && full.text.starts_with(&*id.text) => full.clone(),
+        let key = id_key(&id.text);
+        match self.full.get(&key) {
+            Some(full)
+                if id.truncated
+                    && full.text.starts_with(&*id.text)
+                    && !self.shared.contains(&key) =>
+            {
+                full.clone()
+            }
             _ => id.clone(),
         }
     }
@@ -80,19 +97,23 @@ pub fn read_jobs_and_streams(
             book.observe(&e);
         },
     );
+    book.settle();
     // The workers' setup lines carry full job IDs, and say which worker got which job.
     let index: Arc<Mutex<StreamIndex>> = shared();
-    let seen: Arc<Mutex<Vec<(String, IdRef, IdRef)>>> = shared();
+    let seen: Arc<Mutex<Vec<Sighting>>> = shared();
     let cancels: Arc<Mutex<Vec<(String, String)>>> = shared();
     {
         let (index, seen, cancels) = (index.clone(), seen.clone(), cancels.clone());
         let look = Arc::new(move |source: usize, e: &Event| {
             if let (Some(job), Some(worker)) = (&e.job_id, &e.worker_id) {
-                seen.lock().unwrap_or_else(|p| p.into_inner()).push((
-                    id_key(&job.text),
-                    job.clone(),
-                    worker.clone(),
-                ));
+                seen.lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(Sighting {
+                        key: id_key(&job.text),
+                        job: job.clone(),
+                        worker: worker.clone(),
+                        stream: (source, e.source.clone()),
+                    });
             }
             if let (Some(job), Some(reason)) = (&e.job_id, worker_cancel_reason(&e.message)) {
                 cancels
@@ -112,7 +133,13 @@ pub fn read_jobs_and_streams(
             &workers,
             &config.source_options,
             None,
-            Prefilter::any_of(&["job_id".into(), "Worker ID".into(), " cancelled: ".into()]),
+            Prefilter::any_of(&[
+                "job_id".into(),
+                "Worker ID".into(),
+                " cancelled: ".into(),
+                "Starting ".into(),
+                "[Recovery] ".into(),
+            ]),
             look,
         );
     }
@@ -126,27 +153,88 @@ pub fn read_jobs_and_streams(
             rec.reason.get_or_insert(reason);
         }
     }
-    for (key, job, worker) in take(&seen) {
-        if let Some(rec) = book.jobs.iter_mut().find(|j| id_key(&j.id.text) == key) {
-            better_id(&mut rec.id, &job);
-            full.learn(&worker);
-            if !rec.workers.iter().any(|w| same_worker(w, &worker)) {
-                rec.workers.push(worker);
-            }
-        }
-    }
     let index = take(&index);
     for s in &index.streams {
         for id in &s.ids {
             full.learn(id);
         }
     }
+    for key in shared_keys(&index) {
+        full.ambiguous(key);
+    }
+    // The workers whose own logs name a job are its workers, one per stream (two workers
+    // whose IDs print alike stay two); the coordinator's adds those whose logs were not read.
+    let mut by_stream: HashMap<String, Vec<(StreamName, IdRef)>> = HashMap::new();
+    for s in take(&seen) {
+        if let Some(rec) = book.jobs.iter_mut().find(|j| id_key(&j.id.text) == s.key) {
+            better_id(&mut rec.id, &s.job);
+            full.learn(&s.worker);
+            let list = by_stream.entry(s.key).or_default();
+            match list.iter_mut().find(|(stream, _)| *stream == s.stream) {
+                Some((_, have)) => better_id(have, &s.worker),
+                None => list.push((s.stream, s.worker)),
+            }
+        }
+    }
     for rec in &mut book.jobs {
+        let own: Vec<IdRef> = by_stream
+            .remove(&id_key(&rec.id.text))
+            .unwrap_or_default()
+            .into_iter()
+            .map(|((source, label), id)| {
+                // The stream's own ID as its later lines complete it (`[Recovery] <id>:`).
+                let stream = index
+                    .streams
+                    .iter()
+                    .find(|s| s.source == source && s.label == label);
+                let mut id = id;
+                for have in stream.map(|s| s.ids.as_slice()).unwrap_or_default() {
+                    better_id(&mut id, have);
+                }
+                id
+            })
+            .collect();
+        let named = std::mem::take(&mut rec.workers);
+        rec.workers = own.clone();
+        for w in named {
+            if !own.iter().any(|o| same_worker(o, &w)) {
+                rec.workers.push(w);
+            }
+        }
         for w in &mut rec.workers {
             *w = full.resolve(w);
         }
     }
     Ok((book.jobs, full, index))
+}
+
+/// A worker's line naming a job: the job, the worker and the stream it came from.
+struct Sighting {
+    key: String,
+    job: IdRef,
+    worker: IdRef,
+    stream: StreamName,
+}
+
+/// A stream: the index of its source and its label.
+type StreamName = (usize, Arc<str>);
+
+/// ID keys that streams of different sources state: two workers whose IDs print alike.
+pub fn shared_keys(index: &StreamIndex) -> Vec<String> {
+    let mut sources: HashMap<String, Vec<usize>> = HashMap::new();
+    for s in &index.streams {
+        for id in &s.ids {
+            let list = sources.entry(id_key(&id.text)).or_default();
+            if !list.contains(&s.source) {
+                list.push(s.source);
+            }
+        }
+    }
+    sources
+        .into_iter()
+        .filter(|(_, list)| list.len() > 1)
+        .map(|(key, _)| key)
+        .collect()
 }
 
 pub fn run(config: &Config, args: &JobsArgs, mut out: impl Write) -> Result<i32, String> {
@@ -161,18 +249,20 @@ pub fn run(config: &Config, args: &JobsArgs, mut out: impl Write) -> Result<i32,
         .iter()
         .filter(|j| since.is_none_or(|s| j.start().is_some_and(|t| t >= s)))
         .filter(|j| args.outcome.is_none_or(|o| j.outcome() == o))
+        .filter(|j| args.job_kind.is_none_or(|k| j.job_kind() == k))
         .collect();
     let rows: Vec<JobRow> = jobs
         .iter()
         .map(|j| JobRow {
             kind: "job",
-            job_id: j.id.display(),
+            job_id: json_id(&j.id),
+            job_kind: j.job_kind(),
             started: j.start().map(|t| t.to_string()),
             ended: j.ended.map(|t| t.to_string()),
             duration_s: j.duration_s().map(|d| (d * 1e6).round() / 1e6),
             outcome: j.outcome(),
             reason: crate::trail::summary::reason(j, &[]),
-            workers: j.workers.iter().map(IdRef::display).collect(),
+            workers: j.workers.iter().map(json_id).collect(),
             worker_count: j.announced_workers.unwrap_or(0).max(j.workers.len()),
         })
         .collect();
@@ -206,8 +296,8 @@ fn table(out: &mut dyn Write, rows: &[JobRow], color: bool) -> std::io::Result<(
         .max(6);
     writeln!(
         out,
-        "{:<id_w$}  {:<23}  {:>9}  {:<9}  {:>7}  REASON",
-        "JOB ID", "STARTED", "DURATION", "OUTCOME", "WORKERS"
+        "{:<id_w$}  {:<7}  {:<23}  {:>9}  {:<9}  {:>7}  REASON",
+        "JOB ID", "KIND", "STARTED", "DURATION", "OUTCOME", "WORKERS"
     )?;
     for r in rows {
         let started = r
@@ -229,8 +319,9 @@ fn table(out: &mut dyn Write, rows: &[JobRow], color: bool) -> std::io::Result<(
         let reason = r.reason.as_deref().map(sanitize).unwrap_or_default();
         writeln!(
             out,
-            "{:<id_w$}  {started:<23}  {dur:>9}  {outcome}  {:>7}  {reason}",
+            "{:<id_w$}  {:<7}  {started:<23}  {dur:>9}  {outcome}  {:>7}  {reason}",
             sanitize(&r.job_id),
+            format!("{:?}", r.job_kind).to_lowercase(),
             r.worker_count
         )?;
     }

@@ -32,13 +32,9 @@ pub fn run(config: &Config, args: &TailArgs, out: impl Write) -> Result<i32, Str
     // themselves: the rest of an event is read only for the filters.
     let keep = match config.format {
         Format::Raw => Keep::Shown {
-            ids: filter.job.is_some() || filter.worker.is_some(),
             message: filter.grep.is_some(),
         },
-        Format::Compact | Format::Pretty | Format::Openmetrics => Keep::Shown {
-            ids: true,
-            message: true,
-        },
+        Format::Compact | Format::Pretty | Format::Openmetrics => Keep::Shown { message: true },
         Format::Json => Keep::Everything,
     };
     let req = ReadRequest {

@@ -16,7 +16,7 @@ use crate::report;
 use crate::source::Selector;
 use crate::time::Timestamp;
 use crate::trail::record::{better_id, id_key};
-use crate::trail::streams::{same_worker, StreamIndex};
+use crate::trail::streams::{json_id, same_worker, StreamIndex};
 use crate::trail::{for_each, of_role, request, scan, shared, take};
 
 #[derive(Serialize)]
@@ -34,6 +34,8 @@ struct WorkerRow {
 
 struct Worker {
     id: IdRef,
+    /// The source holding its logs (index in the configuration).
+    source: Option<usize>,
     sources: Vec<String>,
     first: Option<Timestamp>,
     last: Option<Timestamp>,
@@ -48,6 +50,7 @@ impl Worker {
     fn new(id: IdRef) -> Worker {
         Worker {
             id,
+            source: None,
             sources: Vec::new(),
             first: None,
             last: None,
@@ -76,11 +79,19 @@ impl Worker {
     }
 }
 
-fn find<'a>(list: &'a mut Vec<Worker>, id: &IdRef) -> &'a mut Worker {
-    let i = match list.iter().position(|w| same_worker(&w.id, id)) {
+/// The worker of a stream of source `source`: the same full ID, or a form of the ID from the
+/// same source. A truncated ID from another source may be another worker whose ID prints
+/// alike (`gpu-node-01`, `gpu-node-02`): never merged.
+fn of_stream<'a>(list: &'a mut Vec<Worker>, id: &IdRef, source: usize) -> &'a mut Worker {
+    let i = match list.iter().position(|w| {
+        (!w.id.truncated && !id.truncated && w.id.text == id.text)
+            || w.source == Some(source) && same_worker(&w.id, id)
+    }) {
         Some(i) => i,
         None => {
-            list.push(Worker::new(id.clone()));
+            let mut w = Worker::new(id.clone());
+            w.source = Some(source);
+            list.push(w);
             list.len() - 1
         }
     };
@@ -88,12 +99,106 @@ fn find<'a>(list: &'a mut Vec<Worker>, id: &IdRef) -> &'a mut Worker {
     &mut list[i]
 }
 
+/// The worker a coordinator line names: the one worker its form fits, a new one when none
+/// does, `None` when several do (their IDs print alike: the line is ambiguous).
+fn named<'a>(list: &'a mut Vec<Worker>, id: &IdRef) -> Option<&'a mut Worker> {
+    let fits: Vec<usize> = (0..list.len())
+        .filter(|&i| same_worker(&list[i].id, id))
+        .collect();
+    let i = match fits[..] {
+        [i] => i,
+        [] => {
+            list.push(Worker::new(id.clone()));
+            list.len() - 1
+        }
+        _ => return None,
+    };
+    better_id(&mut list[i].id, id);
+    Some(&mut list[i])
+}
+
+/// What a worker's own line says of its link to the coordinator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum MarkKind {
+    Registered,
+    Left,
+}
+
+/// A worker's own registration or leave, by source.
+struct Mark {
+    source: usize,
+    ts: Timestamp,
+    kind: MarkKind,
+    /// A registration answers one coordinator line only.
+    used: bool,
+}
+
+fn own_mark(m: &str) -> Option<MarkKind> {
+    if m.starts_with("Registration accepted") {
+        Some(MarkKind::Registered)
+    } else if m.starts_with("Stream closed") || m.starts_with("Received SIG") {
+        Some(MarkKind::Left)
+    } else {
+        None
+    }
+}
+
+fn coordinator_mark(m: &str) -> Option<MarkKind> {
+    if m.contains("Registered worker") || m.contains("Reconnected worker") {
+        Some(MarkKind::Registered)
+    } else if m.contains("isconnected") || m.starts_with("Error receiving from") {
+        Some(MarkKind::Left)
+    } else {
+        None
+    }
+}
+
+/// Of the workers an ambiguous ID fits, the one whose own log shows the same registration or
+/// leave within a few seconds (clocks differ); none when no single one does.
+fn by_own_lines<'a>(
+    list: &'a mut [Worker],
+    id: &IdRef,
+    kind: Option<MarkKind>,
+    ts: Option<Timestamp>,
+    marks: &mut [Mark],
+) -> Option<&'a mut Worker> {
+    const NEAR_S: f64 = 5.0;
+    let (kind, ts) = (kind?, ts?);
+    // (worker, mark, distance) of the nearest unused mark of a worker the ID fits.
+    let mut best: Option<(usize, usize, f64)> = None;
+    for (i, w) in list.iter().enumerate() {
+        if !same_worker(&w.id, id) {
+            continue;
+        }
+        for (k, m) in marks.iter().enumerate() {
+            let near = m.ts.seconds_since(ts).abs();
+            let fits = Some(m.source) == w.source && m.kind == kind && !m.used;
+            if fits && near <= NEAR_S && best.is_none_or(|(_, _, b)| near < b) {
+                best = Some((i, k, near));
+            }
+        }
+    }
+    let (i, k, _) = best?;
+    marks[k].used = kind == MarkKind::Registered;
+    Some(&mut list[i])
+}
+
 pub fn run(config: &Config, _args: &WorkersArgs, mut out: impl Write) -> Result<i32, String> {
     let worker_specs = of_role(&config.sources, Role::Worker);
     let index: Arc<Mutex<StreamIndex>> = shared();
+    let marks: Arc<Mutex<Vec<Mark>>> = shared();
     {
-        let index = index.clone();
+        let (index, marks) = (index.clone(), marks.clone());
         let look = Arc::new(move |source: usize, e: &Event| {
+            if let (Some(kind), Some(ts)) = (own_mark(&e.message), e.ts) {
+                let mut marks = marks.lock().unwrap_or_else(|p| p.into_inner());
+                marks.push(Mark {
+                    source,
+                    ts,
+                    kind,
+                    used: false,
+                });
+            }
             index
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
@@ -108,6 +213,7 @@ pub fn run(config: &Config, _args: &WorkersArgs, mut out: impl Write) -> Result<
         );
     }
     let mut index = take(&index);
+    let mut marks = take(&marks);
     for (i, spec) in &worker_specs {
         if let Some(id) = config.source_ids.get(&spec.spec) {
             index.set_topology_id(*i, id);
@@ -117,7 +223,7 @@ pub fn run(config: &Config, _args: &WorkersArgs, mut out: impl Write) -> Result<
     let streams_in = |i: usize| index.streams.iter().filter(|s| s.source == i).count();
     for s in &index.streams {
         for id in &s.ids {
-            let w = find(&mut workers, id);
+            let w = of_stream(&mut workers, id, s.source);
             let name = &config.sources[s.source].spec;
             let shown = if streams_in(s.source) > 1 {
                 format!("{name} [{}]", s.label)
@@ -138,7 +244,7 @@ pub fn run(config: &Config, _args: &WorkersArgs, mut out: impl Write) -> Result<
     for (i, spec) in &worker_specs {
         if let Some(id) = config.source_ids.get(&spec.spec) {
             if !index.streams.iter().any(|s| s.source == *i) {
-                find(&mut workers, &IdRef::full(id.as_str()))
+                of_stream(&mut workers, &IdRef::full(id.as_str()), *i)
                     .sources
                     .push(spec.spec.clone());
             }
@@ -156,15 +262,25 @@ pub fn run(config: &Config, _args: &WorkersArgs, mut out: impl Write) -> Result<
             let items = vec![(src, request(None, None, None, Prefilter::default(), select))];
             for_each(items, |e| {
                 let Some(id) = &e.worker_id else { return };
-                let w = find(&mut workers, id);
-                w.seen(e.ts);
                 let m = e.message.as_str();
+                let w = match named(&mut workers, id) {
+                    Some(w) => w,
+                    // Two workers print alike: the one whose own log registered or left then.
+                    None => {
+                        match by_own_lines(&mut workers, id, coordinator_mark(m), e.ts, &mut marks)
+                        {
+                            Some(w) => w,
+                            None => return,
+                        }
+                    }
+                };
+                w.seen(e.ts);
                 if m.contains("Registered worker") || m.contains("Reconnected worker") {
                     w.registrations += 1;
                 }
                 if m.contains("Disconnected worker") {
                     w.disconnect_lines += 1;
-                } else if m.contains(" disconnected") {
+                } else if m.contains(" disconnected") && !m.starts_with("Failed job") {
                     w.disconnected_lines += 1;
                 }
                 if e.level == Some(Level::Error) {
@@ -180,14 +296,14 @@ pub fn run(config: &Config, _args: &WorkersArgs, mut out: impl Write) -> Result<
         .iter()
         .map(|w| WorkerRow {
             kind: "worker",
-            worker_id: w.id.display(),
+            worker_id: json_id(&w.id),
             source: (!w.sources.is_empty()).then(|| w.sources.join(", ")),
             first_seen: w.first.map(|t| t.to_string()),
             last_seen: w.last.map(|t| t.to_string()),
             registrations: w.registrations,
             // The coordinator logs a disconnect as two lines; count one of them.
             disconnects: w.disconnect_lines.max(w.disconnected_lines),
-            jobs: w.jobs.iter().map(IdRef::display).collect(),
+            jobs: w.jobs.iter().map(json_id).collect(),
             errors: w.errors,
         })
         .collect();

@@ -7,7 +7,7 @@ use crate::event::Phase;
 use crate::metrics::facts::{CoordinatorLog, Life};
 use crate::metrics::series::{labels, Grid, Labels, Series, NAME};
 use crate::metrics::vocab::Vocabulary;
-use crate::trail::record::JobRecord;
+use crate::trail::record::{JobKind, JobRecord};
 
 /// The buckets of `coordinator_job_duration_seconds` (seed and code agree).
 pub const BUCKETS: [f64; 7] = [1.0, 2.0, 5.0, 10.0, 20.0, 60.0, 300.0];
@@ -160,8 +160,11 @@ pub fn derive(
 ) -> Derived {
     let lives = life_ranges(&log.lives, horizon);
     let life_of = |t: i64| lives.iter().position(|&(s, e)| s <= t && t <= e);
+    // Setup and wrap jobs are not counted by the coordinator's job metrics.
+    let counted = |j: &&JobRecord| matches!(j.job_kind(), JobKind::Prove | JobKind::Execute);
     let ended: Vec<(&JobRecord, i64, &'static str)> = jobs
         .iter()
+        .filter(counted)
         .filter_map(|j| {
             let end = ms(j.ended?);
             Some((j, end, vocab.outcome(j.outcome())?))

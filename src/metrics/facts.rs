@@ -279,6 +279,8 @@ mod tests {
             job_id: None,
             worker_id: worker.map(IdRef::full),
             phase: None,
+            template: None,
+            release: false,
             source: "coordinator".into(),
             role: Some(Role::Coordinator),
             origin: None,

@@ -76,7 +76,6 @@ fn shown_key(e: &Event) -> String {
 /// The events for raw output that a filter selects.
 fn raw_keep(filter: &Filter) -> Keep {
     Keep::Shown {
-        ids: filter.job.is_some() || filter.worker.is_some(),
         message: filter.grep.is_some(),
     }
 }
@@ -177,10 +176,7 @@ fn check(input: &[u8], job: &str, what: &str) {
                 raw.0.iter().zip(&want_raw).find(|(a, b)| a != b)
             );
             // Compact and pretty output: IDs and message too.
-            let keep = Keep::Shown {
-                ids: true,
-                message: true,
-            };
+            let keep = Keep::Shown { message: true };
             let shown = fast(input, &filter, cut, keep, shown_key);
             assert!(
                 shown.0 == want_shown,
@@ -280,7 +276,7 @@ fn check_derive_from_view(input: &[u8], what: &str) -> usize {
         };
         let message = view.message().into_owned();
         let from_view = derive(&message, &view);
-        let phase = derive_phase(&message, &view);
+        let phase = derive_phase(&message, &view).phase;
         let (ts, level) = (view.ts(), view.level());
         let built = view.into_parsed();
         assert_eq!(message, built.message, "{what}: {text}");

@@ -8,10 +8,12 @@
 mod equivalence_tests;
 mod json;
 mod lines;
+mod phases;
 mod prefilter;
 mod pretty;
 mod scan;
 mod stream;
+pub mod templates;
 mod text;
 mod view;
 
@@ -48,7 +50,7 @@ pub struct Envelope {
 }
 
 /// What the consumer of a stream's events reads of them. The raw, compact and pretty outputs
-/// read only the line, its time, level and phase, and some read its IDs and message: the
+/// read only the line, its time, level, IDs and phase, and some read its message: the
 /// lines the scan parses ahead are then read for just that, without building their fields
 /// and target, and no event carries its origin.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -57,8 +59,6 @@ pub enum Keep {
     #[default]
     Everything,
     Shown {
-        /// The job and worker IDs are read (else only the phase is derived).
-        ids: bool,
         /// The message is read.
         message: bool,
     },
@@ -99,9 +99,17 @@ impl DataProblems {
 }
 
 /// The worker ID a start-up banner line names.
+/// Releases print it as `WorkerId(xxxxxxxx…)` (truncated) or `WorkerId(<id>)` (8 characters
+/// or fewer, or v0.12's whole ID); DOMAIN.md's banner shows the bare ID.
 fn banner_id(message: &str) -> Option<IdRef> {
     let id = message.trim_start().strip_prefix("Worker ID")?.trim();
-    (!id.is_empty() && !id.contains(char::is_whitespace)).then(|| IdRef::full(id))
+    if id.is_empty() || id.contains(char::is_whitespace) {
+        return None;
+    }
+    match id.strip_prefix("WorkerId(") {
+        Some(inner) => crate::derive::wrapped(inner),
+        None => Some(IdRef::full(id)),
+    }
 }
 
 /// The worker a start-up banner's `Worker ID` line names (`None` for other lines).

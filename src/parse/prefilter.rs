@@ -15,6 +15,9 @@ use crate::event::Level;
 #[derive(Clone, Debug, Default)]
 pub struct Prefilter {
     groups: Arc<Vec<Group>>,
+    /// The group `and_phase` added: a worker's lines take its window's phase without showing
+    /// it, so its streams drop that group (see [`Prefilter::without_phase`]).
+    phase_group: Option<usize>,
 }
 
 #[derive(Debug)]
@@ -77,6 +80,18 @@ fn level_patterns(group: GroupBuilder, max: Level) -> GroupBuilder {
 /// Builds one group; `Hit` patterns first, so that at one position they win over checks.
 struct GroupBuilder {
     patterns: Vec<(Vec<u8>, Check)>,
+}
+
+impl Group {
+    fn duplicate(&self) -> Group {
+        Group {
+            ac: self.ac.clone(),
+            packed: self.packed.clone(),
+            checks: self.checks.clone(),
+            literal: self.literal.clone(),
+            bypass: self.bypass,
+        }
+    }
 }
 
 impl GroupBuilder {
@@ -200,7 +215,29 @@ impl Prefilter {
             .iter()
             .fold(GroupBuilder::new().ci_word(phase.trim()), |g, w| g.hit(w))
             .build(Bypass::EnvelopeField("phase"));
-        self.and(group)
+        let at = self.groups.len();
+        let mut p = self.and(group);
+        p.phase_group = Some(at);
+        p
+    }
+
+    /// The same test without the phase group: for a worker's stream, whose lines inside a
+    /// phase window carry the phase without naming it.
+    pub fn without_phase(&self) -> Prefilter {
+        let Some(at) = self.phase_group else {
+            return self.clone();
+        };
+        let groups = self
+            .groups
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != at)
+            .map(|(_, g)| g.duplicate())
+            .collect();
+        Prefilter {
+            groups: Arc::new(groups),
+            phase_group: None,
+        }
     }
 
     /// Also requires a level at least as severe as `max`: the upper-case level word the text
@@ -222,20 +259,13 @@ impl Prefilter {
     }
 
     fn and(self, group: Group) -> Prefilter {
-        let mut groups: Vec<Group> = Arc::try_unwrap(self.groups).unwrap_or_else(|a| {
-            a.iter()
-                .map(|g| Group {
-                    ac: g.ac.clone(),
-                    packed: g.packed.clone(),
-                    checks: g.checks.clone(),
-                    literal: g.literal.clone(),
-                    bypass: g.bypass,
-                })
-                .collect()
-        });
+        let phase_group = self.phase_group;
+        let mut groups: Vec<Group> = Arc::try_unwrap(self.groups)
+            .unwrap_or_else(|a| a.iter().map(Group::duplicate).collect());
         groups.push(group);
         Prefilter {
             groups: Arc::new(groups),
+            phase_group,
         }
     }
 

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::view::{strip_line_ending, LineView};
 use super::{json, lines, Keep, ParsedLine, Prefilter, MAX_LINE_BYTES};
-use crate::derive::{derive, derive_phase, Derived, StrFields};
+use crate::derive::{derive, Derived, StrFields};
 use crate::event::Level;
 use crate::time::Timestamp;
 
@@ -42,18 +42,18 @@ impl ParsedAhead {
                 (parsed, derived)
             }
             // JSON lines of the usual shape are read without serde (see [`json::quick`]).
-            Keep::Shown { ids, message } => {
+            Keep::Shown { message } => {
                 match text.starts_with('{').then(|| json::quick(text)).flatten() {
                     Some(json::Quick::NotEvent) => return None,
                     Some(json::Quick::Event(line)) => {
-                        shown(line.ts, line.level, line.message, &line, ids, message)
+                        shown(line.ts, line.level, line.message, &line, message)
                     }
                     // The view is read where it lies: it is a few hundred bytes (a text
                     // line's fields are on the stack), and moving it out was a copy per line.
                     None => match &LineView::of(text) {
                         Some(view) => {
                             let line_message = view.message();
-                            shown(view.ts(), view.level(), &line_message, view, ids, message)
+                            shown(view.ts(), view.level(), &line_message, view, message)
                         }
                         None => return None,
                     },
@@ -74,17 +74,10 @@ fn shown(
     level: Option<Level>,
     text: &str,
     fields: &impl StrFields,
-    ids: bool,
     message: bool,
 ) -> (ParsedLine, Derived) {
-    let derived = if ids {
-        derive(text, fields)
-    } else {
-        Derived {
-            phase: derive_phase(text, fields),
-            ..Derived::default()
-        }
-    };
+    // The IDs are read even when not shown: a worker's phase window is kept per job.
+    let derived = derive(text, fields);
     let parsed = ParsedLine {
         ts,
         level,

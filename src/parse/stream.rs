@@ -32,6 +32,15 @@ pub struct StreamParser {
     keep: Keep,
     /// The worker ID the last start-up banner named.
     banner_worker: Option<IdRef>,
+    /// The last timed text event, held while untimed lines may continue it (anyhow's
+    /// `Caused by:` chain, a panic): ZisK writes a multi-line message as is.
+    open: Option<Event>,
+    /// Blank lines seen since: kept only if a continuation follows.
+    open_blanks: usize,
+    /// The last timed line was skipped by the prefilter: its continuation lines go with it.
+    open_skipped: bool,
+    /// What a line's phase hangs on: the release, the worker's window, the jobs' phases.
+    phases: super::phases::PhaseState,
     last_ts: Option<Timestamp>,
     /// The last line the prefilter skipped since `last_ts` was set, and its envelope time:
     /// its time is read only when an untimed event needs it (see [`StreamParser::skip`]).
@@ -56,6 +65,12 @@ impl StreamParser {
         path: Option<Arc<str>>,
         prefilter: Prefilter,
     ) -> StreamParser {
+        // A worker's lines inside a phase window carry its phase without naming it.
+        let prefilter = if role == Some(Role::Worker) {
+            prefilter.without_phase()
+        } else {
+            prefilter
+        };
         StreamParser {
             label,
             role,
@@ -63,6 +78,10 @@ impl StreamParser {
             prefilter,
             keep: Keep::Everything,
             banner_worker: None,
+            phases: super::phases::PhaseState::default(),
+            open: None,
+            open_blanks: 0,
+            open_skipped: false,
             last_ts: None,
             skipped: Vec::new(),
             skipped_envelope_ts: None,
@@ -144,6 +163,7 @@ impl StreamParser {
         if line.iter().all(|c| c.is_ascii_whitespace()) {
             // Blank lines separate pretty events; they are not events.
             self.finish_pending(out);
+            self.open_blanks += 1;
             return;
         }
         // A line shaped like an event is neither a continuation nor a pretty header: when it
@@ -180,8 +200,46 @@ impl StreamParser {
             }
         }
         let parsed = parsed_ahead.unwrap_or_else(|| parse_single_line(&clean));
+        // A backend's entry with a level of its own (journald's PRIORITY) is an event.
+        let continues = parsed.is_none()
+            && envelope.level.is_none()
+            && (self.open.is_some() || self.open_skipped)
+            && !line.first().is_some_and(|&b| lines::event_shaped_start(b))
+            && !banner_line(&clean);
+        if continues {
+            self.continue_open(line, &clean);
+            return;
+        }
         let raw = line.to_vec();
         self.emit(parsed, None, &clean, raw, line_no, envelope, out);
+    }
+
+    /// An untimed line that is no event of its own continues the held one (or the skipped one,
+    /// with which it is dropped).
+    fn continue_open(&mut self, line: &[u8], clean: &str) {
+        let blanks = std::mem::take(&mut self.open_blanks);
+        let Some(open) = self.open.as_mut() else {
+            return;
+        };
+        for _ in 0..blanks {
+            open.raw.push(b'\n');
+        }
+        open.raw.push(b'\n');
+        open.raw.extend_from_slice(line);
+        if !open.message.is_empty() {
+            for _ in 0..=blanks {
+                open.message.push('\n');
+            }
+            open.message.push_str(clean.trim_end());
+        }
+    }
+
+    /// Passes on the held event: what follows is not its continuation.
+    fn release_open(&mut self, out: &mut dyn FnMut(Event)) {
+        self.open_blanks = 0;
+        if let Some(e) = self.open.take() {
+            out(e);
+        }
     }
 
     /// [`scan_block`] then [`StreamParser::apply_block`], on one block.
@@ -280,6 +338,7 @@ impl StreamParser {
     /// Ends the stream (or a pause in a followed one): emits whatever is still held.
     pub fn flush(&mut self, out: &mut dyn FnMut(Event)) {
         self.finish_pending(out);
+        self.release_open(out);
         for e in self.leading.drain(..) {
             out(e);
         }
@@ -308,6 +367,8 @@ impl StreamParser {
     /// prefilter saves, so the line is kept and parsed only if an untimed event follows
     /// (or, at the start of a stream, untimed lines wait for the first time).
     fn skip(&mut self, line: &[u8], envelope_ts: Option<Timestamp>, out: &mut dyn FnMut(Event)) {
+        self.release_open(out);
+        self.open_skipped = true;
         self.skipped.clear();
         self.skipped
             .extend_from_slice(&line[..line.len().min(MAX_LINE_BYTES)]);
@@ -344,6 +405,8 @@ impl StreamParser {
 
     /// What emitting a timed event that the filters then drop would have done.
     fn timed_line_skipped(&mut self, ts: Timestamp, out: &mut dyn FnMut(Event)) {
+        self.release_open(out);
+        self.open_skipped = true;
         self.has_skipped = false;
         self.last_ts = Some(ts);
         self.own_timed = true;
@@ -403,7 +466,9 @@ impl StreamParser {
             self.skipped_ts();
         }
         let ts = own_ts.or(envelope.ts);
-        let worker_id = derived.worker_id.or_else(|| self.banner_worker.clone());
+        let phase = self.phases.resolve(&derived);
+        let template = derived.matched.map(|m| m.row);
+        let worker_id = self.own_worker(derived.worker_id, template);
         self.seq += 1;
         let event = Event {
             ts,
@@ -414,7 +479,9 @@ impl StreamParser {
             fields,
             job_id: derived.job_id,
             worker_id,
-            phase: derived.phase,
+            phase,
+            template,
+            release: self.phases.is_real(),
             source: self.label.clone(),
             role: self.role,
             // Only JSON output shows where a line was read; a path shared by every event
@@ -434,9 +501,11 @@ impl StreamParser {
         // are held, so that the banner's worker ID reaches the lines above it; an envelope
         // time (journald, Docker, the kubelet) does not end the banner.
         let hold = own_ts.is_none() && !self.own_timed && self.leading.len() < 10_000;
+        self.open_skipped = false;
         match ts {
             _ if hold => self.leading.push(event),
             Some(ts) => {
+                self.release_open(out);
                 self.last_ts = Some(ts);
                 self.has_skipped = false;
                 self.own_timed |= own_ts.is_some();
@@ -446,14 +515,32 @@ impl StreamParser {
                     early.sort_ts = ts;
                     out(early);
                 }
+                // A text line's message may go on over untimed lines; a JSON line's cannot.
+                if own_ts.is_some() && event.raw.first() != Some(&b'{') {
+                    self.open_blanks = 0;
+                    self.open = Some(event);
+                } else {
+                    out(event);
+                }
+            }
+            None => {
+                self.release_open(out);
                 out(event);
             }
-            None => out(event),
         }
     }
 
     /// The worker's start-up banner (`   Worker ID <id>`) ties this stream to a worker.
     fn read_banner(&mut self, message: &str) {
+        let label = message.trim_start();
+        if label.starts_with("ZisK zkVM") || label.starts_with("ZisK Worker v") {
+            // A new process: whatever the last one computed is over.
+            self.phases.restart();
+        }
+        if label.starts_with("ZisK zkVM") || label.starts_with("Worker ID WorkerId(") {
+            // Printed by every release since v0.12 (DOMAIN.md's banner shows the bare ID).
+            self.phases.mark_real();
+        }
         if let Some(id) = banner_id(message) {
             // The banner lines above this one belong to the same worker.
             for early in self.leading.iter_mut() {
@@ -474,10 +561,53 @@ impl StreamParser {
         self.skip(strip_line_ending(last), None, out);
     }
 
+    /// The worker a line is about. A worker's own line is its worker's, whatever worker its
+    /// message names (`Job … cancelled: Worker WorkerId(A…) connection dropped` in B's log is
+    /// B's); a line that gives the worker's ID whole (`[Recovery] <id>:`) completes the
+    /// banner's truncated one.
+    fn own_worker(
+        &mut self,
+        named: Option<IdRef>,
+        template: Option<&super::templates::Template>,
+    ) -> Option<IdRef> {
+        if self.role != Some(Role::Worker) {
+            return named.or_else(|| self.banner_worker.clone());
+        }
+        let gives_full = template.is_some_and(|t| t.says == super::templates::Says::FullWorkerId);
+        match (&mut self.banner_worker, named) {
+            (Some(banner), Some(full)) if gives_full => {
+                crate::trail::record::better_id(banner, &full);
+                Some(banner.clone())
+            }
+            (Some(banner), _) => Some(banner.clone()),
+            (None, named) => named,
+        }
+    }
+
     /// The worker the last start-up banner named.
     pub fn banner_worker(&self) -> Option<&IdRef> {
         self.banner_worker.as_ref()
     }
+}
+
+/// A start-up banner's line (`ZisK Worker v…`, `   ZisK zkVM …`, a label right-aligned in 12
+/// columns, mpirun's binding report, a CUDA image's preamble): never a message's continuation.
+fn banner_line(clean: &str) -> bool {
+    let trimmed = clean.trim_start();
+    if trimmed.starts_with("ZisK ") || trimmed.starts_with("==") {
+        return true;
+    }
+    if clean.starts_with('[') && clean.contains("] MCW rank") {
+        return true;
+    }
+    let b = clean.as_bytes();
+    b.len() > 12
+        && b[12] == b' '
+        && b[0] == b' '
+        && clean[..12]
+            .trim_start()
+            .bytes()
+            .all(|c| c.is_ascii_alphabetic() || c == b' ' || c == b'/')
 }
 
 #[cfg(test)]
@@ -500,6 +630,38 @@ mod tests {
         }
         p.flush(&mut |e| out.push(e));
         out
+    }
+
+    #[test]
+    fn caused_by_lines_join_their_event_and_a_new_banner_does_not() {
+        let ev = parse_all(&[
+            "ZisK Worker v0.18.0",
+            "   Worker ID WorkerId(gpu-node…)",
+            "2026-11-21T10:03:01.941166Z ERROR: Failed to generate proof for JobId(fb8cc697…): witness failed",
+            "",
+            "Caused by:",
+            "    0: allocating the Mem trace buffer",
+            "2026-11-21T10:03:01.943166Z INFO: Received SIGTERM, shutting down gracefully",
+            "",
+            "ZisK Worker v0.18.0",
+            "   Worker ID WorkerId(gpu-node…)",
+            "WARN: untimed but levelled",
+        ]);
+        let messages: Vec<&str> = ev.iter().map(|e| e.message.as_str()).collect();
+        assert_eq!(
+            messages[2],
+            "Failed to generate proof for JobId(fb8cc697…): witness failed\n\nCaused by:\n    0: allocating the Mem trace buffer"
+        );
+        assert_eq!(ev[2].raw.split(|&b| b == b'\n').count(), 4);
+        assert_eq!(ev[2].level, Some(Level::Error));
+        assert_eq!(messages[3], "Received SIGTERM, shutting down gracefully");
+        assert_eq!(
+            &messages[4..6],
+            ["ZisK Worker v0.18.0", "   Worker ID WorkerId(gpu-node…)"]
+        );
+        assert_eq!((ev[6].level, ev[6].ts), (Some(Level::Warn), None));
+        // The banner's `WorkerId(gpu-node…)` is the worker's 8 characters, unwrapped.
+        assert_eq!(ev[2].worker_id, Some(IdRef::truncated("gpu-node")));
     }
 
     #[test]

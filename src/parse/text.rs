@@ -47,7 +47,8 @@ impl<'a> FieldText<'a> {
 /// What a one-line text event says, borrowed from its line.
 #[derive(Debug)]
 pub struct TextView<'a> {
-    pub ts: Timestamp,
+    /// None for a line printed without its time (`LEVEL target: message`).
+    pub ts: Option<Timestamp>,
     pub level: Level,
     pub target: Option<&'a str>,
     pub message: &'a str,
@@ -66,7 +67,7 @@ impl TextView<'_> {
             fields.insert(k.to_string(), v.to_value());
         }
         ParsedLine {
-            ts: Some(self.ts),
+            ts: self.ts,
             level: Some(self.level),
             target: self.target.map(str::to_string),
             message: self.message.to_string(),
@@ -90,7 +91,21 @@ pub fn parse(line: &str) -> Option<ParsedLine> {
 /// Reads a line (ANSI already removed) that starts with an RFC 3339 timestamp.
 pub fn view(line: &str) -> Option<TextView<'_>> {
     let (ts, used) = Timestamp::parse_rfc3339_prefix(line.as_bytes())?;
-    let rest = line[used..].trim_start_matches(' ');
+    body(Some(ts), line[used..].trim_start_matches(' '))
+}
+
+/// Reads a line printed without its time, as journald's `-o cat` or a subscriber without a
+/// timer shows it: `LEVEL: message`, `[rank=N] LEVEL: …`, `target LEVEL: …` (ZisK) or
+/// `LEVEL target: message` (tracing's `full`/`compact`, which must then name a target).
+pub fn untimed_view(line: &str) -> Option<TextView<'_>> {
+    let view = body(None, line)?;
+    let fmt_without_target =
+        view.target.is_none() && level_word(line).is_some_and(|(_, after)| !after.starts_with(':'));
+    (!fmt_without_target).then_some(view)
+}
+
+/// What follows the time (or starts a line without one).
+fn body(ts: Option<Timestamp>, rest: &str) -> Option<TextView<'_>> {
     // full/compact: the level comes right after the time and is not followed by ':'.
     if let Some((level, after)) = level_word(rest) {
         if let Some(msg) = after.strip_prefix(':') {
@@ -123,7 +138,7 @@ pub fn view(line: &str) -> Option<TextView<'_>> {
 }
 
 fn zisk_line<'a>(
-    ts: Timestamp,
+    ts: Option<Timestamp>,
     level: Level,
     target: Option<&'a str>,
     msg: &'a str,
@@ -143,7 +158,7 @@ fn zisk_line<'a>(
 
 /// The body of a `full` or `compact` line after the level:
 /// `[span{a=1}:span2{b=2}: | span:span2: ]target: message key=value ...`.
-fn fmt_line(ts: Timestamp, level: Level, body: &str) -> TextView<'_> {
+fn fmt_line(ts: Option<Timestamp>, level: Level, body: &str) -> TextView<'_> {
     let mut fields = FieldTexts::new();
     let (spans, target, rest) = split_prefix(body);
     for span in spans {
@@ -505,6 +520,26 @@ mod tests {
         assert_eq!(r.fields["rank"], 1);
         let w = parse("2026-11-21T10:00:00.123456Z WARN: [Phase2] Worker x: slow").unwrap();
         assert_eq!(w.level, Some(Level::Warn));
+    }
+
+    #[test]
+    fn lines_without_their_time_keep_their_level() {
+        let p = untimed_view("WARN: [Monitor] Worker WorkerId(9f8e7d6c…) missed heartbeats")
+            .unwrap()
+            .into_parsed();
+        assert_eq!((p.ts, p.level), (None, Some(Level::Warn)));
+        let r = untimed_view("[rank=1] zisk_worker DEBUG: hello").unwrap();
+        assert_eq!((r.level, r.target), (Level::Debug, Some("zisk_worker")));
+        let f = untimed_view("ERROR zisk_worker::node: boom").unwrap();
+        assert_eq!((f.level, f.message), (Level::Error, "boom"));
+        for not in [
+            "Caused by:",
+            "ZisK Worker v0.18.0",
+            "INFO without a target",
+            "thread 'main' panicked",
+        ] {
+            assert!(untimed_view(not).is_none(), "{not}");
+        }
     }
 
     #[test]

@@ -24,6 +24,7 @@ impl<'a> LineView<'a> {
         match clean.as_bytes().first()? {
             b'{' => json::view(clean).map(LineView::Json),
             b'0'..=b'9' => text::view(clean).map(LineView::Text),
+            b'A'..=b'Z' | b'a'..=b'z' | b'[' => text::untimed_view(clean).map(LineView::Text),
             _ => None,
         }
     }
@@ -38,7 +39,7 @@ impl<'a> LineView<'a> {
     pub(super) fn ts(&self) -> Option<Timestamp> {
         match self {
             LineView::Json(v) => v.ts,
-            LineView::Text(v) => Some(v.ts),
+            LineView::Text(v) => v.ts,
         }
     }
 

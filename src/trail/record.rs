@@ -6,6 +6,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use crate::event::{Event, IdRef, Level, Phase};
+use crate::parse::templates::Says;
 use crate::time::Timestamp;
 
 /// How a job ended, as the coordinator's lines say (`Running` while it has started and not
@@ -18,6 +19,17 @@ pub enum Outcome {
     Cancelled,
     Running,
     Unknown,
+}
+
+/// What a job is: a proof, an execution only, a program's setup, or a proof's wrap (a job of
+/// its own since v0.17).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JobKind {
+    Prove,
+    Execute,
+    Setup,
+    Wrap,
 }
 
 /// IDs print truncated to their first 8 characters, so that is what two forms of one ID share.
@@ -39,6 +51,19 @@ pub struct PhaseSpan {
     pub end: Option<Timestamp>,
     /// The worker that held the phase up: the last to finish it (the aggregator, for Aggregate).
     pub held_by: Option<IdRef>,
+    /// The coordinator's own figure for the phase, in seconds, when it logged one.
+    pub coordinator_s: Option<f64>,
+    /// Each worker's part as the coordinator runs it (the aggregator's Aggregate from its
+    /// assignment): from the phase's start to the line that ends that worker's part.
+    pub workers: Vec<WorkerPart>,
+}
+
+/// One worker's part of a phase.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WorkerPart {
+    pub id: IdRef,
+    pub start: Option<Timestamp>,
+    pub end: Option<Timestamp>,
 }
 
 /// One job as the coordinator's lines show it.
@@ -51,6 +76,8 @@ pub struct JobRecord {
     pub last_seen: Option<Timestamp>,
     pub outcome: Option<Outcome>,
     pub reason: Option<String>,
+    /// What the coordinator's lines showed the job to be (`None`: no line said).
+    pub kind: Option<JobKind>,
     pub phases: Vec<PhaseSpan>,
     /// Workers named on the job's coordinator lines, in the order first named.
     pub workers: Vec<IdRef>,
@@ -59,10 +86,21 @@ pub struct JobRecord {
     pub lines: usize,
 }
 
-static DONE_COUNT: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\((\d+)\s*/\s*(\d+) workers done").expect("valid regex"));
+static DONE_COUNT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(\d+)\s*/\s*(\d+) workers (done|completed)").expect("valid regex")
+});
+/// The coordinator's figures: `(p1s+p2s+p3s)` on `[Job] Finished`, the phase's own at its end.
+static SPLIT: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\(([\d.]+)s\+([\d.]+)s\+([\d.]+)s\)").expect("valid regex"));
+static FIGURE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"workers done, (?:Phase: )?([\d.]+)s|phase 3 completed for \S+ \(([\d.]+)s\)")
+        .expect("valid regex")
+});
 static WORKER_COUNT: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"Workers: (\d+)").expect("valid regex"));
+/// v0.12: `[Job Started] Inputs=… | Capacity=10 CU | Workers=1 | JobId(…)`.
+static WORKERS_EQ: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"Workers=(\d+)").expect("valid regex"));
 
 impl JobRecord {
     pub fn new(id: IdRef) -> JobRecord {
@@ -74,6 +112,7 @@ impl JobRecord {
             last_seen: None,
             outcome: None,
             reason: None,
+            kind: None,
             phases: Vec::new(),
             workers: Vec::new(),
             announced_workers: None,
@@ -88,6 +127,54 @@ impl JobRecord {
             Some(o) => o,
             None if self.started.is_some() => Outcome::Running,
             None => Outcome::Unknown,
+        }
+    }
+
+    /// The kind to report: what the lines showed, else a proof.
+    pub fn job_kind(&self) -> JobKind {
+        self.kind.unwrap_or(JobKind::Prove)
+    }
+
+    /// Each phase's workers among the job's `workers`, those no line ended included (from the
+    /// phase's start to its end, else the job's end). A part the coordinator names by 8
+    /// characters takes the job's worker of that key when there is one; two workers of one
+    /// key stay as logged (ambiguous).
+    pub fn worker_parts(&self, phase: &PhaseSpan, workers: &[IdRef]) -> Vec<WorkerPart> {
+        let end = phase.end.or(self.ended);
+        let of_key = |key: &str| -> Vec<&IdRef> {
+            workers.iter().filter(|w| id_key(&w.text) == key).collect()
+        };
+        let mut parts = phase.workers.clone();
+        for part in &mut parts {
+            part.end = part.end.or(end);
+            let key = id_key(&part.id.text);
+            if let [only] = of_key(&key)[..] {
+                better_id(&mut part.id, only);
+            }
+        }
+        if phase.name != Phase::aggregate() {
+            for w in workers {
+                let key = id_key(&w.text);
+                let named = parts.iter().filter(|p| id_key(&p.id.text) == key).count();
+                let exact = parts.iter().any(|p| p.id.text == w.text);
+                if named < of_key(&key).len() && !exact {
+                    parts.push(WorkerPart {
+                        id: w.clone(),
+                        start: phase.start,
+                        end,
+                    });
+                }
+            }
+        }
+        parts
+    }
+
+    /// What the whole of the job's lines imply once read: a setup job the coordinator does
+    /// not track (a reconnection's, a fresh ID each time) ends at its last acknowledgement.
+    pub fn settle(&mut self) {
+        if self.kind == Some(JobKind::Setup) && self.outcome.is_none() {
+            self.outcome = Some(Outcome::Completed);
+            self.ended = self.last_seen;
         }
     }
 
@@ -122,65 +209,149 @@ impl JobRecord {
             }
         }
         let m = e.message.as_str();
-        if m.contains("[Job] Started") {
+        let says = e.template.map(|t| t.says);
+        if let Some(kind) = kind_of(says, e.phase.as_ref()) {
+            // A prove job's first line cannot yet tell it from an execution-only one.
+            if self.kind.is_none_or(|k| k == JobKind::Prove) {
+                self.kind = Some(kind);
+            }
+        }
+        if m.contains("[Job] Started") || says == Some(Says::JobStarted) {
             self.started = self.started.or(ts);
-            if let Some(c) = WORKER_COUNT.captures(m) {
+            if let Some(c) = WORKER_COUNT.captures(m).or_else(|| WORKERS_EQ.captures(m)) {
                 self.announced_workers = c[1].parse().ok();
             }
         }
-        self.phase_marks(m, ts, e.worker_id.as_ref());
+        if matches!(says, Some(Says::SetupAck | Says::WrapStarted)) {
+            self.started = self.started.or(ts);
+        }
+        self.phase_marks(m, says, e.phase.as_ref(), ts, e.worker_id.as_ref());
         if self.outcome.is_some() {
             return;
         }
-        let end = if m.contains("[Job] Finished") && m.contains("successfully")
-            || m.contains("[Execution] Job") && m.contains("completed successfully")
-        {
-            Some((Outcome::Completed, None))
-        } else if let Some(pos) = m.find("Failed job") {
-            Some((Outcome::Failed, reason_in(&m[pos..])))
-        } else if m.contains("Cancelled job") {
-            Some((Outcome::Cancelled, reason_in(m)))
-        } else if e.level == Some(Level::Error) && m.contains("timed out") {
-            Some((Outcome::Failed, Some(m.to_string())))
-        } else {
-            None
+        let end = match says {
+            Some(Says::JobCompleted | Says::SetupDone | Says::WrapCompleted) => {
+                Some((Outcome::Completed, None))
+            }
+            Some(Says::SetupFailed) => Some((Outcome::Failed, Some(m.to_string()))),
+            _ if m.contains("[Job] Finished") && m.contains("successfully")
+                || m.contains("[Execution] Job") && m.contains("completed successfully") =>
+            {
+                Some((Outcome::Completed, None))
+            }
+            _ => match m.find("Failed job") {
+                Some(pos) => Some((Outcome::Failed, reason_in(&m[pos..]))),
+                None if m.contains("Cancelled job") => Some((Outcome::Cancelled, reason_in(m))),
+                None if says.is_none()
+                    && e.level == Some(Level::Error)
+                    && m.contains("timed out") =>
+                {
+                    Some((Outcome::Failed, Some(m.to_string())))
+                }
+                None => None,
+            },
         };
         if let Some((outcome, reason)) = end {
             self.outcome = Some(outcome);
             self.reason = reason;
             self.ended = ts;
+            if e.release {
+                // In the releases, the job's end closes the phases in progress (`Failed job`,
+                // `Cancelled job`; v0.12 logs no end of Aggregate before `[Job Finished]`).
+                for p in self.phases.iter_mut().filter(|p| p.end.is_none()) {
+                    p.end = ts;
+                }
+            }
         }
     }
 
-    fn phase_marks(&mut self, m: &str, ts: Option<Timestamp>, worker: Option<&IdRef>) {
-        let tagged = |tag: &str| m.contains(tag);
-        let started = |m: &str| m.contains("] Started with");
+    fn phase_marks(
+        &mut self,
+        m: &str,
+        says: Option<Says>,
+        tag: Option<&Phase>,
+        ts: Option<Timestamp>,
+        worker: Option<&IdRef>,
+    ) {
+        let at = ts.unwrap_or_default();
         let all_done = || DONE_COUNT.captures(m).is_some_and(|c| c[1] == c[2]);
+        if let (Some(says), Some(tag)) = (says, tag) {
+            match says {
+                Says::PhaseStarted => {
+                    self.phase(tag.clone()).start.get_or_insert(at);
+                }
+                Says::WorkerDone => {
+                    // An execution-only job is started as Phase1 and reported as Execution.
+                    if tag.matches(&Phase::execution()) {
+                        if let Some(p) = self
+                            .phases
+                            .iter_mut()
+                            .find(|p| p.name.matches(&Phase::contributions()))
+                        {
+                            p.name = Phase::execution();
+                        }
+                    }
+                    let p = self.phase(tag.clone());
+                    // One line per worker (two workers whose IDs print alike give two lines).
+                    if let Some(w) = worker {
+                        let start = p.start;
+                        p.workers.push(WorkerPart {
+                            id: w.clone(),
+                            start,
+                            end: ts,
+                        });
+                    }
+                    if all_done() {
+                        p.end = ts;
+                        p.held_by = worker.cloned();
+                        p.coordinator_s = p.coordinator_s.or(figure(m));
+                    }
+                }
+                Says::AggregatorAssigned => {
+                    let p = self.phase(Phase::aggregate());
+                    p.start.get_or_insert(at);
+                    p.held_by = worker.cloned();
+                    if let Some(w) = worker {
+                        p.workers.push(WorkerPart {
+                            id: w.clone(),
+                            start: ts,
+                            end: None,
+                        });
+                    }
+                }
+                Says::AggregateDone => {
+                    let p = self.phase(Phase::aggregate());
+                    p.end = ts;
+                    p.coordinator_s = figure(m);
+                    for part in p.workers.iter_mut().filter(|w| w.end.is_none()) {
+                        part.end = ts;
+                    }
+                }
+                _ => {}
+            }
+        }
+        if says == Some(Says::JobCompleted) {
+            if let Some(c) = SPLIT.captures(m) {
+                let names = [Phase::contributions(), Phase::prove(), Phase::aggregate()];
+                for (name, figure) in names.into_iter().zip([&c[1], &c[2], &c[3]]) {
+                    if let Ok(f) = figure.parse() {
+                        self.phase(name).coordinator_s = Some(f);
+                    }
+                }
+            }
+        }
+        if says.is_some() {
+            return;
+        }
+        // DOMAIN.md's shape, which no release logs.
+        let tagged = |t: &str| m.contains(t);
+        let started = |m: &str| m.contains("] Started with");
         if tagged("[Phase1]") && started(m) {
-            self.phase(Phase::contributions())
-                .start
-                .get_or_insert_with(|| ts.unwrap_or_default());
-        } else if tagged("[Phase1]") && m.contains("finished phase 1") && all_done() {
-            self.phase(Phase::contributions()).end = ts;
-            self.phase(Phase::contributions()).held_by = worker.cloned();
+            self.phase(Phase::contributions()).start.get_or_insert(at);
         } else if tagged("[Phase2]") && started(m) {
-            self.phase(Phase::prove())
-                .start
-                .get_or_insert_with(|| ts.unwrap_or_default());
-        } else if tagged("[Phase2]") && m.contains("finished phase 2") && all_done() {
-            self.phase(Phase::prove()).end = ts;
-            self.phase(Phase::prove()).held_by = worker.cloned();
-        } else if tagged("[Phase3]") && m.contains("Assigned worker") {
-            self.phase(Phase::aggregate())
-                .start
-                .get_or_insert_with(|| ts.unwrap_or_default());
-            self.phase(Phase::aggregate()).held_by = worker.cloned();
-        } else if tagged("[Phase3]") && m.contains("phase 3 completed") {
-            self.phase(Phase::aggregate()).end = ts;
+            self.phase(Phase::prove()).start.get_or_insert(at);
         } else if tagged("[Execution]") && started(m) {
-            self.phase(Phase::execution())
-                .start
-                .get_or_insert_with(|| ts.unwrap_or_default());
+            self.phase(Phase::execution()).start.get_or_insert(at);
         } else if tagged("[Execution]") && m.contains("finished execution") && all_done() {
             self.phase(Phase::execution()).end = ts;
             self.phase(Phase::execution()).held_by = worker.cloned();
@@ -196,12 +367,36 @@ impl JobRecord {
                     start: None,
                     end: None,
                     held_by: None,
+                    coordinator_s: None,
+                    workers: Vec::new(),
                 });
                 self.phases.len() - 1
             }
         };
         &mut self.phases[i]
     }
+}
+
+/// The kind of job a line shows: its template's, or a phase only one kind runs.
+fn kind_of(says: Option<Says>, phase: Option<&Phase>) -> Option<JobKind> {
+    match says? {
+        Says::SetupAck | Says::SetupDone | Says::SetupFailed => Some(JobKind::Setup),
+        Says::WrapStarted | Says::WrapCompleted => Some(JobKind::Wrap),
+        Says::WorkerDone | Says::JobCompleted
+            if phase.is_some_and(|p| p.matches(&Phase::execution())) =>
+        {
+            Some(JobKind::Execute)
+        }
+        Says::JobStarted | Says::PhaseStarted => Some(JobKind::Prove),
+        _ => None,
+    }
+}
+
+/// The figure in seconds a phase's last line gives (`n/n workers done, Phase: 8.6s`,
+/// `(n / n workers done, 15.4s)`, `phase 3 completed for J (6.1s)`).
+fn figure(m: &str) -> Option<f64> {
+    let c = FIGURE.captures(m)?;
+    c.get(1).or(c.get(2))?.as_str().parse().ok()
 }
 
 /// `... (reason: worker lost (device 0))` → `worker lost (device 0)`: the text after `reason: `
@@ -239,6 +434,13 @@ impl JobBook {
             jobs.len() - 1
         });
         self.jobs[i].observe(e);
+    }
+
+    /// Every line read: what the jobs' lines imply as a whole (see [`JobRecord::settle`]).
+    pub fn settle(&mut self) {
+        for job in &mut self.jobs {
+            job.settle();
+        }
     }
 
     /// Jobs whose ID the query (a full ID or a prefix) names.

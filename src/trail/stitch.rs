@@ -56,6 +56,7 @@ pub fn find_job(
     for e in &events {
         book.observe(e);
     }
+    book.settle();
     let mut found: Vec<JobRecord> = book.matching(query.as_str()).into_iter().cloned().collect();
     Ok(match found.len() {
         0 => Lookup::NotFound,
@@ -106,6 +107,9 @@ pub struct WorkerTie {
     pub id: IdRef,
     /// (source index, stream label) of every stream holding this worker's logs.
     pub streams: Vec<(usize, Arc<str>)>,
+    /// The coordinator's lines name it by 8 characters another worker's ID shares: it is
+    /// this job's only if its own logs name the job.
+    pub ambiguous: bool,
 }
 
 /// What step 3 reads, kept so that `--follow` can read the same way live.
@@ -202,6 +206,32 @@ pub fn plan(config: &Config, record: &JobRecord, margin_us: i64) -> Plan {
                 look,
             );
         }
+        // A worker known by 8 characters may give its whole ID later (v0.18's
+        // `[Recovery] <id>:`): whatever the time, that names it in full.
+        let truncated = index
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .streams
+            .iter()
+            .any(|s| s.ids.iter().any(|id| id.truncated));
+        if truncated {
+            let shared_index = index.clone();
+            let full: Look = Arc::new(move |source: usize, e: &Event| {
+                if e.worker_id.as_ref().is_some_and(|w| !w.truncated) {
+                    shared_index
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .observe(source, e, None);
+                }
+            });
+            scan(
+                &needed,
+                &config.source_options,
+                None,
+                Prefilter::any_of(&["[Recovery] ".into()]),
+                full,
+            );
+        }
     }
     let index = take(&index);
     // Sources whose worker the topology file names: all of their streams (label "").
@@ -216,9 +246,32 @@ pub fn plan(config: &Config, record: &JobRecord, margin_us: i64) -> Plan {
         .collect();
     let mut workers: Vec<WorkerTie> = Vec::new();
     for named in &record.workers {
+        let found = index.streams_of(named);
+        let mut sources: Vec<usize> = found.iter().map(|s| s.source).collect();
+        sources.sort_unstable();
+        sources.dedup();
+        if named.truncated && sources.len() > 1 {
+            // Two workers whose IDs print alike (`gpu-node-01`, `gpu-node-02`): one tie per
+            // source, kept only where the worker's own lines name the job (see `finish`).
+            for source in sources {
+                let mut id = named.clone();
+                let mut streams = Vec::new();
+                for s in found.iter().filter(|s| s.source == source) {
+                    for have in &s.ids {
+                        better_id(&mut id, have);
+                    }
+                    streams.push((s.source, s.label.clone()));
+                }
+                workers.push(WorkerTie {
+                    id,
+                    streams,
+                    ambiguous: true,
+                });
+            }
+            continue;
+        }
         let mut id = named.clone();
-        let mut streams: Vec<_> = index
-            .streams_of(named)
+        let mut streams: Vec<_> = found
             .into_iter()
             .map(|s| {
                 for have in &s.ids {
@@ -235,7 +288,11 @@ pub fn plan(config: &Config, record: &JobRecord, margin_us: i64) -> Plan {
                 streams.push((*i, Arc::from("")));
             }
         }
-        workers.push(WorkerTie { id, streams });
+        workers.push(WorkerTie {
+            id,
+            streams,
+            ambiguous: false,
+        });
     }
     let all_named = record.announced_workers.is_some_and(|n| n <= workers.len())
         && workers.iter().all(|w| !w.streams.is_empty());
@@ -447,9 +504,25 @@ impl Plan {
                 }
                 None => self.workers.push(WorkerTie {
                     id,
+                    ambiguous: false,
                     streams: vec![(source, e.source.clone())],
                 }),
             }
+        }
+        // Of workers whose IDs print alike, the job's are those whose own lines name it.
+        let naming: Vec<&Arc<str>> = events
+            .iter()
+            .filter(|e| e.role == Some(Role::Worker) && self.job.matches_event(e))
+            .map(|e| &e.source)
+            .collect();
+        let theirs = |w: &WorkerTie| w.streams.iter().any(|(_, l)| naming.contains(&l));
+        if self.workers.iter().any(|w| w.ambiguous && theirs(w)) {
+            for w in self.workers.iter().filter(|w| w.ambiguous && !theirs(w)) {
+                for (_, label) in &w.streams {
+                    tied.remove(label);
+                }
+            }
+            self.workers.retain(|w| !w.ambiguous || theirs(w));
         }
         let mut out = Vec::with_capacity(events.len());
         for mut e in events {

@@ -147,6 +147,11 @@ impl StreamIndex {
     }
 }
 
+/// An ID as JSON gives it: the full ID, or the prefix as logged without its ellipsis.
+pub fn json_id(id: &IdRef) -> String {
+    id.text.to_string()
+}
+
 /// Two forms of a worker ID name the same worker: equal, or one a truncated form of the other.
 pub fn same_worker(a: &IdRef, b: &IdRef) -> bool {
     if a.truncated || b.truncated {

@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::event::{Event, Level, Role};
 use crate::render::{sanitize, JsonEvent};
 use crate::time::Timestamp;
-use crate::trail::record::{worker_cancel_reason, JobRecord, PhaseSpan};
+use crate::trail::record::{worker_cancel_reason, JobKind, JobRecord};
 use crate::trail::stitch::WorkerTie;
 use crate::trail::Outcome;
 
@@ -20,13 +20,60 @@ pub struct SummaryPhase {
     pub start: Option<String>,
     pub end: Option<String>,
     pub duration_s: Option<f64>,
+    /// The coordinator's own figure (`[Job] Finished … (p1+p2+p3)`, the phase's last line).
+    pub coordinator_s: Option<f64>,
+    pub workers: Vec<SummaryPart>,
+}
+
+/// One worker's part of a phase.
+#[derive(Serialize)]
+pub struct SummaryPart {
+    pub worker_id: String,
+    pub start: Option<String>,
+    pub end: Option<String>,
 }
 
 #[derive(Serialize)]
 pub struct SummaryWorker {
+    /// The ID as the trail knows it (full or truncated), for the phases' parts.
+    #[serde(skip)]
+    pub id: crate::event::IdRef,
     pub worker_id: String,
     pub source: Option<String>,
     pub found: bool,
+    /// Another worker's ID shares the 8 characters the coordinator's lines show of this one.
+    pub ambiguous: bool,
+}
+
+/// An operational problem found on the way.
+#[derive(Serialize)]
+pub struct Finding {
+    pub kind: &'static str,
+    pub message: String,
+    pub worker_id: Option<String>,
+}
+
+/// Workers whose IDs share the 8 characters the coordinator prints: its lines naming that form
+/// could be either, so each was decided by the source that logged the job's lines.
+fn ambiguous_ids(workers: &[SummaryWorker]) -> Vec<Finding> {
+    workers
+        .iter()
+        .filter(|w| w.ambiguous)
+        .map(|w| {
+            let key = crate::trail::record::id_key(&w.worker_id);
+            Finding {
+                kind: "ambiguous_worker_id",
+                message: format!(
+                    "worker {} shares the ID prefix {key} with another worker: the \
+                     coordinator's WorkerId({key}…) lines could name either; its part was \
+                     told by its own logs ({})",
+                    w.worker_id,
+                    w.source.as_deref().unwrap_or("logs not found")
+                ),
+                worker_id: Some(w.worker_id.clone()),
+            }
+        })
+        .collect()
 }
 
 #[derive(Serialize)]
@@ -40,6 +87,9 @@ pub struct SourceFailed {
 pub struct Summary<'a> {
     pub kind: &'static str,
     pub job_id: String,
+    pub job_kind: JobKind,
+    /// `full` when the logs give the job's whole ID, `prefix` when only its 8 characters.
+    pub id_match: &'static str,
     pub outcome: Outcome,
     pub reason: Option<String>,
     pub started: Option<String>,
@@ -48,6 +98,7 @@ pub struct Summary<'a> {
     pub phases: Vec<SummaryPhase>,
     pub workers: Vec<SummaryWorker>,
     pub first_error: Option<JsonEvent<'a>>,
+    pub findings: Vec<Finding>,
     pub sources_failed: Vec<SourceFailed>,
 }
 
@@ -97,8 +148,10 @@ pub fn reason(record: &JobRecord, events: &[Event]) -> Option<String> {
         .find_map(|e| worker_cancel_reason(&e.message))
 }
 
-pub fn phases(list: &[PhaseSpan]) -> Vec<SummaryPhase> {
-    list.iter()
+pub fn phases(record: &JobRecord, workers: &[crate::event::IdRef]) -> Vec<SummaryPhase> {
+    record
+        .phases
+        .iter()
         .map(|p| SummaryPhase {
             name: p.name.to_string(),
             start: p.start.map(|t| t.to_string()),
@@ -107,6 +160,16 @@ pub fn phases(list: &[PhaseSpan]) -> Vec<SummaryPhase> {
                 (Some(s), Some(e)) => Some(secs(e, s)),
                 _ => None,
             },
+            coordinator_s: p.coordinator_s,
+            workers: record
+                .worker_parts(p, workers)
+                .into_iter()
+                .map(|w| SummaryPart {
+                    worker_id: crate::trail::streams::json_id(&w.id),
+                    start: w.start.map(|t| t.to_string()),
+                    end: w.end.map(|t| t.to_string()),
+                })
+                .collect(),
         })
         .collect()
 }
@@ -129,10 +192,18 @@ pub fn worker_rows(
                     None => label.to_string(),
                 })
                 .collect();
+            let key = crate::trail::record::id_key(&w.id.text);
             SummaryWorker {
-                worker_id: w.id.display(),
+                id: w.id.clone(),
+                worker_id: crate::trail::streams::json_id(&w.id),
                 found: !names.is_empty(),
                 source: (!names.is_empty()).then(|| names.join(", ")),
+                // Full IDs that share a prefix are told apart; a truncated one is not.
+                ambiguous: workers.iter().any(|o| {
+                    !std::ptr::eq(o, w)
+                        && crate::trail::record::id_key(&o.id.text) == key
+                        && (o.id.truncated || w.id.truncated)
+                }),
             }
         })
         .collect()
@@ -146,9 +217,17 @@ pub fn build<'a>(
     failed: &[(String, String)],
 ) -> Summary<'a> {
     let start = record.start();
+    // IDs of 8 characters or fewer print whole: a longer one is whole only when seen so.
+    let id_match = if job_id.chars().count() > 8 || !record.id.truncated {
+        "full"
+    } else {
+        "prefix"
+    };
     Summary {
         kind: "summary",
         job_id,
+        job_kind: record.job_kind(),
+        id_match,
         outcome: record.outcome(),
         reason: reason(record, events),
         started: start.map(|t| t.to_string()),
@@ -157,7 +236,11 @@ pub fn build<'a>(
             (Some(s), Some(e)) => Some(secs(e, s)),
             _ => None,
         },
-        phases: phases(&record.phases),
+        phases: phases(
+            record,
+            &workers.iter().map(|w| w.id.clone()).collect::<Vec<_>>(),
+        ),
+        findings: ambiguous_ids(&workers),
         workers,
         first_error: first_error(events)
             .map(|e| JsonEvent::new(e, Some(job_id_display(e, record)))),
@@ -200,7 +283,8 @@ pub fn write_pretty(
             _ => outcome.cyan().bold().to_string(),
         }
     };
-    writeln!(out, "job {}  {}", sanitize(&s.job_id), outcome)?;
+    let kind = format!("{:?}", s.job_kind).to_lowercase();
+    writeln!(out, "job {}  {}  {kind}", sanitize(&s.job_id), outcome)?;
     if let Some(r) = &s.reason {
         writeln!(out, "  reason    {}", sanitize(r))?;
     }
@@ -269,6 +353,9 @@ pub fn write_pretty(
             sanitize(&e.source),
             sanitize(&e.message)
         )?;
+    }
+    for f in &s.findings {
+        writeln!(out, "  note      {}", sanitize(&f.message))?;
     }
     for f in &s.sources_failed {
         writeln!(

@@ -277,6 +277,8 @@ fn the_summary_has_exactly_the_documented_keys() {
     let mut want = vec![
         "kind",
         "job_id",
+        "job_kind",
+        "id_match",
         "outcome",
         "reason",
         "started",
@@ -285,6 +287,7 @@ fn the_summary_has_exactly_the_documented_keys() {
         "phases",
         "workers",
         "first_error",
+        "findings",
         "sources_failed",
     ];
     want.sort();
@@ -292,10 +295,10 @@ fn the_summary_has_exactly_the_documented_keys() {
     got.sort();
     assert_eq!(got, want);
     let p = &summary["phases"][0];
-    assert_eq!(p.as_object().unwrap().len(), 4);
+    assert_eq!(p.as_object().unwrap().len(), 6);
     assert!(p["duration_s"].is_f64());
     assert_eq!(summary["first_error"]["kind"], "event");
-    assert_eq!(summary["workers"][0].as_object().unwrap().len(), 3);
+    assert_eq!(summary["workers"][0].as_object().unwrap().len(), 4);
 }
 
 #[test]

@@ -1,0 +1,169 @@
+//! A line's phase as the coordinator runs it, per stream: the tag its template carries; for the
+//! coordinator's `Failed job`/`Cancelled job`, the phase the job is in (the last it started);
+//! for a worker's other lines (naming no other job), the phase of the job that worker is
+//! computing (its window, opened by `Starting …`/`Computing …`, closed by a result, a failure,
+//! a cancellation or a restart). Streams that never show a line only a real release logs
+//! (DOMAIN.md's documented shape) keep the loose-word phase.
+
+use std::collections::HashMap;
+
+use crate::derive::Derived;
+use crate::event::{IdRef, Phase};
+use crate::parse::templates::{Carries, Says};
+
+/// Jobs the coordinator is running at once: more than this and the oldest are forgotten.
+const MAX_RUNNING: usize = 4096;
+
+#[derive(Debug, Default)]
+pub struct PhaseState {
+    /// The stream showed a line only a real release logs.
+    real: bool,
+    /// The (job key, phase) the worker is computing.
+    window: Option<(String, Phase)>,
+    /// The phase each running job is in, by job key.
+    job_phase: HashMap<String, Phase>,
+}
+
+fn key(id: &IdRef) -> String {
+    id.text.chars().take(8).collect()
+}
+
+impl PhaseState {
+    /// The stream is a real release's (a banner or a line only releases print).
+    pub fn mark_real(&mut self) {
+        self.real = true;
+    }
+
+    /// The stream showed a real release.
+    pub fn is_real(&self) -> bool {
+        self.real
+    }
+
+    /// The process restarted: it computes nothing.
+    pub fn restart(&mut self) {
+        self.window = None;
+    }
+
+    /// The phase of a line, then the line's effect on the state.
+    pub fn resolve(&mut self, d: &Derived) -> Option<Phase> {
+        let job = d.job_id.as_ref().map(key);
+        if d.matched.as_ref().is_some_and(|m| m.row.real) {
+            self.real = true;
+        }
+        let phase = if d.field_phase || !self.real {
+            d.phase.clone()
+        } else {
+            match d.matched.as_ref().map(|m| (m, m.row.carries)) {
+                Some((m, Carries::Tag(_) | Carries::Named)) => m.tagged(),
+                Some((_, Carries::JobPhase)) => {
+                    job.as_ref().and_then(|j| self.job_phase.get(j).cloned())
+                }
+                Some((_, Carries::Never)) => None,
+                Some((_, Carries::Window)) | None => match (&self.window, &job) {
+                    (Some((open, p)), Some(j)) if open == j => Some(p.clone()),
+                    (Some((_, p)), None) => Some(p.clone()),
+                    _ => None,
+                },
+            }
+        };
+        if let Some(m) = &d.matched {
+            match m.row.says {
+                Says::PhaseStarted | Says::AggregatorAssigned => {
+                    if let (Some(j), Some(p)) = (job, m.tagged()) {
+                        if self.job_phase.len() >= MAX_RUNNING && !self.job_phase.contains_key(&j) {
+                            self.job_phase.clear();
+                        }
+                        self.job_phase.insert(j, p);
+                    }
+                }
+                Says::JobCompleted | Says::JobFailed | Says::JobCancelled => {
+                    if let Some(j) = &job {
+                        self.job_phase.remove(j);
+                    }
+                }
+                Says::Opens => {
+                    if let (Some(j), Some(p)) = (job, m.tagged()) {
+                        self.window = Some((j, p));
+                    }
+                }
+                Says::Closes
+                    if job.is_none() || self.window.as_ref().map(|w| &w.0) == job.as_ref() =>
+                {
+                    self.window = None;
+                }
+                _ => {}
+            }
+        }
+        phase
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::derive::derive;
+    use serde_json::Map;
+
+    fn phases(lines: &[&str]) -> Vec<Option<String>> {
+        let mut state = PhaseState::default();
+        lines
+            .iter()
+            .map(|l| {
+                state
+                    .resolve(&derive(l, &Map::new()))
+                    .map(|p| p.to_string())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_worker_line_takes_its_window_and_loose_words_do_not_count() {
+        let got = phases(&[
+            ">>> INITIALIZING_PROOFMAN",
+            "Starting Partial Contribution for 1a2b3c4d-0000-4000-8000-00000000abcd",
+            ">>> WITNESS_GENERATION",
+            "Contribution computation successful for JobId(1a2b3c4d…)",
+            "Starting Prove for JobId(1a2b3c4d…)",
+            ">>> GENERATING_INNER_PROOFS",
+            "Computing Contribution for JobId(99999999…)",
+            "Prove computation successful for JobId(1a2b3c4d…)",
+            "Last proof received. [4] proofs were received",
+        ]);
+        let want = [
+            None,
+            Some("Contributions"),
+            Some("Contributions"),
+            Some("Contributions"),
+            Some("Prove"),
+            Some("Prove"),
+            Some("Contributions"),
+            Some("Prove"),
+            Some("Contributions"),
+        ];
+        let want: Vec<Option<String>> = want.iter().map(|p| p.map(String::from)).collect();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn failed_and_cancelled_jobs_take_the_phase_they_were_in() {
+        let got = phases(&[
+            "cluster coordinator listening on 0.0.0.0:50051",
+            "[Phase1] Started with 2 workers for JobId(1a2b3c4d…)",
+            "[Phase2] Started with 2 workers for JobId(1a2b3c4d…)",
+            "[Phase3] Assigned worker WorkerId(9f8e7d6c…) as aggregator for job JobId(1a2b3c4d…)",
+            "Error handling worker WorkerId(9f8e7d6c…): Internal service error: Aggregation failed in job JobId(1a2b3c4d…)",
+            "Failed job JobId(1a2b3c4d…) (reason: Aggregation failed in job JobId(1a2b3c4d…))",
+            "Cancelled job JobId(1a2b3c4d…)",
+        ]);
+        assert_eq!(got[4], None);
+        assert_eq!(got[5].as_deref(), Some("Aggregate"));
+        assert_eq!(got[6], None, "the job ended: no phase left");
+    }
+
+    #[test]
+    fn documented_streams_keep_their_words() {
+        // No line only a release prints: DOMAIN.md's shape, phase from its words.
+        let got = phases(&["Failed to generate proof for JobId(1a2b3c4d…): boom"]);
+        assert_eq!(got, [Some("Prove".to_string())]);
+    }
+}

@@ -1,0 +1,88 @@
+//! v0.13 → v0.18 (and main, and the unreleased `recurser` branch): the rank-formatted messages
+//! of ZISK-SOURCE.md §3.2–3.7 that say something about a job, a phase or a worker's identity.
+//! Order matters where rows share a head: the longer shape first.
+
+use super::Carries::{JobPhase, Named, Never, Tag, Window};
+use super::Says::*;
+use super::{real, shared, Template};
+
+#[rustfmt::skip]
+pub static ROWS: &[Template] = &[
+    // Coordinator: start-up (§3.1) and fleet (§3.2).
+    real("cluster coordinator listening on {*}",                               Note,               Never),
+    real("zisk-coordinator listening on {*}",                                  Note,               Never),
+    real("{W} registered successfully",                                        WorkerRegistered,   Never),
+    shared("Registered worker: {W} ({*})",                                     WorkerRegistered,   Never),
+    shared("Reconnected worker: {W} ({*})",                                    WorkerRegistered,   Never),
+    real("Reconnection of {W}: {*}",                                           Note,               Never),
+    shared("Disconnected worker: {W} ({*})",                                   WorkerDisconnected, Never),
+    real("Worker ID mismatch: expected {id}, got {id}",                        FullWorkerId,       Never),
+    // Coordinator: setup (§3.3).
+    real("[Setup] Worker {W} completed setup for job_id {uuid} hash_id {*}",   SetupAck,           Never),
+    real("[Setup] Worker {W} failed setup for job_id {uuid} hash_id {*}",      SetupFailed,        Never),
+    real("[Setup] VK mismatch for job_id {uuid}: {*}",                         SetupFailed,        Never),
+    real("[Setup] All workers acknowledged setup for job_id {uuid}",           SetupDone,          Never),
+    // Coordinator: job lifecycle (§3.4).
+    shared("[Job] Started {J} successfully{*}",                                JobStarted,         Never),
+    real("Job {J} using inline input data ({*})",                              Note,               Never),
+    shared("[Phase1] Started with {*} workers for {J}",                        PhaseStarted,       Tag("Contributions")),
+    shared("[Phase1] {W} finished phase 1 for {J} ({*})",                      WorkerDone,         Tag("Contributions")),
+    real("Received duplicate Contribution result from worker {W} for {J}",     Note,               Tag("Contributions")),
+    real("Execution Summary: {*}",                                             Note,               Never),
+    shared("[Phase2] Started with {*} workers for {J}",                        PhaseStarted,       Tag("Prove")),
+    shared("[Phase3] Assigned worker {W} as aggregator for job {J}",           AggregatorAssigned, Tag("Aggregate")),
+    real("[Phase3] Assigned worker {W} as recurser for job {J}",               AggregatorAssigned, Tag("Aggregate")),
+    shared("[Phase2] {W} finished phase 2 for {J} ({*})",                      WorkerDone,         Tag("Prove")),
+    real("Received duplicate Proof result from worker {W} for {J}",            Note,               Tag("Prove")),
+    shared("[Phase2 progress] Worker {W} done. (duration: {*})",               Note,               Tag("Prove")),
+    real("[Simulated Job Finished] {J} (duration: {*})",                       JobCompleted,       Never),
+    shared("[Phase3] WorkerId {W} done, phase 3 completed for {J} ({*})",      AggregateDone,      Tag("Aggregate")),
+    shared("[Job] Finished {J} successfully{*}",                               JobCompleted,       Never),
+    shared("[Job] Contributions {*}",                                          Note,               Tag("Contributions")),
+    shared("[Job] Prove {*}",                                                  Note,               Tag("Prove")),
+    shared("[Execution] {W} finished execution for {J} ({*})",                 WorkerDone,         Tag("Execution")),
+    shared("[Execution] Job {J} completed successfully{*}",                    JobCompleted,       Tag("Execution")),
+    shared("[Execution] Started with {*} workers for {J}",                     PhaseStarted,       Tag("Execution")),
+    shared("[Execution] {*}",                                                  Note,               Tag("Execution")),
+    real("[Wrap] Job {J} started on worker {W}",                               WrapStarted,        Never),
+    real("[Wrap] Job {J} completed successfully",                              WrapCompleted,      Never),
+    // Coordinator: failure and cancellation (§3.5).
+    shared("Cancelled job {J}",                                                JobCancelled,       JobPhase),
+    shared("Failed job {J} (reason: {*})",                                     JobFailed,          JobPhase),
+    real("[Monitor] Phase {P} timed out for job {J} ({*})",                    FailReason,         Named),
+    real("[Monitor] Worker {W} missed heartbeats for job {J}",                 FailReason,         Never),
+    shared("Worker {W} {*} while computing for job {J} in phase {P}",          FailReason,         Named),
+    shared("Worker {W} {*} while computing for job {J}",                       FailReason,         Never),
+    shared("Worker {W} disconnected",                                          WorkerDisconnected, Never),
+    // Worker (§3.7): its part of each phase opens and closes its window.
+    real("Starting Partial Contribution for {uuid}",                           Opens,              Tag("Contributions")),
+    shared("Starting Partial Contribution for {J}",                            Opens,              Tag("Contributions")),
+    shared("Computing Contribution for {J}",                                   Opens,              Tag("Contributions")),
+    shared("Contribution computation successful for {J}",                      Closes,             Tag("Contributions")),
+    shared("Contribution computation failed for {J}: {*}",                     Closes,             Tag("Contributions")),
+    real("Error during Contribution computation for {J}",                      Closes,             Tag("Contributions")),
+    real("Contribution task panicked for {J}; emitting failure result",        Closes,             Tag("Contributions")),
+    real("Starting Execution-only for {uuid}",                                 Opens,              Tag("Execution")),
+    real("Computing Execution (execution-only) for {J}",                       Opens,              Tag("Execution")),
+    shared("Computing Execution for {J}",                                      Opens,              Tag("Execution")),
+    shared("Execution computation successful for {J}",                         Closes,             Tag("Execution")),
+    real("Execution-only computation failed for {J}: {*}",                     Closes,             Tag("Execution")),
+    real("Execution task panicked for {J}; emitting failure result",           Closes,             Tag("Execution")),
+    real("Starting Prove for {J}",                                             Opens,              Tag("Prove")),
+    shared("Computing Prove for {J}",                                          Opens,              Tag("Prove")),
+    shared("Prove computation successful for {J}",                             Closes,             Tag("Prove")),
+    shared("Prove computation failed for {J}: {*}",                            Closes,             Tag("Prove")),
+    real("Error during Prove computation for {J}",                             Closes,             Tag("Prove")),
+    real("Prove task panicked for {J}; emitting failure result",               Closes,             Tag("Prove")),
+    shared("Starting aggregation step for {J}",                                Opens,              Tag("Aggregate")),
+    shared("Aggregation failed for {J}: {*}",                                  Closes,             Tag("Aggregate")),
+    shared("Aggregation task completed for {J}",                               Closes,             Tag("Aggregate")),
+    shared("Job {J} cancelled: {*}",                                           Closes,             Window),
+    real("Coordinator directed cancellation of stale job",                     Closes,             Window),
+    shared("[Setup] job_id {uuid} {*}",                                        Note,               Never),
+    real("Wrap task failed for {uuid}: {*}",                                   Note,               Never),
+    real("Failed to wrap Plonk proof for {J}: {*}",                            Note,               Never),
+    real("[Recovery] Worker {W} {*}",                                          Note,               Never),
+    real("[Recovery] rank {*}",                                                Note,               Window),
+    real("[Recovery] {id}: {*}",                                               FullWorkerId,       Window),
+];
