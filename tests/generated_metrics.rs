@@ -16,9 +16,13 @@ const STEP: i64 = 5_000;
 
 /// `(cluster folder under fixtures/, the exporter's vocabulary)`: the guide's for the documented
 /// shape, the code's (success|failure, a gauge never lowered on a disconnect) for v0.13+ logs.
-const CLUSTERS: [(&str, &str); 2] = [
+const CLUSTERS: [(&str, &str); 6] = [
     ("clusters/zisk", "code"),
     ("clusters/json-documented", "seed"),
+    ("releases/v0.12", "seed"),
+    ("releases/v0.15", "code"),
+    ("releases/v0.17", "code"),
+    ("releases/v0.18", "code"),
 ];
 
 fn source_args(dir: &Path) -> Vec<String> {
@@ -109,18 +113,6 @@ fn changes(
     out
 }
 
-/// The worker a tool-side label names among the generator's full IDs: the same ID, or the
-/// 8-character prefix the logs printed when they never gave the full one.
-fn full_worker<'a>(tool: &str, full: &'a BTreeSet<String>) -> Option<&'a String> {
-    full.iter().find(|f| *f == tool).or_else(|| {
-        let hits: Vec<&String> = full
-            .iter()
-            .filter(|f| tool.len() == 8 && f.starts_with(tool))
-            .collect();
-        (hits.len() == 1).then(|| hits[0])
-    })
-}
-
 #[test]
 fn derived_counters_equal_the_generators_scrapes() {
     if !ph::have_prometheus() {
@@ -149,18 +141,14 @@ fn derived_counters_equal_the_generators_scrapes() {
         );
         assert_same(name, &want, &got);
 
-        let want = changes(&truth_prom, "coordinator_worker_jobs_total", window);
-        let full: BTreeSet<String> = want.keys().map(|l| l["worker_id"].clone()).collect();
-        let got: BTreeMap<_, _> = changes(&derived_prom, "coordinator_worker_jobs_total", window)
-            .into_iter()
-            .map(|(mut l, s)| {
-                let w = l["worker_id"].clone();
-                let id = full_worker(&w, &full)
-                    .unwrap_or_else(|| panic!("{name}: worker {w} is none of {full:?}"));
-                l.insert("worker_id".into(), id.clone());
-                (l, s)
-            })
-            .collect();
+        // Per worker, matched by the 8-character prefix the logs print where they never give
+        // the full ID: workers whose IDs share those 8 characters are one group on both sides
+        // (the coordinator's lines cannot tell them apart).
+        let by_prefix = "sum by (prefix, outcome) (label_replace(coordinator_worker_jobs_total, \
+                         \"prefix\", \"$1\", \"worker_id\", \"(.{1,8}).*\"))";
+        let want = changes(&truth_prom, by_prefix, window);
+        let got = changes(&derived_prom, by_prefix, window);
+        assert!(want.len() >= 3, "{name}: {want:?}");
         assert_same(name, &want, &got);
     }
 }
@@ -201,14 +189,17 @@ const RULES: &str = r#"groups:
     for: 0s
 "#;
 
-/// The coordinator's `Worker … disconnected` lines of the ground truth: `(worker, true ms)`.
+/// The coordinator's disconnect lines of the ground truth: `(worker, logged ms)`.
 fn disconnects(dir: &Path) -> Vec<(String, i64)> {
     let text = std::fs::read_to_string(dir.join("events.jsonl")).unwrap();
     ndjson(&text)
         .into_iter()
         .filter(|e| {
             let m = e["message"].as_str().unwrap_or("");
-            e["role"] == "coordinator" && m.starts_with("Worker ") && m.ends_with(" disconnected")
+            // The generator's two templates: a clean close and a stream error (v0.12+).
+            e["role"] == "coordinator"
+                && ((m.starts_with("Worker ") && m.ends_with(" disconnected"))
+                    || m.starts_with("Error receiving from "))
         })
         .map(|e| {
             (
@@ -333,7 +324,6 @@ fn triage_on_the_generators_scrapes_names_every_failed_job_and_every_disconnect(
                 .all(|a| a["corrected"] == false && a["evaluated_on"] == "prometheus"));
         }
         let truth_drops = disconnects(&dir);
-        assert!(!truth_drops.is_empty());
         for a in &fleet {
             let (from, to) = (
                 ms(a["active_from"].as_str().unwrap()),

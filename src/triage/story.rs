@@ -95,7 +95,8 @@ fn wanted_outcome(rule: &Rule, labels: &BTreeMap<String, String>) -> Outcome {
 
 /// The worker a failed job is blamed on: one the reason names, one a coordinator ERROR about
 /// the job names, the worker whose own logs erred on it first, one whose `Worker … error:`
-/// came just before the failure, or the job's only worker.
+/// came just before the failure, the worker that held up a phase that timed out, or the
+/// job's only worker.
 pub fn blame(
     job: &JobRecord,
     log: &CoordinatorLog,
@@ -103,6 +104,13 @@ pub fn blame(
     dir: &Directory,
 ) -> Option<IdRef> {
     let key = id_key(&job.id.text);
+    let own_logs = || {
+        let e = lines?.first_worker_error(&key)?;
+        dir.entries()
+            .iter()
+            .find(|d| config_label_matches(&d.name, &e.source))
+            .map(|d| d.id.clone())
+    };
     let named = job
         .reason
         .as_deref()
@@ -113,13 +121,7 @@ pub fn blame(
                 .find(|w| w.job.as_ref().is_some_and(|j| id_key(&j.text) == key))
                 .map(|w| w.worker.clone())
         })
-        .or_else(|| {
-            let e = lines?.first_worker_error(&key)?;
-            dir.entries()
-                .iter()
-                .find(|d| config_label_matches(&d.name, &e.source))
-                .map(|d| d.id.clone())
-        })
+        .or_else(own_logs)
         .or_else(|| {
             let end = job.ended?;
             log.worker_errors
@@ -127,8 +129,43 @@ pub fn blame(
                 .rfind(|w| w.job.is_none() && w.ts <= end && end.0 - w.ts.0 <= SLACK_US)
                 .map(|w| w.worker.clone())
         })
+        .or_else(|| held_up(job))
         .or_else(|| (job.workers.len() == 1).then(|| job.workers[0].clone()))?;
+    // A cut ID that two workers share (`WorkerId(gpu-node…)`) is the one whose own logs erred
+    // on the job; failing that it stays the prefix as logged rather than a guess.
+    if ambiguous(&named, dir) {
+        return Some(
+            own_logs()
+                .filter(|w| same_worker(w, &named))
+                .unwrap_or(named),
+        );
+    }
     Some(dir.full(&named))
+}
+
+/// A truncated ID that more than one known worker's ID begins with.
+fn ambiguous(id: &IdRef, dir: &Directory) -> bool {
+    let mut matches = dir.entries().iter().filter(|e| same_worker(&e.id, id));
+    id.truncated
+        && matches
+            .next()
+            .is_some_and(|a| matches.any(|b| b.id.text != a.id.text))
+}
+
+/// A job that failed because a phase timed out is blamed on the worker that held that phase
+/// up (the last to finish it; for Aggregate, the aggregator).
+fn held_up(job: &JobRecord) -> Option<IdRef> {
+    let reason = job.reason.as_deref()?;
+    if !reason.contains("timed out") {
+        return None;
+    }
+    job.phases
+        .iter()
+        .rev()
+        .find(|p| reason.contains(p.name.as_str()))
+        .or(job.phases.last())?
+        .held_by
+        .clone()
 }
 
 fn config_label_matches(name: &str, source: &str) -> bool {
