@@ -2,7 +2,6 @@
 //! before anything runs, so every usage error is found up front.
 
 use std::collections::HashMap;
-use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -12,6 +11,7 @@ use crate::event::{Phase, Role};
 use crate::filter::{Filter, IdQuery};
 use crate::render::Format;
 use crate::source::SourceOptions;
+use crate::terminal::Terminal;
 use crate::time::Timestamp;
 use crate::topology::{self, Topology};
 use crate::trail::Outcome;
@@ -63,6 +63,18 @@ pub struct GlobalArgs {
     /// Most log streams followed at once (Kubernetes pods, containers)
     #[arg(long, global = true, value_name = "N", default_value_t = 50)]
     pub max_log_requests: usize,
+
+    /// Do not page output ($ZISK_LOGS_PAGER, then $PAGER, else less; never in a pipe or with -f)
+    #[arg(long, global = true)]
+    pub no_pager: bool,
+
+    /// Do not fit tables, the summary and the timeline to the terminal's width
+    #[arg(long, global = true)]
+    pub no_trunc: bool,
+
+    /// Show times in the local zone (also when TZ is set); default UTC
+    #[arg(long, global = true)]
+    pub local: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -195,7 +207,8 @@ impl GlobalArgs {
     /// The validated configuration these flags and the topology file give.
     pub fn config(&self) -> Result<Config, String> {
         let global = self;
-        let stdout_tty = std::io::stdout().is_terminal();
+        let terminal = Terminal::on_stdout();
+        let stdout_tty = terminal.is_some();
         let format = global.output.unwrap_or(if stdout_tty {
             Format::Pretty
         } else {
@@ -262,6 +275,8 @@ impl GlobalArgs {
             format,
             color,
             source_options,
+            terminal,
+            truncate: !global.no_trunc,
         })
     }
 }
@@ -289,5 +304,20 @@ impl FilterArgs {
                 .map_err(|e| format!("--until: {e}"))?,
             grep: args.grep.as_deref().map(parse_regex).transpose()?,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[test]
+    fn terminal_flags_parse_anywhere_on_the_line() {
+        let cli = Cli::try_parse_from(["zisk-logs", "jobs", "--no-pager", "--no-trunc", "--local"])
+            .unwrap();
+        assert!(cli.global.no_pager && cli.global.no_trunc && cli.global.local);
+        let cli = Cli::try_parse_from(["zisk-logs", "--no-pager", "job", "7a3362a3"]).unwrap();
+        assert!(cli.global.no_pager && !cli.global.no_trunc && !cli.global.local);
     }
 }

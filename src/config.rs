@@ -10,6 +10,7 @@ use crate::event::{Level, Role};
 use crate::filter::IdQuery;
 use crate::render::Format;
 use crate::source::SourceOptions;
+use crate::terminal::Terminal;
 
 /// A SOURCE and the role of its logs.
 #[derive(Clone, Debug, PartialEq)]
@@ -25,6 +26,25 @@ pub struct Config {
     pub format: Format,
     pub color: bool,
     pub source_options: SourceOptions,
+    /// The terminal on stdout; `None` in a pipe.
+    pub terminal: Option<Terminal>,
+    /// Fit tables and the summary to the terminal (no `--no-trunc`).
+    pub truncate: bool,
+}
+
+impl Config {
+    /// The width to fit tables and the summary to: the terminal's, unless `--no-trunc`.
+    pub fn fit_width(&self) -> Option<usize> {
+        self.terminal.filter(|_| self.truncate).map(|t| t.columns)
+    }
+
+    /// The width to draw the timeline in: the terminal's; in a pipe `COLUMNS`, else 100.
+    pub fn draw_width(&self) -> usize {
+        self.terminal
+            .map(|t| t.columns)
+            .or_else(crate::terminal::columns_variable)
+            .unwrap_or(100)
+    }
 }
 
 pub fn parse_level(s: &str) -> Result<Level, String> {

@@ -4,7 +4,7 @@ use std::io::{BufWriter, Write};
 
 use clap::{CommandFactory, Parser};
 use zisk_logs::cli::{Cli, Command};
-use zisk_logs::{commands, progress, render, source};
+use zisk_logs::{commands, pager, progress, render, source, zone};
 
 /// mimalloc: parsing allocates per event on one thread and frees on another, where glibc's
 /// allocator spends a third of the time of a filtered read.
@@ -15,7 +15,10 @@ fn main() {
     no_huge_pages();
     let cli = Cli::parse();
     progress::enable_if_terminal();
-    let code = match run(cli) {
+    let result = run(cli);
+    // The pager's input is closed (the output dropped) when `run` returns.
+    pager::wait();
+    let code = match result {
         Ok(code) => code,
         Err(message) => {
             eprintln!("zisk-logs: {}", render::sanitize(&message));
@@ -38,16 +41,21 @@ fn no_huge_pages() {
 }
 
 fn run(cli: Cli) -> Result<i32, String> {
-    let stdout = std::io::stdout();
-    let out = BufWriter::with_capacity(64 * 1024, stdout.lock());
     if let Command::Completions { shell } = &cli.command {
         // Needs no sources, so no topology file either.
-        let mut out = out;
+        let mut out = std::io::stdout().lock();
         clap_complete::generate(*shell, &mut Cli::command(), "zisk-logs", &mut out);
         out.flush().map_err(|e| e.to_string())?;
         return Ok(0);
     }
+    zone::choose(cli.global.local);
     let config = cli.global.config()?;
+    let pager = pager::Pager::choose(
+        config.terminal.is_some(),
+        cli.global.no_pager,
+        follows(&cli.command),
+    );
+    let out = BufWriter::with_capacity(64 * 1024, pager::Output::new(pager));
     if config.format == render::Format::Openmetrics && !matches!(cli.command, Command::Metrics(_)) {
         return Err("-o openmetrics is the output of the metrics command only".into());
     }
@@ -59,5 +67,14 @@ fn run(cli: Cli) -> Result<i32, String> {
         Command::Metrics(args) => commands::metrics::run(&config, args, out),
         Command::Triage(args) => commands::triage::run(&config, args, out),
         Command::Completions { .. } => unreachable!("handled above"),
+    }
+}
+
+/// Does the command keep running as logs grow? Such output is never paged.
+fn follows(command: &Command) -> bool {
+    match command {
+        Command::Tail(args) => args.follow,
+        Command::Job(args) => args.follow,
+        _ => false,
     }
 }

@@ -15,6 +15,8 @@ mod launchd;
 mod prom_harness;
 mod prometheus;
 mod tail;
+mod terminal;
+mod tmux;
 mod topology;
 mod trail;
 mod triage;

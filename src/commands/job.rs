@@ -162,9 +162,13 @@ fn print<W: Write>(
                 events,
                 &plan.workers,
                 &plan.searched,
-                color,
+                summary::Look {
+                    color,
+                    width: config.draw_width(),
+                },
             )?;
-            r.text(&String::from_utf8_lossy(&text))?;
+            let text = String::from_utf8_lossy(&text);
+            r.text(&crate::fit::cut_lines(&text, config.fit_width()))?;
             if !args.summary_only {
                 for e in shown() {
                     r.event(e)?;
@@ -249,9 +253,13 @@ fn follow_job<W: Write>(
             &kept,
             &plan.workers,
             &plan.searched,
-            r.color() && r.format() == Format::Pretty,
+            summary::Look {
+                color: r.color() && r.format() == Format::Pretty,
+                width: config.draw_width(),
+            },
         )?;
-        r.text(&String::from_utf8_lossy(&text))
+        let text = String::from_utf8_lossy(&text);
+        r.text(&crate::fit::cut_lines(&text, config.fit_width()))
     } else if r.format() == Format::Json {
         r.json_value(&summary)
     } else {

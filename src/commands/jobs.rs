@@ -6,13 +6,14 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use owo_colors::OwoColorize;
+use owo_colors::AnsiColors;
 use serde::Serialize;
 
 use crate::cli::JobsArgs;
 use crate::commands::job::coordinator_of;
 use crate::config::Config;
 use crate::event::{Event, IdRef, Role};
+use crate::fit::{write_table, Cell, Column};
 use crate::parse::Prefilter;
 use crate::render::{sanitize, Format};
 use crate::report;
@@ -181,7 +182,9 @@ pub fn run(config: &Config, args: &JobsArgs, mut out: impl Write) -> Result<i32,
     } else {
         table(
             &mut out,
+            &jobs,
             &rows,
+            config.fit_width(),
             config.color && config.format == Format::Pretty,
         )
     };
@@ -197,42 +200,48 @@ pub fn run(config: &Config, args: &JobsArgs, mut out: impl Write) -> Result<i32,
     ))
 }
 
-fn table(out: &mut dyn Write, rows: &[JobRow], color: bool) -> std::io::Result<()> {
-    let id_w = rows
+fn table(
+    out: &mut dyn Write,
+    jobs: &[&JobRecord],
+    rows: &[JobRow],
+    width: Option<usize>,
+    color: bool,
+) -> std::io::Result<()> {
+    let columns = [
+        Column::left("JOB ID", 9, 0),
+        Column::left("STARTED", 8, 1),
+        Column::right("DURATION", 8, 9),
+        Column::left("OUTCOME", 9, 9),
+        Column::right("WORKERS", 7, 9),
+        Column::left("REASON", 10, 2),
+    ];
+    let cells: Vec<Vec<Cell>> = jobs
         .iter()
-        .map(|r| r.job_id.chars().count())
-        .max()
-        .unwrap_or(6)
-        .max(6);
-    writeln!(
-        out,
-        "{:<id_w$}  {:<23}  {:>9}  {:<9}  {:>7}  REASON",
-        "JOB ID", "STARTED", "DURATION", "OUTCOME", "WORKERS"
-    )?;
-    for r in rows {
-        let started = r
-            .started
-            .as_deref()
-            .map(|s| s.get(..23).unwrap_or(s))
-            .unwrap_or("?");
-        let dur = r
-            .duration_s
-            .map(|d| format!("{d:.1}s"))
-            .unwrap_or_else(|| "-".into());
-        let outcome = format!("{:<9}", format!("{:?}", r.outcome).to_lowercase());
-        let outcome = match r.outcome {
-            Outcome::Failed if color => outcome.red().to_string(),
-            Outcome::Cancelled if color => outcome.yellow().to_string(),
-            Outcome::Completed if color => outcome.green().to_string(),
-            _ => outcome,
-        };
-        let reason = r.reason.as_deref().map(sanitize).unwrap_or_default();
-        writeln!(
-            out,
-            "{:<id_w$}  {started:<23}  {dur:>9}  {outcome}  {:>7}  {reason}",
-            sanitize(&r.job_id),
-            r.worker_count
-        )?;
-    }
-    Ok(())
+        .zip(rows)
+        .map(|(j, r)| {
+            let (when, short) = j
+                .start()
+                .map(crate::zone::table_time)
+                .unwrap_or_else(|| ("?".into(), "?".into()));
+            let outcome_color = match r.outcome {
+                Outcome::Failed => Some(AnsiColors::Red),
+                Outcome::Cancelled => Some(AnsiColors::Yellow),
+                Outcome::Completed => Some(AnsiColors::Green),
+                _ => None,
+            };
+            vec![
+                Cell::new(sanitize(&r.job_id)),
+                Cell::new(when).short(short),
+                Cell::new(
+                    r.duration_s
+                        .map(|d| format!("{d:.1}s"))
+                        .unwrap_or_else(|| "-".into()),
+                ),
+                Cell::new(format!("{:?}", r.outcome).to_lowercase()).color(outcome_color),
+                Cell::new(r.worker_count.to_string()),
+                Cell::new(r.reason.as_deref().map(sanitize).unwrap_or_default()),
+            ]
+        })
+        .collect();
+    write_table(out, &columns, &cells, width, color)
 }
