@@ -1,8 +1,8 @@
 //! zisk-logs: parse arguments, build the configuration, run the command, exit with its code.
 
-use std::io::{BufWriter, Write};
+use std::io::BufWriter;
 
-use clap::{CommandFactory, Parser};
+use clap::Parser;
 use zisk_logs::cli::{Cli, Command};
 use zisk_logs::{commands, pager, progress, render, source, zone};
 
@@ -43,9 +43,8 @@ fn no_huge_pages() {
 fn run(cli: Cli) -> Result<i32, String> {
     if let Command::Completions { shell } = &cli.command {
         // Needs no sources, so no topology file either.
-        let mut out = std::io::stdout().lock();
-        clap_complete::generate(*shell, &mut Cli::command(), "zisk-logs", &mut out);
-        out.flush().map_err(|e| e.to_string())?;
+        commands::completions::run(*shell, &mut std::io::stdout().lock())
+            .map_err(|e| e.to_string())?;
         return Ok(0);
     }
     zone::choose(cli.global.local);

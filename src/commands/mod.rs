@@ -1,5 +1,6 @@
 //! One module per subcommand; each returns the process exit code.
 
+pub mod completions;
 pub mod job;
 pub mod jobs;
 pub mod metrics;
