@@ -52,8 +52,8 @@ Register-ArgumentCompleter -Native -CommandName 'zisk-logs' -ScriptBlock {
             [CompletionResult]::new('--phase', '--phase', [CompletionResultType]::ParameterName, 'Only this phase (Contributions, Prove, Aggregate, Execution...; any case)')
             [CompletionResult]::new('--job', '--job', [CompletionResultType]::ParameterName, 'Only lines about this job (full ID or a prefix of at least 4 characters)')
             [CompletionResult]::new('--worker-id', '--worker-id', [CompletionResultType]::ParameterName, 'Only lines of or about this worker (full ID or prefix)')
-            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only lines at or after this time (RFC 3339, a date, or an age like 10m, 2h, 3d)')
-            [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'Only lines at or before this time (same forms as --since)')
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only lines at or after this time (today, yesterday, -1h, 10 min ago, 1h30m, 2026-11-21 10:00, RFC 3339)')
+            [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'Only lines at or before this time (same forms as --since; +10m is ahead of now)')
             [CompletionResult]::new('-g', '-g', [CompletionResultType]::ParameterName, 'Only lines whose message matches this regular expression')
             [CompletionResult]::new('--grep', '--grep', [CompletionResultType]::ParameterName, 'Only lines whose message matches this regular expression')
             [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Show only the last N matching events (with -f: then follow; default with -f: 10)')
@@ -101,7 +101,8 @@ Register-ArgumentCompleter -Native -CommandName 'zisk-logs' -ScriptBlock {
             break
         }
         'zisk-logs;jobs' {
-            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only jobs started at or after this time')
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only jobs started at or after this time (same forms as tail --since)')
+            [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'Only jobs started at or before this time')
             [CompletionResult]::new('--outcome', '--outcome', [CompletionResultType]::ParameterName, 'Only jobs with this outcome')
             [CompletionResult]::new('--coordinator', '--coordinator', [CompletionResultType]::ParameterName, 'Where the coordinator''s logs are (replaces the topology file''s coordinator)')
             [CompletionResult]::new('--worker', '--worker', [CompletionResultType]::ParameterName, 'Where a worker''s logs are; repeat for more (replaces the topology file''s workers)')

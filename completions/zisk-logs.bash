@@ -359,13 +359,17 @@ _zisk__logs() {
             return 0
             ;;
         zisk__logs__subcmd__jobs)
-            opts="-o -h --since --outcome --coordinator --worker --config --output --color --ssh-option --max-log-requests --no-pager --no-trunc --local --help"
+            opts="-o -h --since --until --outcome --coordinator --worker --config --output --color --ssh-option --max-log-requests --no-pager --no-trunc --local --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --until)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -48,8 +48,8 @@ set edit:completion:arg-completer[zisk-logs] = {|@words|
             cand --phase 'Only this phase (Contributions, Prove, Aggregate, Execution...; any case)'
             cand --job 'Only lines about this job (full ID or a prefix of at least 4 characters)'
             cand --worker-id 'Only lines of or about this worker (full ID or prefix)'
-            cand --since 'Only lines at or after this time (RFC 3339, a date, or an age like 10m, 2h, 3d)'
-            cand --until 'Only lines at or before this time (same forms as --since)'
+            cand --since 'Only lines at or after this time (today, yesterday, -1h, 10 min ago, 1h30m, 2026-11-21 10:00, RFC 3339)'
+            cand --until 'Only lines at or before this time (same forms as --since; +10m is ahead of now)'
             cand -g 'Only lines whose message matches this regular expression'
             cand --grep 'Only lines whose message matches this regular expression'
             cand -n 'Show only the last N matching events (with -f: then follow; default with -f: 10)'
@@ -95,7 +95,8 @@ set edit:completion:arg-completer[zisk-logs] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'zisk-logs;jobs'= {
-            cand --since 'Only jobs started at or after this time'
+            cand --since 'Only jobs started at or after this time (same forms as tail --since)'
+            cand --until 'Only jobs started at or before this time'
             cand --outcome 'Only jobs with this outcome'
             cand --coordinator 'Where the coordinator''s logs are (replaces the topology file''s coordinator)'
             cand --worker 'Where a worker''s logs are; repeat for more (replaces the topology file''s workers)'

@@ -54,8 +54,8 @@ complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -s l -l level 
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -l phase -d 'Only this phase (Contributions, Prove, Aggregate, Execution...; any case)' -r
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -l job -d 'Only lines about this job (full ID or a prefix of at least 4 characters)' -r
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -l worker-id -d 'Only lines of or about this worker (full ID or prefix)' -r
-complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -l since -d 'Only lines at or after this time (RFC 3339, a date, or an age like 10m, 2h, 3d)' -r
-complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -l until -d 'Only lines at or before this time (same forms as --since)' -r
+complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -l since -d 'Only lines at or after this time (today, yesterday, -1h, 10 min ago, 1h30m, 2026-11-21 10:00, RFC 3339)' -r
+complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -l until -d 'Only lines at or before this time (same forms as --since; +10m is ahead of now)' -r
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -s g -l grep -d 'Only lines whose message matches this regular expression' -r
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -s n -l lines -d 'Show only the last N matching events (with -f: then follow; default with -f: 10)' -r
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -l coordinator -d 'Where the coordinator\'s logs are (replaces the topology file\'s coordinator)' -r
@@ -99,7 +99,8 @@ complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand job" -l no-pager -d 
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand job" -l no-trunc -d 'Do not fit tables, the summary and the timeline to the terminal\'s width'
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand job" -l local -d 'Show times in the local zone (also when TZ is set); default UTC'
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand job" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand jobs" -l since -d 'Only jobs started at or after this time' -r
+complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand jobs" -l since -d 'Only jobs started at or after this time (same forms as tail --since)' -r
+complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand jobs" -l until -d 'Only jobs started at or before this time' -r
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand jobs" -l outcome -d 'Only jobs with this outcome' -r -f -a "completed\t''
 failed\t''
 cancelled\t''

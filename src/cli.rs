@@ -124,12 +124,12 @@ pub struct FilterArgs {
     #[arg(long = "worker-id", value_name = "ID")]
     pub worker_id: Option<String>,
 
-    /// Only lines at or after this time (RFC 3339, a date, or an age like 10m, 2h, 3d)
-    #[arg(long, value_name = "TIME")]
+    /// Only lines at or after this time (today, yesterday, -1h, 10 min ago, 1h30m, 2026-11-21 10:00, RFC 3339)
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
     pub since: Option<String>,
 
-    /// Only lines at or before this time (same forms as --since)
-    #[arg(long, value_name = "TIME")]
+    /// Only lines at or before this time (same forms as --since; +10m is ahead of now)
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
     pub until: Option<String>,
 
     /// Only lines whose message matches this regular expression
@@ -188,9 +188,13 @@ pub struct JobArgs {
 
 #[derive(Args, Debug)]
 pub struct JobsArgs {
-    /// Only jobs started at or after this time
-    #[arg(long, value_name = "TIME")]
+    /// Only jobs started at or after this time (same forms as tail --since)
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
     pub since: Option<String>,
+
+    /// Only jobs started at or before this time
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+    pub until: Option<String>,
 
     /// Only jobs with this outcome
     #[arg(long, value_enum)]
@@ -285,23 +289,22 @@ impl FilterArgs {
     /// The event filter these flags give.
     pub fn filter(&self, now: Timestamp) -> Result<Filter, String> {
         let args = self;
+        let time = |s: &Option<String>, flag: &str| {
+            s.as_deref()
+                .map(|s| crate::when::parse(s, now))
+                .transpose()
+                .map_err(|e| format!("{flag}: {e}"))
+        };
+        let since = time(&args.since, "--since")?;
+        let until = time(&args.until, "--until")?;
+        crate::when::check_range(since, until)?;
         Ok(Filter {
             level: args.level.as_deref().map(parse_level).transpose()?,
             phase: args.phase.as_deref().map(Phase::new),
             job: args.job.as_deref().map(parse_job_query).transpose()?,
             worker: args.worker_id.as_deref().map(IdQuery::parse).transpose()?,
-            since: args
-                .since
-                .as_deref()
-                .map(|s| Timestamp::parse_user(s, now))
-                .transpose()
-                .map_err(|e| format!("--since: {e}"))?,
-            until: args
-                .until
-                .as_deref()
-                .map(|s| Timestamp::parse_user(s, now))
-                .transpose()
-                .map_err(|e| format!("--until: {e}"))?,
+            since,
+            until,
             grep: args.grep.as_deref().map(parse_regex).transpose()?,
         })
     }
@@ -319,5 +322,25 @@ mod tests {
         assert!(cli.global.no_pager && cli.global.no_trunc && cli.global.local);
         let cli = Cli::try_parse_from(["zisk-logs", "--no-pager", "job", "7a3362a3"]).unwrap();
         assert!(cli.global.no_pager && !cli.global.no_trunc && !cli.global.local);
+    }
+
+    #[test]
+    fn times_may_start_with_a_hyphen() {
+        let cli = Cli::try_parse_from(["zisk-logs", "tail", "--since", "-1h", "--until", "-10m"])
+            .unwrap();
+        let Command::Tail(t) = cli.command else {
+            panic!("tail")
+        };
+        assert_eq!(t.filters.since.as_deref(), Some("-1h"));
+        assert_eq!(t.filters.until.as_deref(), Some("-10m"));
+        let cli = Cli::try_parse_from(["zisk-logs", "jobs", "--since", "-2d", "--until", "today"])
+            .unwrap();
+        let Command::Jobs(j) = cli.command else {
+            panic!("jobs")
+        };
+        assert_eq!(
+            (j.since.as_deref(), j.until.as_deref()),
+            (Some("-2d"), Some("today"))
+        );
     }
 }

@@ -24,4 +24,5 @@ pub mod time;
 pub mod topology;
 pub mod trail;
 pub mod triage;
+pub mod when;
 pub mod zone;

@@ -132,8 +132,8 @@ impl<W: Write> Renderer<W> {
 
     fn pretty(&mut self, e: &Event) -> io::Result<()> {
         let ts = match e.ts {
-            Some(t) => t.to_datetime().format("%m-%d %H:%M:%S%.3f").to_string(),
-            None => " ".repeat(18),
+            Some(t) => crate::zone::line_time(t),
+            None => " ".repeat(24),
         };
         let label = sanitize(&e.source);
         self.label_width = self.label_width.max(label.chars().count()).min(28);
@@ -182,7 +182,7 @@ impl<W: Write> Renderer<W> {
             write!(self.out, "{ts} {marker}{label} {level}{phase}{job} {first}")?;
         }
         writeln!(self.out)?;
-        let indent = " ".repeat(20);
+        let indent = " ".repeat(26);
         for more in lines {
             writeln!(self.out, "{indent}{more}")?;
         }

@@ -7,7 +7,13 @@ use jiff::tz::TimeZone;
 
 use crate::time::Timestamp;
 
-static ZONE: OnceLock<TimeZone> = OnceLock::new();
+/// The zone, and its name for headers (`UTC`, or the abbreviation in force at start).
+struct Shown {
+    zone: TimeZone,
+    name: String,
+}
+
+static ZONE: OnceLock<Shown> = OnceLock::new();
 
 /// Shows times in the local zone (`TZ`, else the system's) when `local` or `TZ` is set.
 pub fn choose(local: bool) {
@@ -17,23 +23,36 @@ pub fn choose(local: bool) {
     } else {
         TimeZone::UTC
     };
-    let _ = ZONE.set(zone);
+    let _ = ZONE.set(shown(zone));
+}
+
+fn shown(zone: TimeZone) -> Shown {
+    let utc = zone
+        .iana_name()
+        .is_some_and(|n| n == "UTC" || n == "Etc/UTC")
+        || zone == TimeZone::UTC;
+    let name = if utc {
+        "UTC".to_string()
+    } else {
+        jiff::Timestamp::now()
+            .to_zoned(zone.clone())
+            .strftime("%Z")
+            .to_string()
+    };
+    Shown { zone, name }
+}
+
+fn current() -> &'static Shown {
+    ZONE.get_or_init(|| shown(TimeZone::UTC))
 }
 
 pub fn zone() -> &'static TimeZone {
-    ZONE.get_or_init(|| TimeZone::UTC)
+    &current().zone
 }
 
-/// The zone's name for a table header: `UTC`, or the abbreviation in force now.
-pub fn name() -> String {
-    let zone = zone();
-    if zone.iana_name() == Some("UTC") || *zone == TimeZone::UTC {
-        return "UTC".into();
-    }
-    jiff::Timestamp::now()
-        .to_zoned(zone.clone())
-        .strftime("%Z")
-        .to_string()
+/// The zone's name: `UTC`, or the local abbreviation (`CET`).
+pub fn name() -> &'static str {
+    &current().name
 }
 
 fn zoned(t: Timestamp) -> jiff::Zoned {
@@ -59,4 +78,15 @@ pub fn precise(t: Timestamp) -> String {
 /// `10:02:20.935`: a time of day beside a [`precise`] one.
 pub fn clock(t: Timestamp) -> String {
     zoned(t).strftime("%H:%M:%S%.3f").to_string()
+}
+
+/// `2026-11-21 10:02:20.935Z` (UTC) or `2026-11-21 19:02:20.935+09:00`: a log line's time,
+/// year and zone included, in 24 to 29 columns.
+pub fn line_time(t: Timestamp) -> String {
+    let z = zoned(t);
+    if name() == "UTC" {
+        z.strftime("%Y-%m-%d %H:%M:%S%.3fZ").to_string()
+    } else {
+        z.strftime("%Y-%m-%d %H:%M:%S%.3f%:z").to_string()
+    }
 }

@@ -17,6 +17,7 @@ mod prom_harness;
 mod prometheus;
 mod tail;
 mod terminal;
+mod times;
 mod tmux;
 mod topology;
 mod trail;

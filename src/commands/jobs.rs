@@ -151,16 +151,15 @@ pub fn read_jobs_and_streams(
 }
 
 pub fn run(config: &Config, args: &JobsArgs, mut out: impl Write) -> Result<i32, String> {
-    let since = args
-        .since
-        .as_deref()
-        .map(|s| Timestamp::parse_user(s, Timestamp::now()))
-        .transpose()
-        .map_err(|e| format!("--since: {e}"))?;
+    let now = Timestamp::now();
+    let since = crate::commands::metrics::parse_time(args.since.as_deref(), "--since", now)?;
+    let until = crate::commands::metrics::parse_time(args.until.as_deref(), "--until", now)?;
+    crate::when::check_range(since, until)?;
     let (jobs, _) = read_jobs(config)?;
     let jobs: Vec<&JobRecord> = jobs
         .iter()
         .filter(|j| since.is_none_or(|s| j.start().is_some_and(|t| t >= s)))
+        .filter(|j| until.is_none_or(|u| j.start().is_some_and(|t| t <= u)))
         .filter(|j| args.outcome.is_none_or(|o| j.outcome() == o))
         .collect();
     let rows: Vec<JobRow> = jobs
