@@ -359,7 +359,7 @@ _zisk__logs() {
             return 0
             ;;
         zisk__logs__subcmd__jobs)
-            opts="-o -h --since --until --outcome --coordinator --worker --config --output --color --ssh-option --max-log-requests --no-pager --no-trunc --local --help"
+            opts="-n -o -h --since --until --outcome --worker-id --sort --lines --coordinator --worker --config --output --color --ssh-option --max-log-requests --no-pager --no-trunc --local --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -375,6 +375,22 @@ _zisk__logs() {
                     ;;
                 --outcome)
                     COMPREPLY=($(compgen -W "completed failed cancelled running unknown" -- "${cur}"))
+                    return 0
+                    ;;
+                --worker-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sort)
+                    COMPREPLY=($(compgen -W "started duration outcome id workers" -- "${cur}"))
+                    return 0
+                    ;;
+                --lines)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --coordinator)

@@ -51,9 +51,9 @@ complete -c zisk-logs -n "__fish_zisk_logs_needs_command" -f -a "triage" -d 'Fro
 complete -c zisk-logs -n "__fish_zisk_logs_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c zisk-logs -n "__fish_zisk_logs_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -s l -l level -d 'Only this level and more severe (error, warn, info, debug, trace)' -r
-complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -l phase -d 'Only this phase (Contributions, Prove, Aggregate, Execution...; any case)' -r
+complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -l phase -d 'Only this phase: Execution, Contributions, Prove, Aggregate, ContributionsInputsStream, ContributionsHintsStream (any case; Phase1-3 too)' -r
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -l job -d 'Only lines about this job (full ID or a prefix of at least 4 characters)' -r
-complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -l worker-id -d 'Only lines of or about this worker (full ID or prefix)' -r
+complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -l worker-id -d 'Only lines of or about this worker: its ID (full or a prefix) or its source label as shown (worker-02)' -r
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -l since -d 'Only lines at or after this time (today, yesterday, -1h, 10 min ago, 1h30m, 2026-11-21 10:00, RFC 3339)' -r
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -l until -d 'Only lines at or before this time (same forms as --since; +10m is ahead of now)' -r
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -s g -l grep -d 'Only lines whose message matches this regular expression' -r
@@ -101,11 +101,18 @@ complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand job" -l local -d 'Sh
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand job" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand jobs" -l since -d 'Only jobs started at or after this time (same forms as tail --since)' -r
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand jobs" -l until -d 'Only jobs started at or before this time' -r
-complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand jobs" -l outcome -d 'Only jobs with this outcome' -r -f -a "completed\t''
+complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand jobs" -l outcome -d 'Only jobs with one of these outcomes (repeat, or a comma-separated list; any case)' -r -f -a "completed\t''
 failed\t''
 cancelled\t''
 running\t''
 unknown\t''"
+complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand jobs" -l worker-id -d 'Only jobs this worker took part in: its ID (full or a prefix) or its source label (worker-02)' -r
+complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand jobs" -l sort -d 'Order of the rows (the last rows are the most recent, longest, ...)' -r -f -a "started\t'By start, oldest first'
+duration\t'By duration, shortest first (running jobs last)'
+outcome\t'By outcome, then start'
+id\t'By job ID'
+workers\t'By the number of workers, then start'"
+complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand jobs" -s n -l lines -d 'Only the last N rows (after sorting: the N most recent by default)' -r
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand jobs" -l coordinator -d 'Where the coordinator\'s logs are (replaces the topology file\'s coordinator)' -r
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand jobs" -l worker -d 'Where a worker\'s logs are; repeat for more (replaces the topology file\'s workers)' -r
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand jobs" -l config -d 'Topology file naming the sources (default: $ZISK_LOGS_CONFIG, ./zisk-logs.toml, $XDG_CONFIG_HOME/zisk-logs/config.toml)' -r -F

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::config::{parse_job_query, parse_level, parse_regex, Config, SourceSpec};
-use crate::event::{Phase, Role};
+use crate::config::{parse_job_query, parse_level, parse_phase, parse_regex, Config, SourceSpec};
+use crate::event::Role;
 use crate::filter::{Filter, IdQuery};
 use crate::render::Format;
 use crate::source::SourceOptions;
@@ -112,7 +112,7 @@ pub struct FilterArgs {
     #[arg(short = 'l', long, value_name = "LEVEL")]
     pub level: Option<String>,
 
-    /// Only this phase (Contributions, Prove, Aggregate, Execution...; any case)
+    /// Only this phase: Execution, Contributions, Prove, Aggregate, ContributionsInputsStream, ContributionsHintsStream (any case; Phase1-3 too)
     #[arg(long, value_name = "NAME")]
     pub phase: Option<String>,
 
@@ -120,7 +120,7 @@ pub struct FilterArgs {
     #[arg(long, value_name = "ID")]
     pub job: Option<String>,
 
-    /// Only lines of or about this worker (full ID or prefix)
+    /// Only lines of or about this worker: its ID (full or a prefix) or its source label as shown (worker-02)
     #[arg(long = "worker-id", value_name = "ID")]
     pub worker_id: Option<String>,
 
@@ -196,9 +196,36 @@ pub struct JobsArgs {
     #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
     pub until: Option<String>,
 
-    /// Only jobs with this outcome
-    #[arg(long, value_enum)]
-    pub outcome: Option<Outcome>,
+    /// Only jobs with one of these outcomes (repeat, or a comma-separated list; any case)
+    #[arg(long, value_enum, ignore_case = true, value_delimiter = ',')]
+    pub outcome: Vec<Outcome>,
+
+    /// Only jobs this worker took part in: its ID (full or a prefix) or its source label (worker-02)
+    #[arg(long = "worker-id", value_name = "ID")]
+    pub worker_id: Option<String>,
+
+    /// Order of the rows (the last rows are the most recent, longest, ...)
+    #[arg(long, value_enum, ignore_case = true, default_value_t = JobSort::Started)]
+    pub sort: JobSort,
+
+    /// Only the last N rows (after sorting: the N most recent by default)
+    #[arg(short = 'n', long = "lines", value_name = "N")]
+    pub lines: Option<usize>,
+}
+
+/// The orders of `jobs --sort`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum JobSort {
+    /// By start, oldest first
+    Started,
+    /// By duration, shortest first (running jobs last)
+    Duration,
+    /// By outcome, then start
+    Outcome,
+    /// By job ID
+    Id,
+    /// By the number of workers, then start
+    Workers,
 }
 
 #[derive(Args, Debug)]
@@ -300,7 +327,7 @@ impl FilterArgs {
         crate::when::check_range(since, until)?;
         Ok(Filter {
             level: args.level.as_deref().map(parse_level).transpose()?,
-            phase: args.phase.as_deref().map(Phase::new),
+            phase: args.phase.as_deref().map(parse_phase).transpose()?,
             job: args.job.as_deref().map(parse_job_query).transpose()?,
             worker: args.worker_id.as_deref().map(IdQuery::parse).transpose()?,
             since,

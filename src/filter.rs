@@ -83,11 +83,12 @@ impl Filter {
             }
         }
         if let Some(worker) = &self.worker {
-            if !e
+            // By ID, or by the source label the output shows for the worker.
+            let by_id = e
                 .worker_id
                 .as_ref()
-                .is_some_and(|id| id.matches_query(worker.as_str()))
-            {
+                .is_some_and(|id| id.matches_query(worker.as_str()));
+            if !by_id && !e.source.eq_ignore_ascii_case(worker.as_str()) {
                 return false;
             }
         }

@@ -4,6 +4,7 @@
 #[macro_use]
 mod util;
 
+mod choices;
 mod completion;
 mod docker;
 mod follow_rotation;

@@ -5,8 +5,8 @@ use std::io::Write;
 use std::sync::Arc;
 
 use crate::cli::JobArgs;
-use crate::config::{parse_job_query, parse_level, parse_regex, Config, SourceSpec};
-use crate::event::{Event, Phase, Role};
+use crate::config::{parse_job_query, parse_level, parse_phase, parse_regex, Config, SourceSpec};
+use crate::event::{Event, Role};
 use crate::filter::Filter;
 use crate::merge::Merged;
 use crate::read;
@@ -24,7 +24,7 @@ pub fn run(config: &Config, args: &JobArgs, out: impl Write) -> Result<i32, Stri
     let margin = parse_margin(&args.skew_margin)?;
     let narrow = Filter {
         level: args.level.as_deref().map(parse_level).transpose()?,
-        phase: args.phase.as_deref().map(Phase::new),
+        phase: args.phase.as_deref().map(parse_phase).transpose()?,
         grep: args.grep.as_deref().map(parse_regex).transpose()?,
         ..Filter::default()
     };

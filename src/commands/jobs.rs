@@ -9,10 +9,11 @@ use std::sync::{Arc, Mutex};
 use owo_colors::AnsiColors;
 use serde::Serialize;
 
-use crate::cli::JobsArgs;
+use crate::cli::{JobSort, JobsArgs};
 use crate::commands::job::coordinator_of;
 use crate::config::Config;
 use crate::event::{Event, IdRef, Role};
+use crate::filter::IdQuery;
 use crate::fit::{write_table, Cell, Column};
 use crate::parse::Prefilter;
 use crate::render::{sanitize, Format};
@@ -155,13 +156,35 @@ pub fn run(config: &Config, args: &JobsArgs, mut out: impl Write) -> Result<i32,
     let since = crate::commands::metrics::parse_time(args.since.as_deref(), "--since", now)?;
     let until = crate::commands::metrics::parse_time(args.until.as_deref(), "--until", now)?;
     crate::when::check_range(since, until)?;
-    let (jobs, _) = read_jobs(config)?;
-    let jobs: Vec<&JobRecord> = jobs
+    let worker = args.worker_id.as_deref().map(IdQuery::parse).transpose()?;
+    let (jobs, _, index) = read_jobs_and_streams(config)?;
+    let worker_ids: Vec<IdRef> = match &worker {
+        Some(q) => index
+            .streams
+            .iter()
+            .filter(|s| s.label.eq_ignore_ascii_case(q.as_str()))
+            .flat_map(|s| s.ids.iter().cloned())
+            .collect(),
+        None => Vec::new(),
+    };
+    let took_part = |j: &JobRecord| match &worker {
+        None => true,
+        Some(q) => j
+            .workers
+            .iter()
+            .any(|w| w.matches_query(q.as_str()) || worker_ids.iter().any(|id| same_worker(id, w))),
+    };
+    let mut jobs: Vec<&JobRecord> = jobs
         .iter()
         .filter(|j| since.is_none_or(|s| j.start().is_some_and(|t| t >= s)))
         .filter(|j| until.is_none_or(|u| j.start().is_some_and(|t| t <= u)))
-        .filter(|j| args.outcome.is_none_or(|o| j.outcome() == o))
+        .filter(|j| args.outcome.is_empty() || args.outcome.contains(&j.outcome()))
+        .filter(|j| took_part(j))
         .collect();
+    sort(&mut jobs, args.sort);
+    if let Some(n) = args.lines {
+        jobs.drain(..jobs.len().saturating_sub(n));
+    }
     let rows: Vec<JobRow> = jobs
         .iter()
         .map(|j| JobRow {
@@ -197,6 +220,31 @@ pub fn run(config: &Config, args: &JobsArgs, mut out: impl Write) -> Result<i32,
         !rows.is_empty(),
         1 + of_role(&config.sources, Role::Worker).len(),
     ))
+}
+
+/// Rows in the order asked for; ties by start, then ID, so the order never varies.
+fn sort(jobs: &mut [&JobRecord], by: JobSort) {
+    let start = |j: &JobRecord| j.start().unwrap_or(Timestamp::MIN);
+    jobs.sort_by(|a, b| {
+        let first = match by {
+            JobSort::Started | JobSort::Id => std::cmp::Ordering::Equal,
+            // Running jobs (no duration yet) last.
+            JobSort::Duration => match (a.duration_s(), b.duration_s()) {
+                (Some(x), Some(y)) => x.total_cmp(&y),
+                (x, y) => x.is_none().cmp(&y.is_none()),
+            },
+            JobSort::Outcome => format!("{:?}", a.outcome()).cmp(&format!("{:?}", b.outcome())),
+            JobSort::Workers => a.workers.len().cmp(&b.workers.len()),
+        };
+        let then = if by == JobSort::Id {
+            a.id.text.cmp(&b.id.text)
+        } else {
+            start(a)
+                .cmp(&start(b))
+                .then_with(|| a.id.text.cmp(&b.id.text))
+        };
+        first.then(then)
+    });
 }
 
 fn table(
