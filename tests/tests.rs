@@ -16,6 +16,7 @@ mod k8s;
 mod launchd;
 mod prom_harness;
 mod prometheus;
+mod rotated;
 mod tail;
 mod terminal;
 mod times;
