@@ -12,6 +12,7 @@ pub mod fit;
 pub mod merge;
 pub mod metrics;
 pub mod pager;
+pub mod palette;
 pub mod parse;
 pub mod progress;
 pub mod prom;

@@ -6,11 +6,12 @@ use std::collections::BTreeSet;
 use std::io::{self, Write};
 use std::ops::Bound;
 
-use owo_colors::{AnsiColors, OwoColorize};
+use owo_colors::OwoColorize;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::event::{Event, IdRef, Level};
+use crate::palette::{level_style, SourcePalette};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -57,6 +58,7 @@ pub struct Renderer<W: Write> {
     color: bool,
     pub ids: IdBook,
     label_width: usize,
+    palette: SourcePalette,
 }
 
 impl<W: Write> Renderer<W> {
@@ -67,6 +69,7 @@ impl<W: Write> Renderer<W> {
             color,
             ids: IdBook::default(),
             label_width: 10,
+            palette: SourcePalette::default(),
         }
     }
 
@@ -116,8 +119,15 @@ impl<W: Write> Renderer<W> {
         let ts =
             e.ts.map(|t| t.to_string())
                 .unwrap_or_else(|| "-".repeat(27));
-        let level = e.level.map_or("-", Level::as_str);
-        write!(self.out, "{ts} {} {level:<5}", sanitize(&e.source))?;
+        let level = format!("{:<5}", e.level.map_or("-", Level::as_str));
+        let source = sanitize(&e.source);
+        if self.color {
+            let source = self.palette.paint(&e.source, &source);
+            let level = level.style(level_style(e.level));
+            write!(self.out, "{ts} {source} {level}")?;
+        } else {
+            write!(self.out, "{ts} {source} {level}")?;
+        }
         if e.context {
             write!(self.out, " (context)")?;
         }
@@ -153,14 +163,8 @@ impl<W: Write> Renderer<W> {
         let mut lines = message.split('\n');
         let first = lines.next().unwrap_or("");
         if self.color {
-            let level = match e.level {
-                Some(Level::Error) => level.red().bold().to_string(),
-                Some(Level::Warn) => level.yellow().to_string(),
-                Some(Level::Info) => level.green().to_string(),
-                Some(Level::Debug) => level.blue().to_string(),
-                Some(Level::Trace) => level.magenta().to_string(),
-                None => level,
-            };
+            let level = level.style(level_style(e.level)).to_string();
+            let label = self.palette.paint(&e.source, &label);
             let marker = if e.context {
                 "~".dimmed().to_string()
             } else {
@@ -171,7 +175,7 @@ impl<W: Write> Renderer<W> {
                 "{} {}{} {}{}{} {}",
                 ts.dimmed(),
                 marker,
-                label.color(label_color(&e.source)),
+                label,
                 level,
                 phase.cyan(),
                 job.dimmed(),
@@ -224,24 +228,6 @@ pub fn write_ndjson<T: Serialize>(out: &mut impl Write, rows: &[T]) -> io::Resul
         serde_json::to_writer(&mut *out, row)?;
         out.write_all(b"\n")
     })
-}
-
-/// A stable colour for a source label, as stern colours pods.
-pub fn label_color(label: &str) -> AnsiColors {
-    const PALETTE: [AnsiColors; 8] = [
-        AnsiColors::Cyan,
-        AnsiColors::Magenta,
-        AnsiColors::Blue,
-        AnsiColors::Yellow,
-        AnsiColors::BrightCyan,
-        AnsiColors::BrightMagenta,
-        AnsiColors::BrightBlue,
-        AnsiColors::Green,
-    ];
-    let hash = label.bytes().fold(0xcbf29ce484222325u64, |h, b| {
-        (h ^ b as u64).wrapping_mul(0x100000001b3)
-    });
-    PALETTE[(hash % PALETTE.len() as u64) as usize]
 }
 
 /// Makes text safe for a terminal: control characters (ESC, CR, BEL, C1 controls...) are shown

@@ -130,3 +130,51 @@ fn an_empty_result_prints_nothing_on_stdout() {
         assert_eq!((r.code, r.stdout.as_str()), (1, ""), "{args:?}");
     }
 }
+
+/// The SGR code written just before `word` on some line.
+fn colour_before(text: &str, word: &str) -> Option<String> {
+    let at = text.find(&format!("m{word}"))?;
+    let start = text[..at].rfind("\x1b[")?;
+    Some(text[start + 2..at].to_string())
+}
+
+#[test]
+fn color_always_is_honoured_in_a_pipe_and_sources_keep_apart() {
+    for args in [
+        vec!["tail", "-n", "200"],
+        vec!["-o", "pretty", "tail", "-n", "200"],
+        vec!["jobs"],
+        vec!["job", "7a3362a3", "--summary-only"],
+    ] {
+        let mut with = vec!["--color", "always"];
+        with.extend_from_slice(&args);
+        let r = zl_fixture(&with);
+        assert!(r.stdout.contains('\x1b'), "{args:?}: no colour");
+        assert!(
+            !zl_fixture(&args).stdout.contains('\x1b'),
+            "{args:?}: colour in a pipe by default"
+        );
+    }
+    let r = zl_fixture(&["--color", "always", "tail", "-n", "400"]);
+    let level_codes = ["31", "32", "33", "34", "35", "1", "0", "39"];
+    let mut seen = Vec::new();
+    for source in [
+        "coordinator",
+        "worker-01",
+        "worker-02",
+        "worker-03",
+        "worker-04",
+    ] {
+        let code =
+            colour_before(&r.stdout, source).unwrap_or_else(|| panic!("{source} uncoloured"));
+        assert!(
+            !level_codes.contains(&code.as_str()),
+            "{source} has a level's colour {code}"
+        );
+        assert!(!seen.contains(&code), "{source} shares colour {code}");
+        seen.push(code);
+    }
+    let json = zl_fixture(&["--color", "always", "-o", "json", "jobs"]);
+    assert!(!json.stdout.contains('\x1b'));
+    ndjson(&json.stdout);
+}

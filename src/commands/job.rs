@@ -154,7 +154,7 @@ fn print<W: Write>(
         }
         Format::Pretty | Format::Compact | Format::Openmetrics => {
             let mut text = Vec::new();
-            let color = r.color() && r.format() == Format::Pretty;
+            let color = r.color();
             summary::write_pretty(
                 &mut text,
                 &summary,
@@ -254,7 +254,7 @@ fn follow_job<W: Write>(
             &plan.workers,
             &plan.searched,
             summary::Look {
-                color: r.color() && r.format() == Format::Pretty,
+                color: r.color(),
                 width: config.draw_width(),
             },
         )?;

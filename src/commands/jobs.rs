@@ -202,13 +202,7 @@ pub fn run(config: &Config, args: &JobsArgs, mut out: impl Write) -> Result<i32,
     let result = if config.format == Format::Json {
         crate::render::write_ndjson(&mut out, &rows)
     } else {
-        table(
-            &mut out,
-            &jobs,
-            &rows,
-            config.fit_width(),
-            config.color && config.format == Format::Pretty,
-        )
+        table(&mut out, &jobs, &rows, config.fit_width(), config.color)
     };
     match result.and_then(|_| out.flush()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
