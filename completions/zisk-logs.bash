@@ -28,6 +28,9 @@ _zisk__logs() {
             zisk__logs,jobs)
                 cmd="zisk__logs__subcmd__jobs"
                 ;;
+            zisk__logs,man)
+                cmd="zisk__logs__subcmd__man"
+                ;;
             zisk__logs,metrics)
                 cmd="zisk__logs__subcmd__metrics"
                 ;;
@@ -52,6 +55,9 @@ _zisk__logs() {
             zisk__logs__subcmd__help,jobs)
                 cmd="zisk__logs__subcmd__help__subcmd__jobs"
                 ;;
+            zisk__logs__subcmd__help,man)
+                cmd="zisk__logs__subcmd__help__subcmd__man"
+                ;;
             zisk__logs__subcmd__help,metrics)
                 cmd="zisk__logs__subcmd__help__subcmd__metrics"
                 ;;
@@ -71,7 +77,7 @@ _zisk__logs() {
 
     case "${cmd}" in
         zisk__logs)
-            opts="-o -h -V --coordinator --worker --config --output --color --ssh-option --max-log-requests --no-pager --no-trunc --local --help --version tail job jobs workers metrics triage completions help"
+            opts="-o -h -V --coordinator --worker --config --output --color --ssh-option --max-log-requests --no-pager --no-trunc --local --help --version tail job jobs workers metrics triage man completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -163,7 +169,7 @@ _zisk__logs() {
             return 0
             ;;
         zisk__logs__subcmd__help)
-            opts="tail job jobs workers metrics triage completions help"
+            opts="tail job jobs workers metrics triage man completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -219,6 +225,20 @@ _zisk__logs() {
             return 0
             ;;
         zisk__logs__subcmd__help__subcmd__jobs)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        zisk__logs__subcmd__help__subcmd__man)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -393,6 +413,52 @@ _zisk__logs() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --coordinator)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --worker)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "pretty compact raw json openmetrics" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "pretty compact raw json openmetrics" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --ssh-option)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-log-requests)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        zisk__logs__subcmd__man)
+            opts="-o -h --coordinator --worker --config --output --color --ssh-option --max-log-requests --no-pager --no-trunc --local --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --coordinator)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

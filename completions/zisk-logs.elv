@@ -39,6 +39,7 @@ set edit:completion:arg-completer[zisk-logs] = {|@words|
             cand workers 'List the workers known: where their logs are, when seen, their jobs and errors'
             cand metrics 'Derive the seed''s coordinator_* series from the coordinator''s logs (table, -o json, -o openmetrics for a backfill)'
             cand triage 'From an alert to the logs: when each alert rule fired (Prometheus, Alertmanager, or the logs) and what explains it'
+            cand man 'Print the manual page (roff): zisk-logs man | man -l -'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -52,8 +53,8 @@ set edit:completion:arg-completer[zisk-logs] = {|@words|
             cand --until 'Only lines at or before this time (same forms as --since; +10m is ahead of now)'
             cand -g 'Only lines whose message matches this regular expression'
             cand --grep 'Only lines whose message matches this regular expression'
-            cand -n 'Show only the last N matching events (with -f: then follow; default with -f: 10)'
-            cand --lines 'Show only the last N matching events (with -f: then follow; default with -f: 10)'
+            cand -n 'Show only the last N matching events (default: all of them; with -f: the last 10, then follow)'
+            cand --lines 'Show only the last N matching events (default: all of them; with -f: the last 10, then follow)'
             cand --coordinator 'Where the coordinator''s logs are (replaces the topology file''s coordinator)'
             cand --worker 'Where a worker''s logs are; repeat for more (replaces the topology file''s workers)'
             cand --config 'Topology file naming the sources (default: $ZISK_LOGS_CONFIG, ./zisk-logs.toml, $XDG_CONFIG_HOME/zisk-logs/config.toml)'
@@ -180,6 +181,21 @@ set edit:completion:arg-completer[zisk-logs] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'zisk-logs;man'= {
+            cand --coordinator 'Where the coordinator''s logs are (replaces the topology file''s coordinator)'
+            cand --worker 'Where a worker''s logs are; repeat for more (replaces the topology file''s workers)'
+            cand --config 'Topology file naming the sources (default: $ZISK_LOGS_CONFIG, ./zisk-logs.toml, $XDG_CONFIG_HOME/zisk-logs/config.toml)'
+            cand -o 'Output format (default: pretty on a terminal, compact otherwise)'
+            cand --output 'Output format (default: pretty on a terminal, compact otherwise)'
+            cand --color 'When to colour pretty output (NO_COLOR is honoured by auto)'
+            cand --ssh-option 'Extra ssh option for remote journald sources, passed as `-o OPTION` (repeatable)'
+            cand --max-log-requests 'Most log streams followed at once (Kubernetes pods, containers)'
+            cand --no-pager 'Do not page output ($ZISK_LOGS_PAGER, then $PAGER, else less; never in a pipe or with -f)'
+            cand --no-trunc 'Do not fit tables, the summary and the timeline to the terminal''s width'
+            cand --local 'Show times in the local zone (also when TZ is set); default UTC'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'zisk-logs;completions'= {
             cand --coordinator 'Where the coordinator''s logs are (replaces the topology file''s coordinator)'
             cand --worker 'Where a worker''s logs are; repeat for more (replaces the topology file''s workers)'
@@ -202,6 +218,7 @@ set edit:completion:arg-completer[zisk-logs] = {|@words|
             cand workers 'List the workers known: where their logs are, when seen, their jobs and errors'
             cand metrics 'Derive the seed''s coordinator_* series from the coordinator''s logs (table, -o json, -o openmetrics for a backfill)'
             cand triage 'From an alert to the logs: when each alert rule fired (Prometheus, Alertmanager, or the logs) and what explains it'
+            cand man 'Print the manual page (roff): zisk-logs man | man -l -'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -216,6 +233,8 @@ set edit:completion:arg-completer[zisk-logs] = {|@words|
         &'zisk-logs;help;metrics'= {
         }
         &'zisk-logs;help;triage'= {
+        }
+        &'zisk-logs;help;man'= {
         }
         &'zisk-logs;help;completions'= {
         }

@@ -25,7 +25,8 @@ use crate::trail::Outcome;
 folders), macOS launchd files, Docker Compose and Kubernetes, in every tracing format, and lines them up by time.\n\n\
 SOURCE forms: file:PATH (file, folder or glob), journald:UNIT[@HOST], journald:UNIT?dir=DIR, \
 journald:UNIT?file=PATH, launchd:[DIR], compose:[PROJECT/]SERVICE, docker:CONTAINER, \
-k8s:NAMESPACE/SELECTOR[?context=..&container=..&previous=true]. A bare path is a file source."
+k8s:NAMESPACE/SELECTOR[?context=..&container=..&previous=true]. A bare path is a file source.",
+    after_help = EXAMPLES_AND_EXIT_CODES
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -34,7 +35,27 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// Shown after `--help`, and in the man page.
+const EXAMPLES_AND_EXIT_CODES: &str = "\
+Examples:
+  zisk-logs job 7a3362a3                    one job's summary, timeline and trail (paged)
+  zisk-logs jobs --outcome failed -n 5      the five most recent failed jobs
+  zisk-logs tail --level warn --since -1h   warnings and errors of the last hour
+  zisk-logs tail -f --phase prove           follow, only the Prove phase
+  zisk-logs --config fixtures/zisk-logs.toml workers
+
+Exit status:
+  0  something matched and was printed
+  1  nothing matched
+  2  usage error, or no source could be read
+  3  something was printed, but a source could not be read
+
+Environment: ZISK_LOGS_CONFIG (topology file), ZISK_LOGS_PAGER and PAGER (pager; empty or
+`cat` for none), LESS (default FRSXMK), NO_COLOR, TZ (show times in that zone), COLUMNS (width
+when the terminal does not say).";
+
 #[derive(Args, Debug, Clone)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Where the coordinator's logs are (replaces the topology file's coordinator)
     #[arg(long, global = true, value_name = "SOURCE")]
@@ -87,10 +108,23 @@ pub enum ColorChoice {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Show log events, filtered and merged by time from every source (or the files given)
+    #[command(after_help = "Examples:
+  zisk-logs tail --phase prove -g 'out of memory'
+  zisk-logs tail -f -n 20 --worker-id worker-02
+  zisk-logs tail --since yesterday --until today --level error
+  zisk-logs tail /var/log/zisk/coordinator.log   (a file: its rotations are read too)")]
     Tail(TailArgs),
     /// Show one job's whole trail: coordinator lines, then the workers it named, merged by time, with a summary
+    #[command(after_help = "Examples:
+  zisk-logs job 7a3362a3                            summary, timeline, then the trail (paged)
+  zisk-logs job 7a3362a3 --summary-only --no-pager
+  zisk-logs job 7a33 --level warn -o json | jq .")]
     Job(JobArgs),
     /// List the jobs found in the coordinator's logs
+    #[command(after_help = "Examples:
+  zisk-logs jobs --outcome failed,cancelled --since today
+  zisk-logs jobs --sort duration -n 5                the five longest
+  zisk-logs jobs --worker-id worker-02 -o json")]
     Jobs(JobsArgs),
     /// List the workers known: where their logs are, when seen, their jobs and errors
     Workers(WorkersArgs),
@@ -98,6 +132,8 @@ pub enum Command {
     Metrics(crate::commands::metrics::MetricsArgs),
     /// From an alert to the logs: when each alert rule fired (Prometheus, Alertmanager, or the logs) and what explains it
     Triage(crate::commands::triage::TriageArgs),
+    /// Print the manual page (roff): zisk-logs man | man -l -
+    Man,
     /// Print a shell completion script
     Completions {
         #[arg(value_enum)]
@@ -146,7 +182,7 @@ pub struct TailArgs {
     #[arg(short = 'f', long)]
     pub follow: bool,
 
-    /// Show only the last N matching events (with -f: then follow; default with -f: 10)
+    /// Show only the last N matching events (default: all of them; with -f: the last 10, then follow)
     #[arg(short = 'n', long = "lines", value_name = "N")]
     pub lines: Option<usize>,
 

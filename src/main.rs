@@ -47,6 +47,10 @@ fn run(cli: Cli) -> Result<i32, String> {
             .map_err(|e| e.to_string())?;
         return Ok(0);
     }
+    if let Command::Man = &cli.command {
+        commands::man::run(&mut std::io::stdout().lock()).map_err(|e| e.to_string())?;
+        return Ok(0);
+    }
     zone::choose(cli.global.local);
     let config = cli.global.config()?;
     let pager = pager::Pager::choose(
@@ -65,7 +69,7 @@ fn run(cli: Cli) -> Result<i32, String> {
         Command::Workers(args) => commands::workers::run(&config, args, out),
         Command::Metrics(args) => commands::metrics::run(&config, args, out),
         Command::Triage(args) => commands::triage::run(&config, args, out),
-        Command::Completions { .. } => unreachable!("handled above"),
+        Command::Completions { .. } | Command::Man => unreachable!("handled above"),
     }
 }
 

@@ -3,6 +3,7 @@
 pub mod completions;
 pub mod job;
 pub mod jobs;
+pub mod man;
 pub mod metrics;
 pub mod tail;
 pub mod triage;
