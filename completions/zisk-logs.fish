@@ -57,7 +57,11 @@ complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -l job -d 'Onl
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -l worker-id -d 'Only lines of or about this worker: its ID (full or a prefix) or its source label as shown (worker-02)' -r
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -l since -d 'Only lines at or after this time (today, yesterday, -1h, 10 min ago, 1h30m, 2026-11-21 10:00, RFC 3339)' -r
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -l until -d 'Only lines at or before this time (same forms as --since; +10m is ahead of now)' -r
-complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -s g -l grep -d 'Only lines whose message matches this regular expression' -r
+complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -s g -l grep -d 'Only lines whose message matches this regular expression (repeat: any one matches)' -r
+complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -l exclude -d 'Leave out lines whose message matches this regular expression (repeatable)' -r
+complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -s A -l after-context -d 'Show N lines after each line -g selects (over the merged stream; marked "around" in JSON)' -r
+complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -s B -l before-context -d 'Show N lines before each line -g selects' -r
+complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -s C -l context -d 'Show N lines before and after each line -g selects' -r
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -s n -l lines -d 'Show only the last N matching events (default: all of them; with -f: the last 10, then follow)' -r
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -l coordinator -d 'Where the coordinator\'s logs are (replaces the topology file\'s coordinator)' -r
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -l worker -d 'Where a worker\'s logs are; repeat for more (replaces the topology file\'s workers)' -r
@@ -72,6 +76,9 @@ always\t''
 never\t''"
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -l ssh-option -d 'Extra ssh option for remote journald sources, passed as `-o OPTION` (repeatable)' -r
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -l max-log-requests -d 'Most log streams followed at once (Kubernetes pods, containers)' -r
+complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -s i -l ignore-case -d 'Match -g and --exclude patterns in any case'
+complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -s S -l smart-case -d 'Match in any case when a pattern has no upper-case letter (ripgrep\'s -S)'
+complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -s v -l invert-match -d 'Only lines whose message matches none of the -g patterns'
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -s f -l follow -d 'Keep reading as logs grow (files across rotation and truncation, journals, containers, pods)'
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -l no-pager -d 'Do not page output ($ZISK_LOGS_PAGER, then $PAGER, else less; never in a pipe or with -f)'
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -l no-trunc -d 'Do not fit tables, the summary and the timeline to the terminal\'s width'
@@ -79,7 +86,8 @@ complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -l local -d 'S
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand job" -s l -l level -d 'Narrow the trail: only this level and more severe' -r
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand job" -l phase -d 'Narrow the trail: only this phase' -r
-complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand job" -s g -l grep -d 'Narrow the trail: only lines whose message matches' -r
+complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand job" -s g -l grep -d 'Only lines whose message matches this regular expression (repeat: any one matches)' -r
+complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand job" -l exclude -d 'Leave out lines whose message matches this regular expression (repeatable)' -r
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand job" -l skew-margin -d 'Extra time read around the job on the workers, for clock skew between hosts' -r
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand job" -l coordinator -d 'Where the coordinator\'s logs are (replaces the topology file\'s coordinator)' -r
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand job" -l worker -d 'Where a worker\'s logs are; repeat for more (replaces the topology file\'s workers)' -r
@@ -94,6 +102,9 @@ always\t''
 never\t''"
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand job" -l ssh-option -d 'Extra ssh option for remote journald sources, passed as `-o OPTION` (repeatable)' -r
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand job" -l max-log-requests -d 'Most log streams followed at once (Kubernetes pods, containers)' -r
+complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand job" -s i -l ignore-case -d 'Match -g and --exclude patterns in any case'
+complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand job" -s S -l smart-case -d 'Match in any case when a pattern has no upper-case letter (ripgrep\'s -S)'
+complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand job" -s v -l invert-match -d 'Only lines whose message matches none of the -g patterns'
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand job" -s f -l follow -d 'Keep following a running job until it ends, then print the summary'
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand job" -l summary-only -d 'Only the summary, not the trail'
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand job" -l no-pager -d 'Do not page output ($ZISK_LOGS_PAGER, then $PAGER, else less; never in a pipe or with -f)'

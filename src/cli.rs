@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::config::{parse_job_query, parse_level, parse_phase, parse_regex, Config, SourceSpec};
+use crate::config::{parse_job_query, parse_level, parse_phase, Config, SourceSpec};
 use crate::event::Role;
 use crate::filter::{Filter, IdQuery};
 use crate::render::Format;
@@ -168,15 +168,50 @@ pub struct FilterArgs {
     #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
     pub until: Option<String>,
 
-    /// Only lines whose message matches this regular expression
+    #[command(flatten)]
+    pub patterns: PatternArgs,
+}
+
+/// What a message must (not) match, as grep and ripgrep users say it.
+#[derive(Args, Debug, Clone, Default)]
+pub struct PatternArgs {
+    /// Only lines whose message matches this regular expression (repeat: any one matches)
     #[arg(short = 'g', long, value_name = "REGEX")]
-    pub grep: Option<String>,
+    pub grep: Vec<String>,
+
+    /// Match -g and --exclude patterns in any case
+    #[arg(short = 'i', long)]
+    pub ignore_case: bool,
+
+    /// Match in any case when a pattern has no upper-case letter (ripgrep's -S)
+    #[arg(short = 'S', long)]
+    pub smart_case: bool,
+
+    /// Only lines whose message matches none of the -g patterns
+    #[arg(short = 'v', long, requires = "grep")]
+    pub invert_match: bool,
+
+    /// Leave out lines whose message matches this regular expression (repeatable)
+    #[arg(long, value_name = "REGEX")]
+    pub exclude: Vec<String>,
 }
 
 #[derive(Args, Debug)]
 pub struct TailArgs {
     #[command(flatten)]
     pub filters: FilterArgs,
+
+    /// Show N lines after each line -g selects (over the merged stream; marked "around" in JSON)
+    #[arg(short = 'A', long = "after-context", value_name = "N")]
+    pub after: Option<usize>,
+
+    /// Show N lines before each line -g selects
+    #[arg(short = 'B', long = "before-context", value_name = "N")]
+    pub before: Option<usize>,
+
+    /// Show N lines before and after each line -g selects
+    #[arg(short = 'C', long = "context", value_name = "N")]
+    pub context: Option<usize>,
 
     /// Keep reading as logs grow (files across rotation and truncation, journals, containers, pods)
     #[arg(short = 'f', long)]
@@ -205,9 +240,8 @@ pub struct JobArgs {
     #[arg(long, value_name = "NAME")]
     pub phase: Option<String>,
 
-    /// Narrow the trail: only lines whose message matches
-    #[arg(short = 'g', long, value_name = "REGEX")]
-    pub grep: Option<String>,
+    #[command(flatten)]
+    pub patterns: PatternArgs,
 
     /// Keep following a running job until it ends, then print the summary
     #[arg(short = 'f', long)]
@@ -368,9 +402,48 @@ impl FilterArgs {
             worker: args.worker_id.as_deref().map(IdQuery::parse).transpose()?,
             since,
             until,
-            grep: args.grep.as_deref().map(parse_regex).transpose()?,
+            ..args.patterns.filter()?
         })
     }
+}
+
+impl PatternArgs {
+    /// A filter holding only the patterns.
+    pub fn filter(&self) -> Result<Filter, String> {
+        let caseless = |pattern: &str| {
+            self.ignore_case || (self.smart_case && !pattern.chars().any(char::is_uppercase))
+        };
+        Ok(Filter {
+            grep: any_of(&self.grep, caseless, "--grep")?,
+            invert: self.invert_match,
+            exclude: any_of(&self.exclude, caseless, "--exclude")?,
+            ..Filter::default()
+        })
+    }
+}
+
+/// One regular expression matching where any of `patterns` does.
+fn any_of(
+    patterns: &[String],
+    caseless: impl Fn(&str) -> bool,
+    flag: &str,
+) -> Result<Option<regex::Regex>, String> {
+    if patterns.is_empty() {
+        return Ok(None);
+    }
+    let joined = patterns
+        .iter()
+        .map(|p| {
+            crate::config::parse_regex(p, flag)?;
+            Ok(if caseless(p) {
+                format!("(?i:{p})")
+            } else {
+                format!("(?:{p})")
+            })
+        })
+        .collect::<Result<Vec<_>, String>>()?
+        .join("|");
+    crate::config::parse_regex(&joined, flag).map(Some)
 }
 
 #[cfg(test)]

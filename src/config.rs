@@ -90,8 +90,8 @@ pub fn parse_job_query(s: &str) -> Result<IdQuery, String> {
     Ok(q)
 }
 
-pub fn parse_regex(s: &str) -> Result<Regex, String> {
-    Regex::new(s).map_err(|e| format!("--grep: bad regular expression: {e}"))
+pub fn parse_regex(s: &str, flag: &str) -> Result<Regex, String> {
+    Regex::new(s).map_err(|e| format!("{flag}: bad regular expression: {e}"))
 }
 
 #[cfg(test)]

@@ -58,6 +58,9 @@ pub struct Filter {
     pub since: Option<Timestamp>,
     pub until: Option<Timestamp>,
     pub grep: Option<Regex>,
+    /// Select the messages `grep` does not match.
+    pub invert: bool,
+    pub exclude: Option<Regex>,
 }
 
 impl Filter {
@@ -95,12 +98,35 @@ impl Filter {
         if !self.in_time(e) {
             return false;
         }
+        self.matches_patterns(e)
+    }
+
+    /// `-g` (or `-v -g`) and `--exclude` on the message.
+    pub fn matches_patterns(&self, e: &Event) -> bool {
         if let Some(re) = &self.grep {
-            if !re.is_match(&e.message) {
+            if re.is_match(&e.message) == self.invert {
                 return false;
             }
         }
-        true
+        !self
+            .exclude
+            .as_ref()
+            .is_some_and(|re| re.is_match(&e.message))
+    }
+
+    /// Has it `-g` or `--exclude` patterns?
+    pub fn has_patterns(&self) -> bool {
+        self.grep.is_some() || self.exclude.is_some()
+    }
+
+    /// The same filter without its patterns (for -A/-B/-C, which apply them after the merge).
+    pub fn without_patterns(&self) -> Filter {
+        Filter {
+            grep: None,
+            invert: false,
+            exclude: None,
+            ..self.clone()
+        }
     }
 
     /// `--since`/`--until` on the event's own time (untimed lines go with the event before them).
@@ -132,7 +158,7 @@ impl Filter {
             && self.worker.is_none()
             && self.since.is_none()
             && self.until.is_none()
-            && self.grep.is_none()
+            && !self.has_patterns()
     }
 }
 

@@ -10,6 +10,7 @@ mod docker;
 mod follow_rotation;
 mod formats;
 mod generated_metrics;
+mod grep;
 mod help;
 mod io_errors;
 mod journald;

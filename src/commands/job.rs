@@ -5,7 +5,7 @@ use std::io::Write;
 use std::sync::Arc;
 
 use crate::cli::JobArgs;
-use crate::config::{parse_job_query, parse_level, parse_phase, parse_regex, Config, SourceSpec};
+use crate::config::{parse_job_query, parse_level, parse_phase, Config, SourceSpec};
 use crate::event::{Event, Role};
 use crate::filter::Filter;
 use crate::merge::Merged;
@@ -25,8 +25,7 @@ pub fn run(config: &Config, args: &JobArgs, out: impl Write) -> Result<i32, Stri
     let narrow = Filter {
         level: args.level.as_deref().map(parse_level).transpose()?,
         phase: args.phase.as_deref().map(parse_phase).transpose()?,
-        grep: args.grep.as_deref().map(parse_regex).transpose()?,
-        ..Filter::default()
+        ..args.patterns.filter()?
     };
     let coordinator = coordinator_of(config)?;
     let record = match stitch::find_job(config, coordinator, &query)? {
