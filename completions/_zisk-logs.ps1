@@ -42,6 +42,7 @@ Register-ArgumentCompleter -Native -CommandName 'zisk-logs' -ScriptBlock {
             [CompletionResult]::new('workers', 'workers', [CompletionResultType]::ParameterValue, 'List the workers known: where their logs are, when seen, their jobs and errors')
             [CompletionResult]::new('metrics', 'metrics', [CompletionResultType]::ParameterValue, 'Derive the seed''s coordinator_* series from the coordinator''s logs (table, -o json, -o openmetrics for a backfill)')
             [CompletionResult]::new('triage', 'triage', [CompletionResultType]::ParameterValue, 'From an alert to the logs: when each alert rule fired (Prometheus, Alertmanager, or the logs) and what explains it')
+            [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check every configured source (and a Prometheus): what is reachable, and why not')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the manual page (roff): zisk-logs man | man -l -')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -211,6 +212,23 @@ Register-ArgumentCompleter -Native -CommandName 'zisk-logs' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
+        'zisk-logs;doctor' {
+            [CompletionResult]::new('--prometheus', '--prometheus', [CompletionResultType]::ParameterName, 'Also check this Prometheus (its HTTP API answers, and how many `up` series it holds)')
+            [CompletionResult]::new('--coordinator', '--coordinator', [CompletionResultType]::ParameterName, 'Where the coordinator''s logs are (replaces the topology file''s coordinator)')
+            [CompletionResult]::new('--worker', '--worker', [CompletionResultType]::ParameterName, 'Where a worker''s logs are; repeat for more (replaces the topology file''s workers)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Topology file naming the sources (default: $ZISK_LOGS_CONFIG, ./zisk-logs.toml, $XDG_CONFIG_HOME/zisk-logs/config.toml)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format (default: pretty on a terminal, compact otherwise)')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format (default: pretty on a terminal, compact otherwise)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour pretty output (NO_COLOR is honoured by auto)')
+            [CompletionResult]::new('--ssh-option', '--ssh-option', [CompletionResultType]::ParameterName, 'Extra ssh option for remote journald sources, passed as `-o OPTION` (repeatable)')
+            [CompletionResult]::new('--max-log-requests', '--max-log-requests', [CompletionResultType]::ParameterName, 'Most log streams followed at once (Kubernetes pods, containers)')
+            [CompletionResult]::new('--no-pager', '--no-pager', [CompletionResultType]::ParameterName, 'Do not page output ($ZISK_LOGS_PAGER, then $PAGER, else less; never in a pipe or with -f)')
+            [CompletionResult]::new('--no-trunc', '--no-trunc', [CompletionResultType]::ParameterName, 'Do not fit tables, the summary and the timeline to the terminal''s width')
+            [CompletionResult]::new('--local', '--local', [CompletionResultType]::ParameterName, 'Show times in the local zone (also when TZ is set); default UTC')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'zisk-logs;man' {
             [CompletionResult]::new('--coordinator', '--coordinator', [CompletionResultType]::ParameterName, 'Where the coordinator''s logs are (replaces the topology file''s coordinator)')
             [CompletionResult]::new('--worker', '--worker', [CompletionResultType]::ParameterName, 'Where a worker''s logs are; repeat for more (replaces the topology file''s workers)')
@@ -250,6 +268,7 @@ Register-ArgumentCompleter -Native -CommandName 'zisk-logs' -ScriptBlock {
             [CompletionResult]::new('workers', 'workers', [CompletionResultType]::ParameterValue, 'List the workers known: where their logs are, when seen, their jobs and errors')
             [CompletionResult]::new('metrics', 'metrics', [CompletionResultType]::ParameterValue, 'Derive the seed''s coordinator_* series from the coordinator''s logs (table, -o json, -o openmetrics for a backfill)')
             [CompletionResult]::new('triage', 'triage', [CompletionResultType]::ParameterValue, 'From an alert to the logs: when each alert rule fired (Prometheus, Alertmanager, or the logs) and what explains it')
+            [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check every configured source (and a Prometheus): what is reachable, and why not')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the manual page (roff): zisk-logs man | man -l -')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -271,6 +290,9 @@ Register-ArgumentCompleter -Native -CommandName 'zisk-logs' -ScriptBlock {
             break
         }
         'zisk-logs;help;triage' {
+            break
+        }
+        'zisk-logs;help;doctor' {
             break
         }
         'zisk-logs;help;man' {

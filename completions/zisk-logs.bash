@@ -19,6 +19,9 @@ _zisk__logs() {
             zisk__logs,completions)
                 cmd="zisk__logs__subcmd__completions"
                 ;;
+            zisk__logs,doctor)
+                cmd="zisk__logs__subcmd__doctor"
+                ;;
             zisk__logs,help)
                 cmd="zisk__logs__subcmd__help"
                 ;;
@@ -45,6 +48,9 @@ _zisk__logs() {
                 ;;
             zisk__logs__subcmd__help,completions)
                 cmd="zisk__logs__subcmd__help__subcmd__completions"
+                ;;
+            zisk__logs__subcmd__help,doctor)
+                cmd="zisk__logs__subcmd__help__subcmd__doctor"
                 ;;
             zisk__logs__subcmd__help,help)
                 cmd="zisk__logs__subcmd__help__subcmd__help"
@@ -77,7 +83,7 @@ _zisk__logs() {
 
     case "${cmd}" in
         zisk__logs)
-            opts="-o -h -V --coordinator --worker --config --output --color --ssh-option --max-log-requests --no-pager --no-trunc --local --help --version tail job jobs workers metrics triage man completions help"
+            opts="-o -h -V --coordinator --worker --config --output --color --ssh-option --max-log-requests --no-pager --no-trunc --local --help --version tail job jobs workers metrics triage doctor man completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -168,8 +174,58 @@ _zisk__logs() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        zisk__logs__subcmd__doctor)
+            opts="-o -h --prometheus --coordinator --worker --config --output --color --ssh-option --max-log-requests --no-pager --no-trunc --local --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --prometheus)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --coordinator)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --worker)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "pretty compact raw json openmetrics" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "pretty compact raw json openmetrics" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --ssh-option)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-log-requests)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         zisk__logs__subcmd__help)
-            opts="tail job jobs workers metrics triage man completions help"
+            opts="tail job jobs workers metrics triage doctor man completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -183,6 +239,20 @@ _zisk__logs() {
             return 0
             ;;
         zisk__logs__subcmd__help__subcmd__completions)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        zisk__logs__subcmd__help__subcmd__doctor)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

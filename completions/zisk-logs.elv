@@ -39,6 +39,7 @@ set edit:completion:arg-completer[zisk-logs] = {|@words|
             cand workers 'List the workers known: where their logs are, when seen, their jobs and errors'
             cand metrics 'Derive the seed''s coordinator_* series from the coordinator''s logs (table, -o json, -o openmetrics for a backfill)'
             cand triage 'From an alert to the logs: when each alert rule fired (Prometheus, Alertmanager, or the logs) and what explains it'
+            cand doctor 'Check every configured source (and a Prometheus): what is reachable, and why not'
             cand man 'Print the manual page (roff): zisk-logs man | man -l -'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -201,6 +202,22 @@ set edit:completion:arg-completer[zisk-logs] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'zisk-logs;doctor'= {
+            cand --prometheus 'Also check this Prometheus (its HTTP API answers, and how many `up` series it holds)'
+            cand --coordinator 'Where the coordinator''s logs are (replaces the topology file''s coordinator)'
+            cand --worker 'Where a worker''s logs are; repeat for more (replaces the topology file''s workers)'
+            cand --config 'Topology file naming the sources (default: $ZISK_LOGS_CONFIG, ./zisk-logs.toml, $XDG_CONFIG_HOME/zisk-logs/config.toml)'
+            cand -o 'Output format (default: pretty on a terminal, compact otherwise)'
+            cand --output 'Output format (default: pretty on a terminal, compact otherwise)'
+            cand --color 'When to colour pretty output (NO_COLOR is honoured by auto)'
+            cand --ssh-option 'Extra ssh option for remote journald sources, passed as `-o OPTION` (repeatable)'
+            cand --max-log-requests 'Most log streams followed at once (Kubernetes pods, containers)'
+            cand --no-pager 'Do not page output ($ZISK_LOGS_PAGER, then $PAGER, else less; never in a pipe or with -f)'
+            cand --no-trunc 'Do not fit tables, the summary and the timeline to the terminal''s width'
+            cand --local 'Show times in the local zone (also when TZ is set); default UTC'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'zisk-logs;man'= {
             cand --coordinator 'Where the coordinator''s logs are (replaces the topology file''s coordinator)'
             cand --worker 'Where a worker''s logs are; repeat for more (replaces the topology file''s workers)'
@@ -238,6 +255,7 @@ set edit:completion:arg-completer[zisk-logs] = {|@words|
             cand workers 'List the workers known: where their logs are, when seen, their jobs and errors'
             cand metrics 'Derive the seed''s coordinator_* series from the coordinator''s logs (table, -o json, -o openmetrics for a backfill)'
             cand triage 'From an alert to the logs: when each alert rule fired (Prometheus, Alertmanager, or the logs) and what explains it'
+            cand doctor 'Check every configured source (and a Prometheus): what is reachable, and why not'
             cand man 'Print the manual page (roff): zisk-logs man | man -l -'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -253,6 +271,8 @@ set edit:completion:arg-completer[zisk-logs] = {|@words|
         &'zisk-logs;help;metrics'= {
         }
         &'zisk-logs;help;triage'= {
+        }
+        &'zisk-logs;help;doctor'= {
         }
         &'zisk-logs;help;man'= {
         }

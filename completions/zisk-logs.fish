@@ -48,6 +48,7 @@ complete -c zisk-logs -n "__fish_zisk_logs_needs_command" -f -a "jobs" -d 'List 
 complete -c zisk-logs -n "__fish_zisk_logs_needs_command" -f -a "workers" -d 'List the workers known: where their logs are, when seen, their jobs and errors'
 complete -c zisk-logs -n "__fish_zisk_logs_needs_command" -f -a "metrics" -d 'Derive the seed\'s coordinator_* series from the coordinator\'s logs (table, -o json, -o openmetrics for a backfill)'
 complete -c zisk-logs -n "__fish_zisk_logs_needs_command" -f -a "triage" -d 'From an alert to the logs: when each alert rule fired (Prometheus, Alertmanager, or the logs) and what explains it'
+complete -c zisk-logs -n "__fish_zisk_logs_needs_command" -f -a "doctor" -d 'Check every configured source (and a Prometheus): what is reachable, and why not'
 complete -c zisk-logs -n "__fish_zisk_logs_needs_command" -f -a "man" -d 'Print the manual page (roff): zisk-logs man | man -l -'
 complete -c zisk-logs -n "__fish_zisk_logs_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c zisk-logs -n "__fish_zisk_logs_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -213,6 +214,24 @@ complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand triage" -l no-pager 
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand triage" -l no-trunc -d 'Do not fit tables, the summary and the timeline to the terminal\'s width'
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand triage" -l local -d 'Show times in the local zone (also when TZ is set); default UTC'
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand triage" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand doctor" -l prometheus -d 'Also check this Prometheus (its HTTP API answers, and how many `up` series it holds)' -r
+complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand doctor" -l coordinator -d 'Where the coordinator\'s logs are (replaces the topology file\'s coordinator)' -r
+complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand doctor" -l worker -d 'Where a worker\'s logs are; repeat for more (replaces the topology file\'s workers)' -r
+complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand doctor" -l config -d 'Topology file naming the sources (default: $ZISK_LOGS_CONFIG, ./zisk-logs.toml, $XDG_CONFIG_HOME/zisk-logs/config.toml)' -r -F
+complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand doctor" -s o -l output -d 'Output format (default: pretty on a terminal, compact otherwise)' -r -f -a "pretty\t''
+compact\t''
+raw\t''
+json\t''
+openmetrics\t'OpenMetrics text (`metrics` only)'"
+complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand doctor" -l color -d 'When to colour pretty output (NO_COLOR is honoured by auto)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand doctor" -l ssh-option -d 'Extra ssh option for remote journald sources, passed as `-o OPTION` (repeatable)' -r
+complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand doctor" -l max-log-requests -d 'Most log streams followed at once (Kubernetes pods, containers)' -r
+complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand doctor" -l no-pager -d 'Do not page output ($ZISK_LOGS_PAGER, then $PAGER, else less; never in a pipe or with -f)'
+complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand doctor" -l no-trunc -d 'Do not fit tables, the summary and the timeline to the terminal\'s width'
+complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand doctor" -l local -d 'Show times in the local zone (also when TZ is set); default UTC'
+complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand doctor" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand man" -l coordinator -d 'Where the coordinator\'s logs are (replaces the topology file\'s coordinator)' -r
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand man" -l worker -d 'Where a worker\'s logs are; repeat for more (replaces the topology file\'s workers)' -r
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand man" -l config -d 'Topology file naming the sources (default: $ZISK_LOGS_CONFIG, ./zisk-logs.toml, $XDG_CONFIG_HOME/zisk-logs/config.toml)' -r -F
@@ -247,12 +266,13 @@ complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand completions" -l no-p
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand completions" -l no-trunc -d 'Do not fit tables, the summary and the timeline to the terminal\'s width'
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand completions" -l local -d 'Show times in the local zone (also when TZ is set); default UTC'
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand help; and not __fish_seen_subcommand_from tail job jobs workers metrics triage man completions help" -f -a "tail" -d 'Show log events, filtered and merged by time from every source (or the files given)'
-complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand help; and not __fish_seen_subcommand_from tail job jobs workers metrics triage man completions help" -f -a "job" -d 'Show one job\'s whole trail: coordinator lines, then the workers it named, merged by time, with a summary'
-complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand help; and not __fish_seen_subcommand_from tail job jobs workers metrics triage man completions help" -f -a "jobs" -d 'List the jobs found in the coordinator\'s logs'
-complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand help; and not __fish_seen_subcommand_from tail job jobs workers metrics triage man completions help" -f -a "workers" -d 'List the workers known: where their logs are, when seen, their jobs and errors'
-complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand help; and not __fish_seen_subcommand_from tail job jobs workers metrics triage man completions help" -f -a "metrics" -d 'Derive the seed\'s coordinator_* series from the coordinator\'s logs (table, -o json, -o openmetrics for a backfill)'
-complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand help; and not __fish_seen_subcommand_from tail job jobs workers metrics triage man completions help" -f -a "triage" -d 'From an alert to the logs: when each alert rule fired (Prometheus, Alertmanager, or the logs) and what explains it'
-complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand help; and not __fish_seen_subcommand_from tail job jobs workers metrics triage man completions help" -f -a "man" -d 'Print the manual page (roff): zisk-logs man | man -l -'
-complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand help; and not __fish_seen_subcommand_from tail job jobs workers metrics triage man completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand help; and not __fish_seen_subcommand_from tail job jobs workers metrics triage man completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand help; and not __fish_seen_subcommand_from tail job jobs workers metrics triage doctor man completions help" -f -a "tail" -d 'Show log events, filtered and merged by time from every source (or the files given)'
+complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand help; and not __fish_seen_subcommand_from tail job jobs workers metrics triage doctor man completions help" -f -a "job" -d 'Show one job\'s whole trail: coordinator lines, then the workers it named, merged by time, with a summary'
+complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand help; and not __fish_seen_subcommand_from tail job jobs workers metrics triage doctor man completions help" -f -a "jobs" -d 'List the jobs found in the coordinator\'s logs'
+complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand help; and not __fish_seen_subcommand_from tail job jobs workers metrics triage doctor man completions help" -f -a "workers" -d 'List the workers known: where their logs are, when seen, their jobs and errors'
+complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand help; and not __fish_seen_subcommand_from tail job jobs workers metrics triage doctor man completions help" -f -a "metrics" -d 'Derive the seed\'s coordinator_* series from the coordinator\'s logs (table, -o json, -o openmetrics for a backfill)'
+complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand help; and not __fish_seen_subcommand_from tail job jobs workers metrics triage doctor man completions help" -f -a "triage" -d 'From an alert to the logs: when each alert rule fired (Prometheus, Alertmanager, or the logs) and what explains it'
+complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand help; and not __fish_seen_subcommand_from tail job jobs workers metrics triage doctor man completions help" -f -a "doctor" -d 'Check every configured source (and a Prometheus): what is reachable, and why not'
+complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand help; and not __fish_seen_subcommand_from tail job jobs workers metrics triage doctor man completions help" -f -a "man" -d 'Print the manual page (roff): zisk-logs man | man -l -'
+complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand help; and not __fish_seen_subcommand_from tail job jobs workers metrics triage doctor man completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand help; and not __fish_seen_subcommand_from tail job jobs workers metrics triage doctor man completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -132,6 +132,9 @@ pub enum Command {
     Metrics(crate::commands::metrics::MetricsArgs),
     /// From an alert to the logs: when each alert rule fired (Prometheus, Alertmanager, or the logs) and what explains it
     Triage(crate::commands::triage::TriageArgs),
+    /// Check every configured source (and a Prometheus): what is reachable, and why not
+    #[command(after_help = "Exit status: 0 all reachable, 3 some not, 2 none.")]
+    Doctor(crate::commands::doctor::DoctorArgs),
     /// Print the manual page (roff): zisk-logs man | man -l -
     Man,
     /// Print a shell completion script

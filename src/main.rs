@@ -69,6 +69,7 @@ fn run(cli: Cli) -> Result<i32, String> {
         Command::Workers(args) => commands::workers::run(&config, args, out),
         Command::Metrics(args) => commands::metrics::run(&config, args, out),
         Command::Triage(args) => commands::triage::run(&config, args, out),
+        Command::Doctor(args) => commands::doctor::run(&config, args, out),
         Command::Completions { .. } | Command::Man => unreachable!("handled above"),
     }
 }

@@ -7,6 +7,7 @@ mod util;
 mod choices;
 mod completion;
 mod docker;
+mod doctor;
 mod follow_rotation;
 mod formats;
 mod generated_metrics;

@@ -1,6 +1,7 @@
 //! One module per subcommand; each returns the process exit code.
 
 pub mod completions;
+pub mod doctor;
 pub mod job;
 pub mod jobs;
 pub mod man;
