@@ -27,6 +27,28 @@ fn every_source_reachable_on_the_fixtures() {
         assert!(row["reason"].is_null());
     }
     assert_eq!(rows[0]["role"], "coordinator");
+    // Key order as docs/SCHEMA.md gives it.
+    let keys: Vec<&str> = rows[0]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "kind",
+            "schema",
+            "check",
+            "source",
+            "role",
+            "reachable",
+            "streams",
+            "lines",
+            "last_line",
+            "reason"
+        ]
+    );
 }
 
 #[test]
