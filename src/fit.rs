@@ -66,6 +66,26 @@ pub fn cut(s: &str, max: usize) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Plain text cut to `max` columns at its start: `…` and its end (`…/worker-01.log`).
+pub fn cut_start(s: &str, max: usize) -> Cow<'_, str> {
+    if width(s) <= max {
+        return Cow::Borrowed(s);
+    }
+    let mut kept: Vec<char> = Vec::new();
+    let mut used = 0;
+    for c in s.chars().rev() {
+        let w = c.width().unwrap_or(0);
+        if used + w + 1 > max {
+            break;
+        }
+        used += w;
+        kept.push(c);
+    }
+    let mut out = String::from(if max > 0 { "…" } else { "" });
+    out.extend(kept.into_iter().rev());
+    Cow::Owned(out)
+}
+
 /// Cuts every line of `text` to `max` columns (`None`: leaves it as it is).
 pub fn cut_lines(text: &str, max: Option<usize>) -> Cow<'_, str> {
     let Some(max) = max else {
@@ -99,6 +119,8 @@ pub struct Column {
     pub align: Align,
     pub min: usize,
     pub gives_way: u8,
+    /// Cut its cells at the start, keeping their end (a path's file name).
+    pub keep_end: bool,
 }
 
 impl Column {
@@ -108,7 +130,12 @@ impl Column {
             align: Align::Left,
             min,
             gives_way,
+            keep_end: false,
         }
+    }
+    pub fn keep_end(mut self) -> Column {
+        self.keep_end = true;
+        self
     }
     pub fn right(header: impl Into<String>, min: usize, gives_way: u8) -> Column {
         Column {
@@ -194,7 +221,11 @@ pub fn write_table(
             if i > 0 {
                 line.push_str(GAP);
             }
-            let text = cut(text, widths[i]);
+            let text = if columns[i].keep_end {
+                cut_start(text, widths[i])
+            } else {
+                cut(text, widths[i])
+            };
             let pad = " ".repeat(widths[i].saturating_sub(width(&text)));
             let (left, right) = match (columns[i].align, i == last) {
                 (Align::Right, _) => (pad.as_str(), ""),
@@ -245,6 +276,8 @@ mod tests {
         assert_eq!(width(red), 6);
         assert_eq!(cut(red, 3), "\x1b[31mab…\x1b[0m");
         assert_eq!(width(&cut("日本語のテキスト", 7)), 7);
+        assert_eq!(cut_start("file:logs/worker-01.log", 14), "…worker-01.log");
+        assert_eq!(cut_start("short", 14), "short");
     }
 
     fn table(max: Option<usize>) -> String {

@@ -177,11 +177,11 @@ fn check_prometheus(url: &str) -> DoctorRow {
 
 fn table(out: &mut dyn Write, rows: &[DoctorRow], config: &Config) -> std::io::Result<()> {
     let columns = [
-        Column::left("SOURCE", 16, 1),
+        Column::left("SOURCE", 16, 1).keep_end(),
         Column::left("ROLE", 4, 9),
         Column::left("STATUS", 6, 9),
         Column::right("STREAMS", 7, 9),
-        Column::left("LAST LINE", 8, 0),
+        Column::left("LAST LINE", 9, 0),
         Column::left("WHY", 10, 2),
     ];
     let cells: Vec<Vec<Cell>> = rows

@@ -227,7 +227,7 @@ fn table(
         Column::right("DISC", 4, 9),
         Column::right("JOBS", 4, 9),
         Column::right("ERRORS", 6, 9),
-        Column::left("SOURCE", 12, 2),
+        Column::left("SOURCE", 12, 2).keep_end(),
     ];
     let time = |t: Option<Timestamp>| match t.map(crate::zone::table_time) {
         Some((full, short)) => Cell::new(full).short(short),
