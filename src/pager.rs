@@ -1,6 +1,7 @@
 //! The pager, started as journalctl and git start theirs: `$ZISK_LOGS_PAGER`, then `$PAGER`,
 //! else `less` with `LESS=FRSXMK` unless `LESS` is set; only when stdout is a terminal, and
-//! only once there is something to show (an empty result starts none).
+//! only once there is something to show (an empty result starts none). What is said on stderr
+//! meanwhile is said when it quits, not lost under its screen.
 
 use std::io::{self, Write};
 use std::process::{Child, ChildStdin, Command, Stdio};
@@ -127,6 +128,11 @@ fn start(pager: Pager) -> Option<ChildStdin> {
     }
 }
 
+/// Does a pager have the screen?
+pub fn running() -> bool {
+    RUNNING.lock().unwrap_or_else(|e| e.into_inner()).is_some()
+}
+
 /// Waits for the pager, if one runs, until the user quits it. Its input must be closed first
 /// (the [`Output`] dropped).
 pub fn wait() {
@@ -134,6 +140,7 @@ pub fn wait() {
     if let Some(mut child) = child {
         let _ = child.wait();
     }
+    crate::report::say_held();
 }
 
 #[cfg(test)]
@@ -152,5 +159,24 @@ mod tests {
         assert_eq!(Pager::choose(false, false, false), None);
         assert_eq!(Pager::choose(true, true, false), None);
         assert_eq!(Pager::choose(true, false, true), None);
+    }
+
+    #[test]
+    fn a_pager_starts_at_the_first_byte_and_stderr_waits_for_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let shown = dir.path().join("shown");
+        let pager = Pager::Shell(format!("cat > '{}'", shown.display()));
+        let mut out = Output::new(Some(pager));
+        out.flush().unwrap();
+        assert!(!running(), "nothing written, no pager");
+        out.write_all(b"first line\n").unwrap();
+        assert!(running());
+        crate::report::notice("said while paging");
+        assert!(crate::report::held_count() >= 1);
+        drop(out);
+        wait();
+        assert!(!running());
+        assert_eq!(crate::report::held_count(), 0, "said once the pager quit");
+        assert_eq!(std::fs::read_to_string(&shown).unwrap(), "first line\n");
     }
 }
