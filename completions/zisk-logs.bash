@@ -19,6 +19,9 @@ _zisk__logs() {
             zisk__logs,completions)
                 cmd="zisk__logs__subcmd__completions"
                 ;;
+            zisk__logs,doctor)
+                cmd="zisk__logs__subcmd__doctor"
+                ;;
             zisk__logs,help)
                 cmd="zisk__logs__subcmd__help"
                 ;;
@@ -27,6 +30,9 @@ _zisk__logs() {
                 ;;
             zisk__logs,jobs)
                 cmd="zisk__logs__subcmd__jobs"
+                ;;
+            zisk__logs,man)
+                cmd="zisk__logs__subcmd__man"
                 ;;
             zisk__logs,metrics)
                 cmd="zisk__logs__subcmd__metrics"
@@ -43,6 +49,9 @@ _zisk__logs() {
             zisk__logs__subcmd__help,completions)
                 cmd="zisk__logs__subcmd__help__subcmd__completions"
                 ;;
+            zisk__logs__subcmd__help,doctor)
+                cmd="zisk__logs__subcmd__help__subcmd__doctor"
+                ;;
             zisk__logs__subcmd__help,help)
                 cmd="zisk__logs__subcmd__help__subcmd__help"
                 ;;
@@ -51,6 +60,9 @@ _zisk__logs() {
                 ;;
             zisk__logs__subcmd__help,jobs)
                 cmd="zisk__logs__subcmd__help__subcmd__jobs"
+                ;;
+            zisk__logs__subcmd__help,man)
+                cmd="zisk__logs__subcmd__help__subcmd__man"
                 ;;
             zisk__logs__subcmd__help,metrics)
                 cmd="zisk__logs__subcmd__help__subcmd__metrics"
@@ -71,7 +83,7 @@ _zisk__logs() {
 
     case "${cmd}" in
         zisk__logs)
-            opts="-o -h -V --coordinator --worker --config --output --color --ssh-option --max-log-requests --help --version tail job jobs workers metrics triage completions help"
+            opts="-o -h -V --coordinator --worker --config --output --color --ssh-option --max-log-requests --no-pager --no-trunc --local --help --version tail job jobs workers metrics triage doctor man completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -116,8 +128,8 @@ _zisk__logs() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        zisk__subcmd__logs__subcmd__completions)
-            opts="-o -h --coordinator --worker --config --output --color --ssh-option --max-log-requests --help bash elvish fish powershell zsh"
+        zisk__logs__subcmd__completions)
+            opts="-o -h --coordinator --worker --config --output --color --ssh-option --max-log-requests --no-pager --no-trunc --local --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -162,8 +174,58 @@ _zisk__logs() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        zisk__subcmd__logs__subcmd__help)
-            opts="tail job jobs workers metrics triage completions help"
+        zisk__logs__subcmd__doctor)
+            opts="-o -h --prometheus --coordinator --worker --config --output --color --ssh-option --max-log-requests --no-pager --no-trunc --local --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --prometheus)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --coordinator)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --worker)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "pretty compact raw json openmetrics" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "pretty compact raw json openmetrics" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --ssh-option)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-log-requests)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        zisk__logs__subcmd__help)
+            opts="tail job jobs workers metrics triage doctor man completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -176,7 +238,7 @@ _zisk__logs() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        zisk__subcmd__logs__subcmd__help__subcmd__completions)
+        zisk__logs__subcmd__help__subcmd__completions)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -190,7 +252,7 @@ _zisk__logs() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        zisk__subcmd__logs__subcmd__help__subcmd__help)
+        zisk__logs__subcmd__help__subcmd__doctor)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -204,7 +266,7 @@ _zisk__logs() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        zisk__subcmd__logs__subcmd__help__subcmd__job)
+        zisk__logs__subcmd__help__subcmd__help)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -218,7 +280,7 @@ _zisk__logs() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        zisk__subcmd__logs__subcmd__help__subcmd__jobs)
+        zisk__logs__subcmd__help__subcmd__job)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -232,7 +294,7 @@ _zisk__logs() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        zisk__subcmd__logs__subcmd__help__subcmd__metrics)
+        zisk__logs__subcmd__help__subcmd__jobs)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -246,7 +308,7 @@ _zisk__logs() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        zisk__subcmd__logs__subcmd__help__subcmd__tail)
+        zisk__logs__subcmd__help__subcmd__man)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -260,7 +322,7 @@ _zisk__logs() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        zisk__subcmd__logs__subcmd__help__subcmd__triage)
+        zisk__logs__subcmd__help__subcmd__metrics)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -274,7 +336,7 @@ _zisk__logs() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        zisk__subcmd__logs__subcmd__help__subcmd__workers)
+        zisk__logs__subcmd__help__subcmd__tail)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -288,8 +350,36 @@ _zisk__logs() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        zisk__subcmd__logs__subcmd__job)
-            opts="-l -g -f -o -h --level --phase --grep --follow --skew-margin --summary-only --coordinator --worker --config --output --color --ssh-option --max-log-requests --help"
+        zisk__logs__subcmd__help__subcmd__triage)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        zisk__logs__subcmd__help__subcmd__workers)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        zisk__logs__subcmd__job)
+            opts="-l -g -i -S -v -f -o -h --level --phase --grep --ignore-case --smart-case --invert-match --exclude --follow --skew-margin --summary-only --coordinator --worker --config --output --color --ssh-option --max-log-requests --no-pager --no-trunc --local --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -312,6 +402,10 @@ _zisk__logs() {
                     return 0
                     ;;
                 -g)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --exclude)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -358,8 +452,8 @@ _zisk__logs() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        zisk__subcmd__logs__subcmd__jobs)
-            opts="-o -h --since --outcome --job-kind --coordinator --worker --config --output --color --ssh-option --max-log-requests --help"
+        zisk__logs__subcmd__jobs)
+            opts="-n -o -h --since --until --outcome --job-kind --worker-id --sort --lines --coordinator --worker --config --output --color --ssh-option --max-log-requests --no-pager --no-trunc --local --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -369,12 +463,32 @@ _zisk__logs() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --until)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --outcome)
                     COMPREPLY=($(compgen -W "completed failed cancelled running unknown" -- "${cur}"))
                     return 0
                     ;;
                 --job-kind)
                     COMPREPLY=($(compgen -W "prove execute setup wrap" -- "${cur}"))
+                    return 0
+                    ;;
+                --worker-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sort)
+                    COMPREPLY=($(compgen -W "started duration outcome id workers" -- "${cur}"))
+                    return 0
+                    ;;
+                --lines)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --coordinator)
@@ -416,8 +530,54 @@ _zisk__logs() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        zisk__subcmd__logs__subcmd__metrics)
-            opts="-o -h --since --until --step --labels --coordinator --worker --config --output --color --ssh-option --max-log-requests --help"
+        zisk__logs__subcmd__man)
+            opts="-o -h --coordinator --worker --config --output --color --ssh-option --max-log-requests --no-pager --no-trunc --local --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --coordinator)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --worker)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "pretty compact raw json openmetrics" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "pretty compact raw json openmetrics" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --ssh-option)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-log-requests)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        zisk__logs__subcmd__metrics)
+            opts="-o -h --since --until --step --labels --coordinator --worker --config --output --color --ssh-option --max-log-requests --no-pager --no-trunc --local --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -478,8 +638,8 @@ _zisk__logs() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        zisk__subcmd__logs__subcmd__tail)
-            opts="-l -g -f -n -o -h --level --phase --job --worker-id --since --until --grep --follow --lines --coordinator --worker --config --output --color --ssh-option --max-log-requests --help"
+        zisk__logs__subcmd__tail)
+            opts="-l -g -i -S -v -A -B -C -f -n -o -h --level --phase --job --worker-id --since --until --grep --ignore-case --smart-case --invert-match --exclude --after-context --before-context --context --follow --lines --coordinator --worker --config --output --color --ssh-option --max-log-requests --no-pager --no-trunc --local --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -518,6 +678,34 @@ _zisk__logs() {
                     return 0
                     ;;
                 -g)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --exclude)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --after-context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -A)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --before-context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -B)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -C)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -568,8 +756,8 @@ _zisk__logs() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        zisk__subcmd__logs__subcmd__triage)
-            opts="-o -h --since --until --prometheus --firing --alertmanager --rules --alert --expected-replicas --budget-seconds --step --metrics-url --bearer-token-file --basic-auth --ca-file --insecure-skip-verify --coordinator --worker --config --output --color --ssh-option --max-log-requests --help"
+        zisk__logs__subcmd__triage)
+            opts="-o -h --since --until --prometheus --firing --alertmanager --rules --alert --expected-replicas --budget-seconds --step --metrics-url --bearer-token-file --basic-auth --ca-file --insecure-skip-verify --coordinator --worker --config --output --color --ssh-option --max-log-requests --no-pager --no-trunc --local --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -666,8 +854,8 @@ _zisk__logs() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        zisk__subcmd__logs__subcmd__workers)
-            opts="-o -h --coordinator --worker --config --output --color --ssh-option --max-log-requests --help"
+        zisk__logs__subcmd__workers)
+            opts="-o -h --coordinator --worker --config --output --color --ssh-option --max-log-requests --no-pager --no-trunc --local --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

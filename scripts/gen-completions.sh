@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Regenerates the shell completion scripts under completions/ from the CLI definition.
+# Regenerates the shell completion scripts under completions/ and the man page doc/zisk-logs.1
+# from the CLI definition.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --quiet
@@ -9,3 +10,5 @@ $bin completions zsh > completions/_zisk-logs
 $bin completions fish > completions/zisk-logs.fish
 $bin completions elvish > completions/zisk-logs.elv
 $bin completions powershell > completions/_zisk-logs.ps1
+mkdir -p doc
+$bin man > doc/zisk-logs.1

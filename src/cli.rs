@@ -2,16 +2,16 @@
 //! before anything runs, so every usage error is found up front.
 
 use std::collections::HashMap;
-use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::config::{parse_job_query, parse_level, parse_regex, Config, SourceSpec};
-use crate::event::{Phase, Role};
+use crate::config::{parse_job_query, parse_level, parse_phase, Config, SourceSpec};
+use crate::event::Role;
 use crate::filter::{Filter, IdQuery};
 use crate::render::Format;
 use crate::source::SourceOptions;
+use crate::terminal::Terminal;
 use crate::time::Timestamp;
 use crate::topology::{self, Topology};
 use crate::trail::Outcome;
@@ -25,7 +25,8 @@ use crate::trail::Outcome;
 folders), macOS launchd files, Docker Compose and Kubernetes, in every tracing format, and lines them up by time.\n\n\
 SOURCE forms: file:PATH (file, folder or glob), journald:UNIT[@HOST], journald:UNIT?dir=DIR, \
 journald:UNIT?file=PATH, launchd:[DIR], compose:[PROJECT/]SERVICE, docker:CONTAINER, \
-k8s:NAMESPACE/SELECTOR[?context=..&container=..&previous=true]. A bare path is a file source."
+k8s:NAMESPACE/SELECTOR[?context=..&container=..&previous=true]. A bare path is a file source.",
+    after_help = EXAMPLES_AND_EXIT_CODES
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -34,7 +35,27 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// Shown after `--help`, and in the man page.
+const EXAMPLES_AND_EXIT_CODES: &str = "\
+Examples:
+  zisk-logs job 7a3362a3                    one job's summary, timeline and trail (paged)
+  zisk-logs jobs --outcome failed -n 5      the five most recent failed jobs
+  zisk-logs tail --level warn --since -1h   warnings and errors of the last hour
+  zisk-logs tail -f --phase prove           follow, only the Prove phase
+  zisk-logs --config fixtures/zisk-logs.toml workers
+
+Exit status:
+  0  something matched and was printed
+  1  nothing matched
+  2  usage error, or no source could be read
+  3  something was printed, but a source could not be read
+
+Environment: ZISK_LOGS_CONFIG (topology file), ZISK_LOGS_PAGER and PAGER (pager; empty or
+`cat` for none), LESS (default FRSXMK), NO_COLOR, TZ (show times in that zone), COLUMNS (width
+when the terminal does not say).";
+
 #[derive(Args, Debug, Clone)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Where the coordinator's logs are (replaces the topology file's coordinator)
     #[arg(long, global = true, value_name = "SOURCE")]
@@ -63,6 +84,18 @@ pub struct GlobalArgs {
     /// Most log streams followed at once (Kubernetes pods, containers)
     #[arg(long, global = true, value_name = "N", default_value_t = 50)]
     pub max_log_requests: usize,
+
+    /// Do not page output ($ZISK_LOGS_PAGER, then $PAGER, else less; never in a pipe or with -f)
+    #[arg(long, global = true)]
+    pub no_pager: bool,
+
+    /// Do not fit tables, the summary and the timeline to the terminal's width
+    #[arg(long, global = true)]
+    pub no_trunc: bool,
+
+    /// Show times in the local zone (also when TZ is set); default UTC
+    #[arg(long, global = true)]
+    pub local: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -75,10 +108,23 @@ pub enum ColorChoice {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Show log events, filtered and merged by time from every source (or the files given)
+    #[command(after_help = "Examples:
+  zisk-logs tail --phase prove -g 'out of memory'
+  zisk-logs tail -f -n 20 --worker-id worker-02
+  zisk-logs tail --since yesterday --until today --level error
+  zisk-logs tail /var/log/zisk/coordinator.log   (a file: its rotations are read too)")]
     Tail(TailArgs),
     /// Show one job's whole trail: coordinator lines, then the workers it named, merged by time, with a summary
+    #[command(after_help = "Examples:
+  zisk-logs job 7a3362a3                            summary, timeline, then the trail (paged)
+  zisk-logs job 7a3362a3 --summary-only --no-pager
+  zisk-logs job 7a33 --level warn -o json | jq .")]
     Job(JobArgs),
     /// List the jobs found in the coordinator's logs
+    #[command(after_help = "Examples:
+  zisk-logs jobs --outcome failed,cancelled --since today
+  zisk-logs jobs --sort duration -n 5                the five longest
+  zisk-logs jobs --worker-id worker-02 -o json")]
     Jobs(JobsArgs),
     /// List the workers known: where their logs are, when seen, their jobs and errors
     Workers(WorkersArgs),
@@ -86,6 +132,11 @@ pub enum Command {
     Metrics(crate::commands::metrics::MetricsArgs),
     /// From an alert to the logs: when each alert rule fired (Prometheus, Alertmanager, or the logs) and what explains it
     Triage(crate::commands::triage::TriageArgs),
+    /// Check every configured source (and a Prometheus): what is reachable, and why not
+    #[command(after_help = "Exit status: 0 all reachable, 3 some not, 2 none.")]
+    Doctor(crate::commands::doctor::DoctorArgs),
+    /// Print the manual page (roff): zisk-logs man | man -l -
+    Man,
     /// Print a shell completion script
     Completions {
         #[arg(value_enum)]
@@ -100,7 +151,7 @@ pub struct FilterArgs {
     #[arg(short = 'l', long, value_name = "LEVEL")]
     pub level: Option<String>,
 
-    /// Only this phase (Contributions, Prove, Aggregate, Execution...; any case)
+    /// Only this phase: Execution, Contributions, Prove, Aggregate, ContributionsInputsStream, ContributionsHintsStream (any case; Phase1-3 too)
     #[arg(long, value_name = "NAME")]
     pub phase: Option<String>,
 
@@ -108,21 +159,44 @@ pub struct FilterArgs {
     #[arg(long, value_name = "ID")]
     pub job: Option<String>,
 
-    /// Only lines of or about this worker (full ID or prefix)
+    /// Only lines of or about this worker: its ID (full or a prefix) or its source label as shown (worker-02)
     #[arg(long = "worker-id", value_name = "ID")]
     pub worker_id: Option<String>,
 
-    /// Only lines at or after this time (RFC 3339, a date, or an age like 10m, 2h, 3d)
-    #[arg(long, value_name = "TIME")]
+    /// Only lines at or after this time (today, yesterday, -1h, 10 min ago, 1h30m, 2026-11-21 10:00, RFC 3339)
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
     pub since: Option<String>,
 
-    /// Only lines at or before this time (same forms as --since)
-    #[arg(long, value_name = "TIME")]
+    /// Only lines at or before this time (same forms as --since; +10m is ahead of now)
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
     pub until: Option<String>,
 
-    /// Only lines whose message matches this regular expression
+    #[command(flatten)]
+    pub patterns: PatternArgs,
+}
+
+/// What a message must (not) match, as grep and ripgrep users say it.
+#[derive(Args, Debug, Clone, Default)]
+pub struct PatternArgs {
+    /// Only lines whose message matches this regular expression (repeat: any one matches)
     #[arg(short = 'g', long, value_name = "REGEX")]
-    pub grep: Option<String>,
+    pub grep: Vec<String>,
+
+    /// Match -g and --exclude patterns in any case
+    #[arg(short = 'i', long)]
+    pub ignore_case: bool,
+
+    /// Match in any case when a pattern has no upper-case letter (ripgrep's -S)
+    #[arg(short = 'S', long)]
+    pub smart_case: bool,
+
+    /// Only lines whose message matches none of the -g patterns
+    #[arg(short = 'v', long, requires = "grep")]
+    pub invert_match: bool,
+
+    /// Leave out lines whose message matches this regular expression (repeatable)
+    #[arg(long, value_name = "REGEX")]
+    pub exclude: Vec<String>,
 }
 
 #[derive(Args, Debug)]
@@ -130,11 +204,23 @@ pub struct TailArgs {
     #[command(flatten)]
     pub filters: FilterArgs,
 
+    /// Show N lines after each line -g selects (over the merged stream; marked "around" in JSON)
+    #[arg(short = 'A', long = "after-context", value_name = "N")]
+    pub after: Option<usize>,
+
+    /// Show N lines before each line -g selects
+    #[arg(short = 'B', long = "before-context", value_name = "N")]
+    pub before: Option<usize>,
+
+    /// Show N lines before and after each line -g selects
+    #[arg(short = 'C', long = "context", value_name = "N")]
+    pub context: Option<usize>,
+
     /// Keep reading as logs grow (files across rotation and truncation, journals, containers, pods)
     #[arg(short = 'f', long)]
     pub follow: bool,
 
-    /// Show only the last N matching events (with -f: then follow; default with -f: 10)
+    /// Show only the last N matching events (default: all of them; with -f: the last 10, then follow)
     #[arg(short = 'n', long = "lines", value_name = "N")]
     pub lines: Option<usize>,
 
@@ -157,9 +243,8 @@ pub struct JobArgs {
     #[arg(long, value_name = "NAME")]
     pub phase: Option<String>,
 
-    /// Narrow the trail: only lines whose message matches
-    #[arg(short = 'g', long, value_name = "REGEX")]
-    pub grep: Option<String>,
+    #[command(flatten)]
+    pub patterns: PatternArgs,
 
     /// Keep following a running job until it ends, then print the summary
     #[arg(short = 'f', long)]
@@ -176,17 +261,48 @@ pub struct JobArgs {
 
 #[derive(Args, Debug)]
 pub struct JobsArgs {
-    /// Only jobs started at or after this time
-    #[arg(long, value_name = "TIME")]
+    /// Only jobs started at or after this time (same forms as tail --since)
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
     pub since: Option<String>,
 
-    /// Only jobs with this outcome
-    #[arg(long, value_enum)]
-    pub outcome: Option<Outcome>,
+    /// Only jobs started at or before this time
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+    pub until: Option<String>,
+
+    /// Only jobs with one of these outcomes (repeat, or a comma-separated list; any case)
+    #[arg(long, value_enum, ignore_case = true, value_delimiter = ',')]
+    pub outcome: Vec<Outcome>,
 
     /// Only jobs of this kind (proofs, execution-only jobs, program setups, wraps)
-    #[arg(long, value_enum, value_name = "KIND")]
+    #[arg(long, value_enum, ignore_case = true, value_name = "KIND")]
     pub job_kind: Option<crate::trail::record::JobKind>,
+
+    /// Only jobs this worker took part in: its ID (full or a prefix) or its source label (worker-02)
+    #[arg(long = "worker-id", value_name = "ID")]
+    pub worker_id: Option<String>,
+
+    /// Order of the rows (the last rows are the most recent, longest, ...)
+    #[arg(long, value_enum, ignore_case = true, default_value_t = JobSort::Started)]
+    pub sort: JobSort,
+
+    /// Only the last N rows (after sorting: the N most recent by default)
+    #[arg(short = 'n', long = "lines", value_name = "N")]
+    pub lines: Option<usize>,
+}
+
+/// The orders of `jobs --sort`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum JobSort {
+    /// By start, oldest first
+    Started,
+    /// By duration, shortest first (running jobs last)
+    Duration,
+    /// By outcome, then start
+    Outcome,
+    /// By job ID
+    Id,
+    /// By the number of workers, then start
+    Workers,
 }
 
 #[derive(Args, Debug)]
@@ -199,7 +315,8 @@ impl GlobalArgs {
     /// The validated configuration these flags and the topology file give.
     pub fn config(&self) -> Result<Config, String> {
         let global = self;
-        let stdout_tty = std::io::stdout().is_terminal();
+        let terminal = Terminal::on_stdout();
+        let stdout_tty = terminal.is_some();
         let format = global.output.unwrap_or(if stdout_tty {
             Format::Pretty
         } else {
@@ -266,6 +383,8 @@ impl GlobalArgs {
             format,
             color,
             source_options,
+            terminal,
+            truncate: !global.no_trunc,
         })
     }
 }
@@ -274,24 +393,97 @@ impl FilterArgs {
     /// The event filter these flags give.
     pub fn filter(&self, now: Timestamp) -> Result<Filter, String> {
         let args = self;
+        let time = |s: &Option<String>, flag: &str| {
+            s.as_deref()
+                .map(|s| crate::when::parse(s, now))
+                .transpose()
+                .map_err(|e| format!("{flag}: {e}"))
+        };
+        let since = time(&args.since, "--since")?;
+        let until = time(&args.until, "--until")?;
+        crate::when::check_range(since, until)?;
         Ok(Filter {
             level: args.level.as_deref().map(parse_level).transpose()?,
-            phase: args.phase.as_deref().map(Phase::new),
+            phase: args.phase.as_deref().map(parse_phase).transpose()?,
             job: args.job.as_deref().map(parse_job_query).transpose()?,
             worker: args.worker_id.as_deref().map(IdQuery::parse).transpose()?,
-            since: args
-                .since
-                .as_deref()
-                .map(|s| Timestamp::parse_user(s, now))
-                .transpose()
-                .map_err(|e| format!("--since: {e}"))?,
-            until: args
-                .until
-                .as_deref()
-                .map(|s| Timestamp::parse_user(s, now))
-                .transpose()
-                .map_err(|e| format!("--until: {e}"))?,
-            grep: args.grep.as_deref().map(parse_regex).transpose()?,
+            since,
+            until,
+            ..args.patterns.filter()?
         })
+    }
+}
+
+impl PatternArgs {
+    /// A filter holding only the patterns.
+    pub fn filter(&self) -> Result<Filter, String> {
+        let caseless = |pattern: &str| {
+            self.ignore_case || (self.smart_case && !pattern.chars().any(char::is_uppercase))
+        };
+        Ok(Filter {
+            grep: any_of(&self.grep, caseless, "--grep")?,
+            invert: self.invert_match,
+            exclude: any_of(&self.exclude, caseless, "--exclude")?,
+            ..Filter::default()
+        })
+    }
+}
+
+/// One regular expression matching where any of `patterns` does.
+fn any_of(
+    patterns: &[String],
+    caseless: impl Fn(&str) -> bool,
+    flag: &str,
+) -> Result<Option<regex::Regex>, String> {
+    if patterns.is_empty() {
+        return Ok(None);
+    }
+    let joined = patterns
+        .iter()
+        .map(|p| {
+            crate::config::parse_regex(p, flag)?;
+            Ok(if caseless(p) {
+                format!("(?i:{p})")
+            } else {
+                format!("(?:{p})")
+            })
+        })
+        .collect::<Result<Vec<_>, String>>()?
+        .join("|");
+    crate::config::parse_regex(&joined, flag).map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[test]
+    fn terminal_flags_parse_anywhere_on_the_line() {
+        let cli = Cli::try_parse_from(["zisk-logs", "jobs", "--no-pager", "--no-trunc", "--local"])
+            .unwrap();
+        assert!(cli.global.no_pager && cli.global.no_trunc && cli.global.local);
+        let cli = Cli::try_parse_from(["zisk-logs", "--no-pager", "job", "7a3362a3"]).unwrap();
+        assert!(cli.global.no_pager && !cli.global.no_trunc && !cli.global.local);
+    }
+
+    #[test]
+    fn times_may_start_with_a_hyphen() {
+        let cli = Cli::try_parse_from(["zisk-logs", "tail", "--since", "-1h", "--until", "-10m"])
+            .unwrap();
+        let Command::Tail(t) = cli.command else {
+            panic!("tail")
+        };
+        assert_eq!(t.filters.since.as_deref(), Some("-1h"));
+        assert_eq!(t.filters.until.as_deref(), Some("-10m"));
+        let cli = Cli::try_parse_from(["zisk-logs", "jobs", "--since", "-2d", "--until", "today"])
+            .unwrap();
+        let Command::Jobs(j) = cli.command else {
+            panic!("jobs")
+        };
+        assert_eq!(
+            (j.since.as_deref(), j.until.as_deref()),
+            (Some("-2d"), Some("today"))
+        );
     }
 }

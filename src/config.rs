@@ -6,10 +6,11 @@ use std::collections::HashMap;
 
 use regex::Regex;
 
-use crate::event::{Level, Role};
+use crate::event::{Level, Phase, Role};
 use crate::filter::IdQuery;
 use crate::render::Format;
 use crate::source::SourceOptions;
+use crate::terminal::Terminal;
 
 /// A SOURCE and the role of its logs.
 #[derive(Clone, Debug, PartialEq)]
@@ -25,11 +26,57 @@ pub struct Config {
     pub format: Format,
     pub color: bool,
     pub source_options: SourceOptions,
+    /// The terminal on stdout; `None` in a pipe.
+    pub terminal: Option<Terminal>,
+    /// Fit tables and the summary to the terminal (no `--no-trunc`).
+    pub truncate: bool,
+}
+
+impl Config {
+    /// The width to fit tables and the summary to: the terminal's, unless `--no-trunc`.
+    pub fn fit_width(&self) -> Option<usize> {
+        self.terminal.filter(|_| self.truncate).map(|t| t.columns)
+    }
+
+    /// The width to draw the timeline in: the terminal's; in a pipe `COLUMNS`, else 100.
+    pub fn draw_width(&self) -> usize {
+        self.terminal
+            .map(|t| t.columns)
+            .or_else(crate::terminal::columns_variable)
+            .unwrap_or(100)
+    }
 }
 
 pub fn parse_level(s: &str) -> Result<Level, String> {
     Level::parse(s)
         .ok_or_else(|| format!("unknown level {s:?}: expected error, warn, info, debug or trace"))
+}
+
+/// A phase by name, any case; the `[Phase1]`..`[Phase3]` tags the coordinator logs name
+/// theirs. Anything else is an error listing the names the releases use.
+pub fn parse_phase(s: &str) -> Result<Phase, String> {
+    let alias = match s.trim().to_ascii_lowercase().as_str() {
+        "phase1" => "Contributions",
+        "phase2" => "Prove",
+        "phase3" => "Aggregate",
+        _ => s,
+    };
+    let phase = Phase::new(alias);
+    if Phase::KNOWN.contains(&phase.as_str()) {
+        return Ok(phase);
+    }
+    let near = Phase::KNOWN.iter().find(|k| {
+        let typed = s.trim().to_ascii_lowercase();
+        let known = k.to_ascii_lowercase();
+        typed.len() >= 4 && (known.starts_with(&typed[..4]) || typed.starts_with(&known))
+    });
+    let hint = near
+        .map(|k| format!(" (did you mean {k}?)"))
+        .unwrap_or_default();
+    Err(format!(
+        "unknown phase {s:?}{hint}: expected {} (any case), or Phase1, Phase2, Phase3",
+        Phase::KNOWN.join(", ")
+    ))
 }
 
 pub fn parse_job_query(s: &str) -> Result<IdQuery, String> {
@@ -43,6 +90,33 @@ pub fn parse_job_query(s: &str) -> Result<IdQuery, String> {
     Ok(q)
 }
 
-pub fn parse_regex(s: &str) -> Result<Regex, String> {
-    Regex::new(s).map_err(|e| format!("--grep: bad regular expression: {e}"))
+pub fn parse_regex(s: &str, flag: &str) -> Result<Regex, String> {
+    Regex::new(s).map_err(|e| format!("{flag}: bad regular expression: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phases_by_name_any_case_or_tag_and_a_clear_error_otherwise() {
+        for (typed, meant) in [
+            ("prove", "Prove"),
+            ("CONTRIBUTIONS", "Contributions"),
+            ("contributionshintsstream", "ContributionsHintsStream"),
+            ("Phase2", "Prove"),
+            ("phase3", "Aggregate"),
+            ("execution", "Execution"),
+        ] {
+            assert_eq!(parse_phase(typed).unwrap().as_str(), meant, "{typed}");
+        }
+        let err = parse_phase("Banana").unwrap_err();
+        for name in Phase::KNOWN {
+            assert!(err.contains(name), "{err}");
+        }
+        assert!(parse_phase("Aggregation")
+            .unwrap_err()
+            .contains("did you mean Aggregate?"));
+        assert!(parse_phase("Phase4").is_err());
+    }
 }

@@ -58,6 +58,9 @@ pub struct Filter {
     pub since: Option<Timestamp>,
     pub until: Option<Timestamp>,
     pub grep: Option<Regex>,
+    /// Select the messages `grep` does not match.
+    pub invert: bool,
+    pub exclude: Option<Regex>,
 }
 
 impl Filter {
@@ -83,23 +86,47 @@ impl Filter {
             }
         }
         if let Some(worker) = &self.worker {
-            if !e
+            // By ID, or by the source label the output shows for the worker.
+            let by_id = e
                 .worker_id
                 .as_ref()
-                .is_some_and(|id| id.matches_query(worker.as_str()))
-            {
+                .is_some_and(|id| id.matches_query(worker.as_str()));
+            if !by_id && !e.source.eq_ignore_ascii_case(worker.as_str()) {
                 return false;
             }
         }
         if !self.in_time(e) {
             return false;
         }
+        self.matches_patterns(e)
+    }
+
+    /// `-g` (or `-v -g`) and `--exclude` on the message.
+    pub fn matches_patterns(&self, e: &Event) -> bool {
         if let Some(re) = &self.grep {
-            if !re.is_match(&e.message) {
+            if re.is_match(&e.message) == self.invert {
                 return false;
             }
         }
-        true
+        !self
+            .exclude
+            .as_ref()
+            .is_some_and(|re| re.is_match(&e.message))
+    }
+
+    /// Has it `-g` or `--exclude` patterns?
+    pub fn has_patterns(&self) -> bool {
+        self.grep.is_some() || self.exclude.is_some()
+    }
+
+    /// The same filter without its patterns (for -A/-B/-C, which apply them after the merge).
+    pub fn without_patterns(&self) -> Filter {
+        Filter {
+            grep: None,
+            invert: false,
+            exclude: None,
+            ..self.clone()
+        }
     }
 
     /// `--since`/`--until` on the event's own time (untimed lines go with the event before them).
@@ -131,7 +158,7 @@ impl Filter {
             && self.worker.is_none()
             && self.since.is_none()
             && self.until.is_none()
-            && self.grep.is_none()
+            && !self.has_patterns()
     }
 }
 

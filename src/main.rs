@@ -1,10 +1,10 @@
 //! zisk-logs: parse arguments, build the configuration, run the command, exit with its code.
 
-use std::io::{BufWriter, Write};
+use std::io::BufWriter;
 
-use clap::{CommandFactory, Parser};
+use clap::Parser;
 use zisk_logs::cli::{Cli, Command};
-use zisk_logs::{commands, progress, render, source};
+use zisk_logs::{commands, pager, progress, render, source, zone};
 
 /// mimalloc: parsing allocates per event on one thread and frees on another, where glibc's
 /// allocator spends a third of the time of a filtered read.
@@ -15,7 +15,10 @@ fn main() {
     no_huge_pages();
     let cli = Cli::parse();
     progress::enable_if_terminal();
-    let code = match run(cli) {
+    let result = run(cli);
+    // The pager's input is closed (the output dropped) when `run` returns.
+    pager::wait();
+    let code = match result {
         Ok(code) => code,
         Err(message) => {
             eprintln!("zisk-logs: {}", render::sanitize(&message));
@@ -38,16 +41,24 @@ fn no_huge_pages() {
 }
 
 fn run(cli: Cli) -> Result<i32, String> {
-    let stdout = std::io::stdout();
-    let out = BufWriter::with_capacity(64 * 1024, stdout.lock());
     if let Command::Completions { shell } = &cli.command {
         // Needs no sources, so no topology file either.
-        let mut out = out;
-        clap_complete::generate(*shell, &mut Cli::command(), "zisk-logs", &mut out);
-        out.flush().map_err(|e| e.to_string())?;
+        commands::completions::run(*shell, &mut std::io::stdout().lock())
+            .map_err(|e| e.to_string())?;
         return Ok(0);
     }
+    if let Command::Man = &cli.command {
+        commands::man::run(&mut std::io::stdout().lock()).map_err(|e| e.to_string())?;
+        return Ok(0);
+    }
+    zone::choose(cli.global.local);
     let config = cli.global.config()?;
+    let pager = pager::Pager::choose(
+        config.terminal.is_some(),
+        cli.global.no_pager,
+        follows(&cli.command),
+    );
+    let out = BufWriter::with_capacity(64 * 1024, pager::Output::new(pager));
     if config.format == render::Format::Openmetrics && !matches!(cli.command, Command::Metrics(_)) {
         return Err("-o openmetrics is the output of the metrics command only".into());
     }
@@ -58,6 +69,16 @@ fn run(cli: Cli) -> Result<i32, String> {
         Command::Workers(args) => commands::workers::run(&config, args, out),
         Command::Metrics(args) => commands::metrics::run(&config, args, out),
         Command::Triage(args) => commands::triage::run(&config, args, out),
-        Command::Completions { .. } => unreachable!("handled above"),
+        Command::Doctor(args) => commands::doctor::run(&config, args, out),
+        Command::Completions { .. } | Command::Man => unreachable!("handled above"),
+    }
+}
+
+/// Does the command keep running as logs grow? Such output is never paged.
+fn follows(command: &Command) -> bool {
+    match command {
+        Command::Tail(args) => args.follow,
+        Command::Job(args) => args.follow,
+        _ => false,
     }
 }

@@ -29,3 +29,9 @@ pub fn clear() {
         let _ = err.flush();
     }
 }
+
+/// No more notes: a pager now holds the screen.
+pub fn disable() {
+    clear();
+    ENABLED.store(false, Ordering::Relaxed);
+}

@@ -6,11 +6,12 @@ use std::collections::BTreeSet;
 use std::io::{self, Write};
 use std::ops::Bound;
 
-use owo_colors::{AnsiColors, OwoColorize};
+use owo_colors::OwoColorize;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::event::{Event, IdRef, Level};
+use crate::palette::{level_style, SourcePalette};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -57,6 +58,9 @@ pub struct Renderer<W: Write> {
     color: bool,
     pub ids: IdBook,
     label_width: usize,
+    palette: SourcePalette,
+    /// The `-g` patterns, whose matches are highlighted in colour output.
+    highlight: Option<regex::Regex>,
 }
 
 impl<W: Write> Renderer<W> {
@@ -67,10 +71,22 @@ impl<W: Write> Renderer<W> {
             color,
             ids: IdBook::default(),
             label_width: 10,
+            palette: SourcePalette::default(),
+            highlight: None,
         }
     }
 
     pub fn event(&mut self, e: &Event) -> io::Result<()> {
+        self.event_around(e, false)
+    }
+
+    /// Highlights what these patterns match in messages, when in colour.
+    pub fn highlight(&mut self, patterns: Option<regex::Regex>) {
+        self.highlight = patterns;
+    }
+
+    /// An event; `around`: shown only as a line around a match (`-A/-B/-C`).
+    pub fn event_around(&mut self, e: &Event, around: bool) -> io::Result<()> {
         match self.format {
             Format::Raw => {
                 self.out.write_all(&e.raw)?;
@@ -82,11 +98,11 @@ impl<W: Write> Renderer<W> {
                     self.ids.learn(id);
                 }
                 let job = e.job_id.as_ref().map(|id| self.ids.resolve(id));
-                write_json_event(&mut self.out, e, job.as_ref())?;
+                write_json_event(&mut self.out, e, job.as_ref(), around)?;
                 self.out.write_all(b"\n")
             }
-            Format::Compact | Format::Openmetrics => self.compact(e),
-            Format::Pretty => self.pretty(e),
+            Format::Compact | Format::Openmetrics => self.compact(e, around),
+            Format::Pretty => self.pretty(e, around),
         }
     }
 
@@ -112,14 +128,37 @@ impl<W: Write> Renderer<W> {
         self.color
     }
 
-    fn compact(&mut self, e: &Event) -> io::Result<()> {
+    /// The message, its pattern matches in reverse video when in colour.
+    fn marked<'m>(&self, message: &'m str) -> std::borrow::Cow<'m, str> {
+        match &self.highlight {
+            Some(re) if self.color && re.is_match(message) => re
+                .replace_all(message, |c: &regex::Captures| {
+                    (&c[0]).reversed().to_string()
+                })
+                .into_owned()
+                .into(),
+            _ => message.into(),
+        }
+    }
+
+    fn compact(&mut self, e: &Event, around: bool) -> io::Result<()> {
         let ts =
             e.ts.map(|t| t.to_string())
                 .unwrap_or_else(|| "-".repeat(27));
-        let level = e.level.map_or("-", Level::as_str);
-        write!(self.out, "{ts} {} {level:<5}", sanitize(&e.source))?;
+        let level = format!("{:<5}", e.level.map_or("-", Level::as_str));
+        let source = sanitize(&e.source);
+        if self.color {
+            let source = self.palette.paint(&e.source, &source);
+            let level = level.style(level_style(e.level));
+            write!(self.out, "{ts} {source} {level}")?;
+        } else {
+            write!(self.out, "{ts} {source} {level}")?;
+        }
         if e.context {
             write!(self.out, " (context)")?;
+        }
+        if around {
+            write!(self.out, " (around)")?;
         }
         if let Some(p) = &e.phase {
             write!(self.out, " [{p}]")?;
@@ -127,13 +166,14 @@ impl<W: Write> Renderer<W> {
         if let Some(j) = &e.job_id {
             write!(self.out, " [job {}]", short_id(j))?;
         }
-        writeln!(self.out, " {}", sanitize(&one_line(&e.message)))
+        let message = sanitize(&one_line(&e.message)).into_owned();
+        writeln!(self.out, " {}", self.marked(&message))
     }
 
-    fn pretty(&mut self, e: &Event) -> io::Result<()> {
+    fn pretty(&mut self, e: &Event, around: bool) -> io::Result<()> {
         let ts = match e.ts {
-            Some(t) => t.to_datetime().format("%m-%d %H:%M:%S%.3f").to_string(),
-            None => " ".repeat(18),
+            Some(t) => crate::zone::line_time(t),
+            None => " ".repeat(24),
         };
         let label = sanitize(&e.source);
         self.label_width = self.label_width.max(label.chars().count()).min(28);
@@ -149,40 +189,39 @@ impl<W: Write> Renderer<W> {
             .as_ref()
             .map(|j| format!(" {:<9}", short_id(j)))
             .unwrap_or_else(|| " ".repeat(10));
-        let message = sanitize(&e.message);
+        let message = sanitize(&e.message).into_owned();
+        let message = self.marked(&message).into_owned();
         let mut lines = message.split('\n');
         let first = lines.next().unwrap_or("");
         if self.color {
-            let level = match e.level {
-                Some(Level::Error) => level.red().bold().to_string(),
-                Some(Level::Warn) => level.yellow().to_string(),
-                Some(Level::Info) => level.green().to_string(),
-                Some(Level::Debug) => level.blue().to_string(),
-                Some(Level::Trace) => level.magenta().to_string(),
-                None => level,
-            };
-            let marker = if e.context {
-                "~".dimmed().to_string()
-            } else {
-                " ".to_string()
+            let level = level.style(level_style(e.level)).to_string();
+            let label = self.palette.paint(&e.source, &label);
+            let marker = match (e.context, around) {
+                (_, true) => "-".dimmed().to_string(),
+                (true, false) => "~".dimmed().to_string(),
+                (false, false) => " ".to_string(),
             };
             write!(
                 self.out,
                 "{} {}{} {}{}{} {}",
                 ts.dimmed(),
                 marker,
-                label.color(label_color(&e.source)),
+                label,
                 level,
                 phase.cyan(),
                 job.dimmed(),
                 first
             )?;
         } else {
-            let marker = if e.context { "~" } else { " " };
+            let marker = match (e.context, around) {
+                (_, true) => "-",
+                (true, false) => "~",
+                (false, false) => " ",
+            };
             write!(self.out, "{ts} {marker}{label} {level}{phase}{job} {first}")?;
         }
         writeln!(self.out)?;
-        let indent = " ".repeat(20);
+        let indent = " ".repeat(26);
         for more in lines {
             writeln!(self.out, "{indent}{more}")?;
         }
@@ -226,24 +265,6 @@ pub fn write_ndjson<T: Serialize>(out: &mut impl Write, rows: &[T]) -> io::Resul
     })
 }
 
-/// A stable colour for a source label, as stern colours pods.
-pub fn label_color(label: &str) -> AnsiColors {
-    const PALETTE: [AnsiColors; 8] = [
-        AnsiColors::Cyan,
-        AnsiColors::Magenta,
-        AnsiColors::Blue,
-        AnsiColors::Yellow,
-        AnsiColors::BrightCyan,
-        AnsiColors::BrightMagenta,
-        AnsiColors::BrightBlue,
-        AnsiColors::Green,
-    ];
-    let hash = label.bytes().fold(0xcbf29ce484222325u64, |h, b| {
-        (h ^ b as u64).wrapping_mul(0x100000001b3)
-    });
-    PALETTE[(hash % PALETTE.len() as u64) as usize]
-}
-
 /// Makes text safe for a terminal: control characters (ESC, CR, BEL, C1 controls...) are shown
 /// as visible escapes instead of being interpreted. Newlines and tabs are kept.
 pub fn sanitize(s: &str) -> std::borrow::Cow<'_, str> {
@@ -280,6 +301,7 @@ pub struct JsonEvent<'a> {
     raw: std::borrow::Cow<'a, str>,
     origin: Option<JsonOrigin<'a>>,
     context: bool,
+    around: bool,
 }
 
 #[derive(Serialize)]
@@ -308,13 +330,19 @@ impl<'a> JsonEvent<'a> {
                 line: o.line,
             }),
             context: e.context,
+            around: false,
         }
     }
 }
 
 /// Writes what serializing [`JsonEvent`] writes, without serde's per-byte escaping of
 /// strings that need none (a line is written twice, as message and raw, for every event).
-fn write_json_event(out: &mut impl Write, e: &Event, job: Option<&IdRef>) -> io::Result<()> {
+fn write_json_event(
+    out: &mut impl Write,
+    e: &Event,
+    job: Option<&IdRef>,
+    around: bool,
+) -> io::Result<()> {
     out.write_all(b"{\"kind\":\"event\",\"ts\":")?;
     match e.ts {
         // RFC 3339 digits and separators: nothing to escape.
@@ -350,7 +378,7 @@ fn write_json_event(out: &mut impl Write, e: &Event, job: Option<&IdRef>) -> io:
         }
         None => out.write_all(b"null")?,
     }
-    write!(out, ",\"context\":{}}}", e.context)
+    write!(out, ",\"context\":{},\"around\":{around}}}", e.context)
 }
 
 /// The fields object, its keys and string values through [`write_json_str`].
@@ -493,7 +521,7 @@ mod tests {
         for e in events_to_escape() {
             for job in [e.job_id.clone(), None] {
                 let mut ours = Vec::new();
-                write_json_event(&mut ours, &e, job.as_ref()).unwrap();
+                write_json_event(&mut ours, &e, job.as_ref(), false).unwrap();
                 let serde =
                     serde_json::to_string(&JsonEvent::new(&e, job.as_ref().map(IdRef::display)))
                         .unwrap();

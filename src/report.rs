@@ -9,6 +9,8 @@ static PROBLEMS: AtomicUsize = AtomicUsize::new(0);
 static FAILED_SOURCES: AtomicUsize = AtomicUsize::new(0);
 static STDERR: Mutex<()> = Mutex::new(());
 static FAILURES: Mutex<Vec<(String, String)>> = Mutex::new(Vec::new());
+/// Lines said while a pager had the screen.
+static HELD: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
 /// Something in a source could not be read (a bad line, a truncated archive); the rest goes on.
 pub fn problem(source: &str, message: &str) {
@@ -57,9 +59,29 @@ pub fn notice(message: &str) {
 
 fn say(line: &str) {
     let _guard = STDERR.lock().unwrap_or_else(|e| e.into_inner());
+    let text = format!("zisk-logs: {}", crate::render::sanitize(line));
+    // A line written under a pager's screen is lost in it: said when the pager has quit.
+    if crate::pager::running() {
+        HELD.lock().unwrap_or_else(|e| e.into_inner()).push(text);
+        return;
+    }
     crate::progress::clear();
+    let _ = writeln!(std::io::stderr().lock(), "{text}");
+}
+
+/// How many lines are held back for when the pager quits.
+#[cfg(test)]
+pub fn held_count() -> usize {
+    HELD.lock().unwrap_or_else(|e| e.into_inner()).len()
+}
+
+/// Says what was held back while a pager had the screen (call once it has quit).
+pub fn say_held() {
+    let held = std::mem::take(&mut *HELD.lock().unwrap_or_else(|e| e.into_inner()));
     let mut err = std::io::stderr().lock();
-    let _ = writeln!(err, "zisk-logs: {}", crate::render::sanitize(line));
+    for text in held {
+        let _ = writeln!(err, "{text}");
+    }
 }
 
 pub fn problems() -> usize {

@@ -145,7 +145,8 @@ fn json_output_has_exactly_the_schema_keys() {
             "fields",
             "raw",
             "origin",
-            "context"
+            "context",
+            "around"
         ]
     );
     assert_eq!(events[0]["kind"], "event");

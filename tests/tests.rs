@@ -4,10 +4,15 @@
 #[macro_use]
 mod util;
 
+mod choices;
+mod completion;
 mod docker;
+mod doctor;
 mod follow_rotation;
 mod formats;
 mod generated_metrics;
+mod grep;
+mod help;
 mod io_errors;
 mod journald;
 mod k8s;
@@ -15,7 +20,11 @@ mod launchd;
 mod prom_harness;
 mod prometheus;
 mod releases;
+mod rotated;
 mod tail;
+mod terminal;
+mod times;
+mod tmux;
 mod topology;
 mod trail;
 mod triage;

@@ -5,8 +5,8 @@ use std::io::Write;
 use std::sync::Arc;
 
 use crate::cli::JobArgs;
-use crate::config::{parse_job_query, parse_level, parse_regex, Config, SourceSpec};
-use crate::event::{Event, Phase, Role};
+use crate::config::{parse_job_query, parse_level, parse_phase, Config, SourceSpec};
+use crate::event::{Event, Role};
 use crate::filter::Filter;
 use crate::merge::Merged;
 use crate::read;
@@ -24,9 +24,8 @@ pub fn run(config: &Config, args: &JobArgs, out: impl Write) -> Result<i32, Stri
     let margin = parse_margin(&args.skew_margin)?;
     let narrow = Filter {
         level: args.level.as_deref().map(parse_level).transpose()?,
-        phase: args.phase.as_deref().map(Phase::new),
-        grep: args.grep.as_deref().map(parse_regex).transpose()?,
-        ..Filter::default()
+        phase: args.phase.as_deref().map(parse_phase).transpose()?,
+        ..args.patterns.filter()?
     };
     let coordinator = coordinator_of(config)?;
     let record = match stitch::find_job(config, coordinator, &query)? {
@@ -155,7 +154,7 @@ fn print<W: Write>(
         }
         Format::Pretty | Format::Compact | Format::Openmetrics => {
             let mut text = Vec::new();
-            let color = r.color() && r.format() == Format::Pretty;
+            let color = r.color();
             summary::write_pretty(
                 &mut text,
                 &summary,
@@ -163,9 +162,13 @@ fn print<W: Write>(
                 events,
                 &plan.workers,
                 &plan.searched,
-                color,
+                summary::Look {
+                    color,
+                    width: config.draw_width(),
+                },
             )?;
-            r.text(&String::from_utf8_lossy(&text))?;
+            let text = String::from_utf8_lossy(&text);
+            r.text(&crate::fit::cut_lines(&text, config.fit_width()))?;
             if !args.summary_only {
                 for e in shown() {
                     r.event(e)?;
@@ -250,9 +253,13 @@ fn follow_job<W: Write>(
             &kept,
             &plan.workers,
             &plan.searched,
-            r.color() && r.format() == Format::Pretty,
+            summary::Look {
+                color: r.color(),
+                width: config.draw_width(),
+            },
         )?;
-        r.text(&String::from_utf8_lossy(&text))
+        let text = String::from_utf8_lossy(&text);
+        r.text(&crate::fit::cut_lines(&text, config.fit_width()))
     } else if r.format() == Format::Json {
         r.json_value(&summary)
     } else {

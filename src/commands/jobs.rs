@@ -6,13 +6,15 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use owo_colors::OwoColorize;
+use owo_colors::AnsiColors;
 use serde::Serialize;
 
-use crate::cli::JobsArgs;
+use crate::cli::{JobSort, JobsArgs};
 use crate::commands::job::coordinator_of;
 use crate::config::Config;
 use crate::event::{Event, IdRef, Role};
+use crate::filter::IdQuery;
+use crate::fit::{write_table, Cell, Column};
 use crate::parse::Prefilter;
 use crate::render::{sanitize, Format};
 use crate::report;
@@ -238,19 +240,40 @@ pub fn shared_keys(index: &StreamIndex) -> Vec<String> {
 }
 
 pub fn run(config: &Config, args: &JobsArgs, mut out: impl Write) -> Result<i32, String> {
-    let since = args
-        .since
-        .as_deref()
-        .map(|s| Timestamp::parse_user(s, Timestamp::now()))
-        .transpose()
-        .map_err(|e| format!("--since: {e}"))?;
-    let (jobs, _) = read_jobs(config)?;
-    let jobs: Vec<&JobRecord> = jobs
+    let now = Timestamp::now();
+    let since = crate::commands::metrics::parse_time(args.since.as_deref(), "--since", now)?;
+    let until = crate::commands::metrics::parse_time(args.until.as_deref(), "--until", now)?;
+    crate::when::check_range(since, until)?;
+    let worker = args.worker_id.as_deref().map(IdQuery::parse).transpose()?;
+    let (jobs, _, index) = read_jobs_and_streams(config)?;
+    let worker_ids: Vec<IdRef> = match &worker {
+        Some(q) => index
+            .streams
+            .iter()
+            .filter(|s| s.label.eq_ignore_ascii_case(q.as_str()))
+            .flat_map(|s| s.ids.iter().cloned())
+            .collect(),
+        None => Vec::new(),
+    };
+    let took_part = |j: &JobRecord| match &worker {
+        None => true,
+        Some(q) => j
+            .workers
+            .iter()
+            .any(|w| w.matches_query(q.as_str()) || worker_ids.iter().any(|id| same_worker(id, w))),
+    };
+    let mut jobs: Vec<&JobRecord> = jobs
         .iter()
         .filter(|j| since.is_none_or(|s| j.start().is_some_and(|t| t >= s)))
-        .filter(|j| args.outcome.is_none_or(|o| j.outcome() == o))
+        .filter(|j| until.is_none_or(|u| j.start().is_some_and(|t| t <= u)))
+        .filter(|j| args.outcome.is_empty() || args.outcome.contains(&j.outcome()))
+        .filter(|j| took_part(j))
         .filter(|j| args.job_kind.is_none_or(|k| j.job_kind() == k))
         .collect();
+    sort(&mut jobs, args.sort);
+    if let Some(n) = args.lines {
+        jobs.drain(..jobs.len().saturating_sub(n));
+    }
     let rows: Vec<JobRow> = jobs
         .iter()
         .map(|j| JobRow {
@@ -269,11 +292,7 @@ pub fn run(config: &Config, args: &JobsArgs, mut out: impl Write) -> Result<i32,
     let result = if config.format == Format::Json {
         crate::render::write_ndjson(&mut out, &rows)
     } else {
-        table(
-            &mut out,
-            &rows,
-            config.color && config.format == Format::Pretty,
-        )
+        table(&mut out, &jobs, &rows, config.fit_width(), config.color)
     };
     match result.and_then(|_| out.flush()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
@@ -287,43 +306,75 @@ pub fn run(config: &Config, args: &JobsArgs, mut out: impl Write) -> Result<i32,
     ))
 }
 
-fn table(out: &mut dyn Write, rows: &[JobRow], color: bool) -> std::io::Result<()> {
-    let id_w = rows
-        .iter()
-        .map(|r| r.job_id.chars().count())
-        .max()
-        .unwrap_or(6)
-        .max(6);
-    writeln!(
-        out,
-        "{:<id_w$}  {:<7}  {:<23}  {:>9}  {:<9}  {:>7}  REASON",
-        "JOB ID", "KIND", "STARTED", "DURATION", "OUTCOME", "WORKERS"
-    )?;
-    for r in rows {
-        let started = r
-            .started
-            .as_deref()
-            .map(|s| s.get(..23).unwrap_or(s))
-            .unwrap_or("?");
-        let dur = r
-            .duration_s
-            .map(|d| format!("{d:.1}s"))
-            .unwrap_or_else(|| "-".into());
-        let outcome = format!("{:<9}", format!("{:?}", r.outcome).to_lowercase());
-        let outcome = match r.outcome {
-            Outcome::Failed if color => outcome.red().to_string(),
-            Outcome::Cancelled if color => outcome.yellow().to_string(),
-            Outcome::Completed if color => outcome.green().to_string(),
-            _ => outcome,
+/// Rows in the order asked for; ties by start, then ID, so the order never varies.
+fn sort(jobs: &mut [&JobRecord], by: JobSort) {
+    let start = |j: &JobRecord| j.start().unwrap_or(Timestamp::MIN);
+    jobs.sort_by(|a, b| {
+        let first = match by {
+            JobSort::Started | JobSort::Id => std::cmp::Ordering::Equal,
+            // Running jobs (no duration yet) last.
+            JobSort::Duration => match (a.duration_s(), b.duration_s()) {
+                (Some(x), Some(y)) => x.total_cmp(&y),
+                (x, y) => x.is_none().cmp(&y.is_none()),
+            },
+            JobSort::Outcome => format!("{:?}", a.outcome()).cmp(&format!("{:?}", b.outcome())),
+            JobSort::Workers => a.workers.len().cmp(&b.workers.len()),
         };
-        let reason = r.reason.as_deref().map(sanitize).unwrap_or_default();
-        writeln!(
-            out,
-            "{:<id_w$}  {:<7}  {started:<23}  {dur:>9}  {outcome}  {:>7}  {reason}",
-            sanitize(&r.job_id),
-            format!("{:?}", r.job_kind).to_lowercase(),
-            r.worker_count
-        )?;
-    }
-    Ok(())
+        let then = if by == JobSort::Id {
+            a.id.text.cmp(&b.id.text)
+        } else {
+            start(a)
+                .cmp(&start(b))
+                .then_with(|| a.id.text.cmp(&b.id.text))
+        };
+        first.then(then)
+    });
+}
+
+fn table(
+    out: &mut dyn Write,
+    jobs: &[&JobRecord],
+    rows: &[JobRow],
+    width: Option<usize>,
+    color: bool,
+) -> std::io::Result<()> {
+    let columns = [
+        Column::left("JOB ID", 9, 0),
+        Column::left("KIND", 7, 9),
+        Column::left("STARTED", 8, 1),
+        Column::right("DURATION", 8, 9),
+        Column::left("OUTCOME", 9, 9),
+        Column::right("WORKERS", 7, 9),
+        Column::left("REASON", 10, 2),
+    ];
+    let cells: Vec<Vec<Cell>> = jobs
+        .iter()
+        .zip(rows)
+        .map(|(j, r)| {
+            let (when, short) = j
+                .start()
+                .map(crate::zone::table_time)
+                .unwrap_or_else(|| ("?".into(), "?".into()));
+            let outcome_color = match r.outcome {
+                Outcome::Failed => Some(AnsiColors::Red),
+                Outcome::Cancelled => Some(AnsiColors::Yellow),
+                Outcome::Completed => Some(AnsiColors::Green),
+                _ => None,
+            };
+            vec![
+                Cell::new(sanitize(&r.job_id)),
+                Cell::new(format!("{:?}", r.job_kind).to_lowercase()),
+                Cell::new(when).short(short),
+                Cell::new(
+                    r.duration_s
+                        .map(|d| format!("{d:.1}s"))
+                        .unwrap_or_else(|| "-".into()),
+                ),
+                Cell::new(format!("{:?}", r.outcome).to_lowercase()).color(outcome_color),
+                Cell::new(r.worker_count.to_string()),
+                Cell::new(r.reason.as_deref().map(sanitize).unwrap_or_default()),
+            ]
+        })
+        .collect();
+    write_table(out, &columns, &cells, width, color)
 }

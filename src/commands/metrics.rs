@@ -18,11 +18,11 @@ use crate::time::{parse_age, Timestamp};
 #[derive(Args, Debug)]
 pub struct MetricsArgs {
     /// Start of the series (default: the coordinator's first line)
-    #[arg(long, value_name = "TIME")]
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
     pub since: Option<String>,
 
     /// End of the series (default: the coordinator's last line)
-    #[arg(long, value_name = "TIME")]
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
     pub until: Option<String>,
 
     /// Time between samples, as a scrape interval (default 5s, the seed's)
@@ -62,7 +62,7 @@ pub fn parse_time(
     flag: &str,
     now: Timestamp,
 ) -> Result<Option<Timestamp>, String> {
-    s.map(|s| Timestamp::parse_user(s, now))
+    s.map(|s| crate::when::parse(s, now))
         .transpose()
         .map_err(|e| format!("{flag}: {e}"))
 }

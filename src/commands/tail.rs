@@ -6,6 +6,8 @@ use std::sync::Arc;
 
 use crate::cli::TailArgs;
 use crate::config::{Config, SourceSpec};
+use crate::event::Event;
+use crate::filter::Filter;
 use crate::merge::Merged;
 use crate::parse::Keep;
 use crate::read::{self, RoleSource};
@@ -32,10 +34,17 @@ pub fn run(config: &Config, args: &TailArgs, out: impl Write) -> Result<i32, Str
     // themselves: the rest of an event is read only for the filters.
     let keep = match config.format {
         Format::Raw => Keep::Shown {
-            message: filter.grep.is_some(),
+            message: filter.has_patterns(),
         },
         Format::Compact | Format::Pretty | Format::Openmetrics => Keep::Shown { message: true },
         Format::Json => Keep::Everything,
+    };
+    let around = Around::new(args, &filter)?;
+    // With -A/-B/-C the patterns are applied after the merge, so the lines around are there.
+    let select = if around.is_some() {
+        filter.without_patterns()
+    } else {
+        filter.clone()
     };
     let req = ReadRequest {
         since: filter.since,
@@ -44,39 +53,56 @@ pub fn run(config: &Config, args: &TailArgs, out: impl Write) -> Result<i32, Str
         // Each stream's last N lines hold the overall last N only when nothing is filtered out.
         tail_lines: if filter.is_empty() { last_n } else { None },
         grep_literal,
-        prefilter: filter.prefilter(),
+        prefilter: select.prefilter(),
         keep,
-        select: Arc::new(move |e| filter.matches(e)),
+        select: Arc::new(move |e| select.matches(e)),
     };
     let mut renderer = Renderer::new(out, config.format, config.color);
+    renderer.highlight(filter.grep.clone().filter(|_| !filter.invert));
     if let Some(job) = &typed_job {
         renderer.ids.learn(&crate::event::IdRef::full(job.as_str()));
     }
+    let mut around = around;
     let mut printed = false;
-    let mut held: VecDeque<crate::event::Event> = VecDeque::new();
+    let mut held: VecDeque<(Event, bool)> = VecDeque::new();
     let mut live = false;
     let mut write_failed = false;
     let count = read::read(sources, req, &mut |m| {
         let result = match m {
-            Merged::Event(e) if !live && last_n.is_some() => {
-                held.push_back(e);
-                if held.len() > last_n.unwrap_or(0) {
-                    held.pop_front();
-                }
-                Ok(())
-            }
-            Merged::Event(e) => {
-                printed = true;
-                renderer
-                    .event(&e)
-                    .and_then(|_| if live { renderer.flush() } else { Ok(()) })
-            }
             Merged::CaughtUp => {
                 live = true;
                 printed |= !held.is_empty();
                 held.drain(..)
-                    .try_for_each(|e| renderer.event(&e))
+                    .try_for_each(|(e, a)| renderer.event_around(&e, a))
                     .and_then(|_| renderer.flush())
+            }
+            Merged::Event(e) => {
+                let shown = match &mut around {
+                    Some(a) => a.take(e, &filter),
+                    None => vec![(e, false)],
+                };
+                let mut result = Ok(());
+                for (e, is_around) in shown {
+                    if !live && last_n.is_some() {
+                        held.push_back((e, is_around));
+                        if held.len() > last_n.unwrap_or(0) {
+                            held.pop_front();
+                        }
+                        continue;
+                    }
+                    printed = true;
+                    result = renderer.event_around(&e, is_around).and_then(|_| {
+                        if live {
+                            renderer.flush()
+                        } else {
+                            Ok(())
+                        }
+                    });
+                    if result.is_err() {
+                        break;
+                    }
+                }
+                result
             }
         };
         match result {
@@ -95,6 +121,56 @@ pub fn run(config: &Config, args: &TailArgs, out: impl Write) -> Result<i32, Str
         let _ = renderer.flush();
     }
     Ok(report::exit_code(printed, count))
+}
+
+/// `-A/-B/-C`: the lines before and after each line the patterns select, over the merged
+/// stream (the other filters still apply to them), as grep shows context.
+struct Around {
+    before: usize,
+    after: usize,
+    waiting: VecDeque<Event>,
+    left: usize,
+}
+
+impl Around {
+    fn new(args: &TailArgs, filter: &Filter) -> Result<Option<Around>, String> {
+        let before = args.before.or(args.context).unwrap_or(0);
+        let after = args.after.or(args.context).unwrap_or(0);
+        if before == 0 && after == 0 {
+            return Ok(None);
+        }
+        if !filter.has_patterns() {
+            return Err(
+                "-A/-B/-C show the lines around those -g or --exclude select: give a pattern"
+                    .into(),
+            );
+        }
+        Ok(Some(Around {
+            before,
+            after,
+            waiting: VecDeque::new(),
+            left: 0,
+        }))
+    }
+
+    /// The lines to show now for this one, each marked whether it is only around a match.
+    fn take(&mut self, e: Event, filter: &Filter) -> Vec<(Event, bool)> {
+        if filter.matches_patterns(&e) {
+            let mut shown: Vec<(Event, bool)> = self.waiting.drain(..).map(|w| (w, true)).collect();
+            shown.push((e, false));
+            self.left = self.after;
+            shown
+        } else if self.left > 0 {
+            self.left -= 1;
+            vec![(e, true)]
+        } else {
+            self.waiting.push_back(e);
+            if self.waiting.len() > self.before {
+                self.waiting.pop_front();
+            }
+            Vec::new()
+        }
+    }
 }
 
 fn sources_to_read(config: &Config, paths: &[String]) -> Result<Vec<RoleSource>, String> {

@@ -24,11 +24,11 @@ use crate::triage::{live, output};
 #[derive(Args, Debug)]
 pub struct TriageArgs {
     /// Start of the window (default: an hour before --until)
-    #[arg(long, value_name = "TIME")]
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
     pub since: Option<String>,
 
     /// End of the window (default: now)
-    #[arg(long, value_name = "TIME")]
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
     pub until: Option<String>,
 
     /// Evaluate the rules with this Prometheus (its HTTP API); without it, on series derived from the logs

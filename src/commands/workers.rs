@@ -10,6 +10,7 @@ use serde::Serialize;
 use crate::cli::WorkersArgs;
 use crate::config::Config;
 use crate::event::{Event, IdRef, Level, Role};
+use crate::fit::{write_table, Cell, Column};
 use crate::parse::Prefilter;
 use crate::render::{sanitize, Format};
 use crate::report;
@@ -292,6 +293,8 @@ pub fn run(config: &Config, _args: &WorkersArgs, mut out: impl Write) -> Result<
             });
         }
     }
+    // A stable order: by where the logs are, then by ID (the scan's order is the threads').
+    workers.sort_by_cached_key(|w| (w.sources.first().cloned(), w.id.display()));
     let rows: Vec<WorkerRow> = workers
         .iter()
         .map(|w| WorkerRow {
@@ -310,7 +313,7 @@ pub fn run(config: &Config, _args: &WorkersArgs, mut out: impl Write) -> Result<
     let result = if config.format == Format::Json {
         crate::render::write_ndjson(&mut out, &rows)
     } else {
-        table(&mut out, &rows)
+        table(&mut out, &workers, &rows, config.fit_width())
     };
     match result.and_then(|_| out.flush()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
@@ -326,39 +329,46 @@ pub fn run(config: &Config, _args: &WorkersArgs, mut out: impl Write) -> Result<
     Ok(report::exit_code(!rows.is_empty(), sources))
 }
 
-fn table(out: &mut dyn Write, rows: &[WorkerRow]) -> std::io::Result<()> {
-    let id_w = rows
+fn table(
+    out: &mut dyn Write,
+    workers: &[Worker],
+    rows: &[WorkerRow],
+    width: Option<usize>,
+) -> std::io::Result<()> {
+    let columns = [
+        Column::left("WORKER ID", 13, 1),
+        Column::left("FIRST SEEN", 10, 0),
+        Column::left("LAST SEEN", 9, 0),
+        Column::right("REG", 3, 9),
+        Column::right("DISC", 4, 9),
+        Column::right("JOBS", 4, 9),
+        Column::right("ERRORS", 6, 9),
+        Column::left("SOURCE", 12, 2).keep_end(),
+    ];
+    let time = |t: Option<Timestamp>| match t.map(crate::zone::table_time) {
+        Some((full, short)) => Cell::new(full).short(short),
+        None => Cell::new("?").short("?"),
+    };
+    let cells: Vec<Vec<Cell>> = workers
         .iter()
-        .map(|r| r.worker_id.chars().count())
-        .max()
-        .unwrap_or(9)
-        .max(9);
-    writeln!(
-        out,
-        "{:<id_w$}  {:<23}  {:<23}  {:>4}  {:>4}  {:>4}  {:>6}  SOURCE",
-        "WORKER ID", "FIRST SEEN", "LAST SEEN", "REG", "DISC", "JOBS", "ERRORS"
-    )?;
-    for r in rows {
-        let t = |s: &Option<String>| {
-            s.as_deref()
-                .map(|s| s.get(..23).unwrap_or(s).to_string())
-                .unwrap_or_else(|| "?".into())
-        };
-        writeln!(
-            out,
-            "{:<id_w$}  {:<23}  {:<23}  {:>4}  {:>4}  {:>4}  {:>6}  {}",
-            sanitize(&r.worker_id),
-            t(&r.first_seen),
-            t(&r.last_seen),
-            r.registrations,
-            r.disconnects,
-            r.jobs.len(),
-            r.errors,
-            r.source
-                .as_deref()
-                .map(sanitize)
-                .unwrap_or("(logs not found)".into())
-        )?;
-    }
-    Ok(())
+        .zip(rows)
+        .map(|(w, r)| {
+            vec![
+                Cell::new(sanitize(&r.worker_id)),
+                time(w.first),
+                time(w.last),
+                Cell::new(r.registrations.to_string()),
+                Cell::new(r.disconnects.to_string()),
+                Cell::new(r.jobs.len().to_string()),
+                Cell::new(r.errors.to_string()),
+                Cell::new(
+                    r.source
+                        .as_deref()
+                        .map(sanitize)
+                        .unwrap_or("(logs not found)".into()),
+                ),
+            ]
+        })
+        .collect();
+    write_table(out, &columns, &cells, width, false)
 }

@@ -13,6 +13,7 @@ use crate::time::Timestamp;
 use crate::trail::record::{worker_cancel_reason, JobKind, JobRecord};
 use crate::trail::stitch::WorkerTie;
 use crate::trail::Outcome;
+use crate::zone;
 
 #[derive(Serialize)]
 pub struct SummaryPhase {
@@ -262,6 +263,13 @@ fn job_id_display(e: &Event, record: &JobRecord) -> String {
     }
 }
 
+/// How the pretty summary is drawn: in colour or not, and how wide the timeline is.
+#[derive(Clone, Copy)]
+pub struct Look {
+    pub color: bool,
+    pub width: usize,
+}
+
 /// The pretty summary: a header, the phases, the workers, the first error, the timeline.
 pub fn write_pretty(
     out: &mut dyn Write,
@@ -270,8 +278,9 @@ pub fn write_pretty(
     events: &[Event],
     workers: &[WorkerTie],
     searched: &[String],
-    color: bool,
+    look: Look,
 ) -> io::Result<()> {
+    let Look { color, width } = look;
     let outcome = format!("{:?}", s.outcome).to_lowercase();
     let outcome = if !color {
         outcome
@@ -292,24 +301,27 @@ pub fn write_pretty(
         .duration_s
         .map(|d| format!(" ({d:.3}s)"))
         .unwrap_or_default();
+    let start = record.start();
     writeln!(
         out,
         "  window    {} → {}{}",
-        s.started.as_deref().unwrap_or("?"),
-        s.ended.as_deref().unwrap_or("(not ended)"),
+        start.map_or("?".into(), zone::precise),
+        record
+            .ended
+            .map_or("(not ended)".into(), |e| same_day_clock(start, e)),
         dur
     )?;
-    for p in &s.phases {
-        let d = p
-            .duration_s
-            .map(|d| format!("{d:.3}s"))
-            .unwrap_or_else(|| "not finished".into());
+    for p in &record.phases {
+        let d = match (p.start, p.end) {
+            (Some(s), Some(e)) => format!("{:.3}s", e.seconds_since(s)),
+            _ => "not finished".into(),
+        };
         writeln!(
             out,
             "  phase     {:<14} {} → {}  {d}",
-            p.name,
-            p.start.as_deref().unwrap_or("?"),
-            p.end.as_deref().unwrap_or("?")
+            p.name.as_str(),
+            p.start.map_or("?".into(), |t| same_day_clock(start, t)),
+            p.end.map_or("?".into(), |t| same_day_clock(start, t)),
         )?;
     }
     for w in &s.workers {
@@ -340,7 +352,7 @@ pub fn write_pretty(
         writeln!(
             out,
             "  first error {} {}: {}",
-            e.ts.map(|t| t.to_string()).unwrap_or_default(),
+            e.ts.map(|t| same_day_clock(start, t)).unwrap_or_default(),
             sanitize(&e.source),
             sanitize(&e.message)
         )?;
@@ -349,7 +361,7 @@ pub fn write_pretty(
         writeln!(
             out,
             "  earlier error (names no job) {} {}: {}",
-            e.ts.map(|t| t.to_string()).unwrap_or_default(),
+            e.ts.map(|t| same_day_clock(start, t)).unwrap_or_default(),
             sanitize(&e.source),
             sanitize(&e.message)
         )?;
@@ -365,6 +377,15 @@ pub fn write_pretty(
             sanitize(&f.error)
         )?;
     }
-    super::timeline::write(out, record, events, workers, color)?;
+    super::timeline::write(out, record, events, workers, color, width)?;
     writeln!(out)
+}
+
+/// A time as the clock shows it when it falls on the job's first day, else in full.
+fn same_day_clock(start: Option<Timestamp>, t: Timestamp) -> String {
+    let day = |t: Timestamp| zone::precise(t)[..10].to_string();
+    match start {
+        Some(s) if day(s) == day(t) => zone::clock(t),
+        _ => zone::precise(t),
+    }
 }

@@ -14,14 +14,16 @@ use crate::trail::streams::same_worker;
 
 const LABEL: usize = 14;
 
-/// Terminal width: `COLUMNS`, else 100.
-pub fn width() -> usize {
-    std::env::var("COLUMNS")
-        .ok()
-        .and_then(|c| c.trim().parse().ok())
-        .filter(|&w: &usize| w >= 40)
-        .unwrap_or(100)
-}
+/// The legend's entries, wrapped to the width.
+const LEGEND: [&str; 7] = [
+    "C Contributions",
+    "P Prove",
+    "A Aggregate",
+    "E Execution",
+    "X error",
+    "! disconnect",
+    "~ cancelled",
+];
 
 fn phase_char(p: &Phase) -> (char, AnsiColors) {
     match p.as_str() {
@@ -95,6 +97,7 @@ pub fn write(
     events: &[Event],
     workers: &[WorkerTie],
     color: bool,
+    width: usize,
 ) -> io::Result<()> {
     let times: Vec<Timestamp> = events.iter().filter_map(|e| e.ts).collect();
     let Some(t0) = record.start().or_else(|| times.iter().min().copied()) else {
@@ -105,7 +108,7 @@ pub fn write(
         .or_else(|| times.iter().max().copied())
         .filter(|&t| t > t0)
         .unwrap_or(Timestamp(t0.0 + 1_000_000));
-    let n = width().saturating_sub(LABEL + 2).max(20);
+    let n = width.saturating_sub(LABEL + 2).max(20);
     let axis = Axis { t0, t1, n };
     let mut rows = Vec::new();
     let mut coord = Row::new("coordinator", n);
@@ -191,9 +194,20 @@ pub fn write(
         }
         writeln!(out)?;
     }
-    let left = t0.to_datetime().format("%H:%M:%S%.3f").to_string();
+    let left = crate::zone::clock(t0);
     let right = format!("+{:.1}s", t1.seconds_since(t0));
     let gap = n.saturating_sub(left.chars().count() + right.chars().count());
     writeln!(out, "  {:<LABEL$}{left}{}{right}", "", " ".repeat(gap))?;
-    writeln!(out, "  {:<LABEL$}C Contributions  P Prove  A Aggregate  E Execution  X error  ! disconnect  ~ cancelled", "")
+    let mut line = String::new();
+    for entry in LEGEND {
+        if !line.is_empty() && LABEL + 2 + line.len() + 2 + entry.chars().count() > width {
+            writeln!(out, "  {:<LABEL$}{line}", "")?;
+            line.clear();
+        }
+        if !line.is_empty() {
+            line.push_str("  ");
+        }
+        line.push_str(entry);
+    }
+    writeln!(out, "  {:<LABEL$}{line}", "")
 }

@@ -97,7 +97,7 @@ pub fn write(config: &Config, t: &Triage, mut out: impl Write) -> io::Result<()>
             &disagreements,
             &lines,
             &dir,
-            config.color && config.format == Format::Pretty,
+            config.color,
         )
     }?;
     out.flush()

@@ -288,7 +288,11 @@ pub struct KillOnDrop(pub u32);
 
 impl Drop for KillOnDrop {
     fn drop(&mut self) {
-        let _ = Command::new("kill").arg(self.0.to_string()).status();
+        // Quietly: the daemon may have ended already.
+        let _ = Command::new("kill")
+            .arg(self.0.to_string())
+            .stderr(std::process::Stdio::null())
+            .status();
     }
 }
 

@@ -77,6 +77,7 @@ pub fn plan(path: &str) -> Result<Vec<FileGroup>, String> {
                 return Err(format!("no log files in folder {path}"));
             }
         } else {
+            files.extend(rotated_siblings(p));
             files.push(p.to_path_buf());
         }
     }
@@ -118,6 +119,34 @@ fn may_access(path: &Path, mode: libc::c_int) -> std::io::Result<()> {
         0 => Ok(()),
         _ => Err(std::io::Error::last_os_error()),
     }
+}
+
+/// A live file named on its own is read with its rotations beside it (`x.log.1`, `x.log.2.gz`,
+/// `x.log.2026-11-21`), as `tail -F` users and journalctl users expect; a rotation named on
+/// its own is read alone.
+fn rotated_siblings(live: &Path) -> Vec<PathBuf> {
+    let (base, index, date) = rotation_key(live);
+    if index.is_some() || date.is_some() || is_compressed_name(live) {
+        return Vec::new();
+    }
+    let parent = live.parent().unwrap_or(Path::new(""));
+    let listed = if parent.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        parent
+    };
+    let Ok(entries) = std::fs::read_dir(listed) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .map(|e| parent.join(e.file_name()))
+        .filter(|f| f.as_path() != live && f.is_file())
+        .filter(|f| {
+            let (b, i, d) = rotation_key(f);
+            b == base && (i.is_some() || d.is_some())
+        })
+        .collect()
 }
 
 /// Groups files by the log they belong to and orders each group oldest first.
@@ -218,6 +247,39 @@ fn is_log_file(p: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_named_live_file_brings_its_rotations() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in [
+            "coordinator.log",
+            "coordinator.log.1",
+            "coordinator.log.2.gz",
+            "coordinator.logger",
+            "worker.log.1",
+        ] {
+            std::fs::write(dir.path().join(name), "x\n").unwrap();
+        }
+        let live = dir.path().join("coordinator.log");
+        let groups = plan(live.to_str().unwrap()).unwrap();
+        assert_eq!(groups.len(), 1);
+        let names: Vec<String> = groups[0]
+            .files
+            .iter()
+            .map(|f| f.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "coordinator.log.2.gz",
+                "coordinator.log.1",
+                "coordinator.log"
+            ]
+        );
+        // A rotation named on its own is read alone.
+        let one = dir.path().join("coordinator.log.1");
+        assert_eq!(plan(one.to_str().unwrap()).unwrap()[0].files, [one]);
+    }
 
     #[test]
     fn rotations_are_grouped_oldest_first() {
