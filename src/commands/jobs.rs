@@ -146,11 +146,15 @@ pub fn read_jobs_and_streams(
         );
     }
     // A cancelled job's reason is what its workers were told (the coordinator logs none).
-    for (key, reason) in take(&cancels) {
+    // Sources are read in parallel: put what they saw in an order that does not vary.
+    let mut cancels = take(&cancels);
+    cancels.sort();
+    let mut sightings = take(&seen);
+    sightings.sort_by(|a, b| a.stream.cmp(&b.stream));
+    for (key, reason) in cancels {
         if let Some(rec) = book
-            .jobs
-            .iter_mut()
-            .find(|j| id_key(&j.id.text) == key && j.outcome() == Outcome::Cancelled)
+            .by_key_mut(&key)
+            .filter(|j| j.outcome() == Outcome::Cancelled)
         {
             rec.reason.get_or_insert(reason);
         }
@@ -167,8 +171,8 @@ pub fn read_jobs_and_streams(
     // The workers whose own logs name a job are its workers, one per stream (two workers
     // whose IDs print alike stay two); the coordinator's adds those whose logs were not read.
     let mut by_stream: HashMap<String, Vec<(StreamName, IdRef)>> = HashMap::new();
-    for s in take(&seen) {
-        if let Some(rec) = book.jobs.iter_mut().find(|j| id_key(&j.id.text) == s.key) {
+    for s in sightings {
+        if let Some(rec) = book.by_key_mut(&s.key) {
             better_id(&mut rec.id, &s.job);
             full.learn(&s.worker);
             let list = by_stream.entry(s.key).or_default();

@@ -443,6 +443,12 @@ impl JobBook {
         }
     }
 
+    /// The job whose ID key (its first 8 characters) is `key`.
+    pub fn by_key_mut(&mut self, key: &str) -> Option<&mut JobRecord> {
+        let i = *self.index.get(key)?;
+        self.jobs.get_mut(i)
+    }
+
     /// Jobs whose ID the query (a full ID or a prefix) names.
     pub fn matching(&self, query: &str) -> Vec<&JobRecord> {
         self.jobs
