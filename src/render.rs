@@ -481,6 +481,7 @@ mod tests {
                 },
                 context: i % 2 == 0,
                 seq: i as u64,
+                shift_us: None,
             });
         }
         events
