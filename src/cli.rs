@@ -65,6 +65,14 @@ pub struct GlobalArgs {
     pub max_log_requests: usize,
 }
 
+/// `--align`: order lines of several hosts by aligned time (each worker's clock offset from
+/// the coordinator, estimated from their lines about the same job step), or by logged time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Align {
+    Auto,
+    Off,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
     Auto,
@@ -165,9 +173,15 @@ pub struct JobArgs {
     #[arg(short = 'f', long)]
     pub follow: bool,
 
-    /// Extra time read around the job on the workers, for clock skew between hosts
-    #[arg(long, value_name = "DURATION", default_value = "30s")]
-    pub skew_margin: String,
+    /// Order the trail by aligned time (worker clocks corrected by their offset from the
+    /// coordinator's, estimated from lines about the same step) or by logged time (off)
+    #[arg(long, value_enum, default_value_t = Align::Auto, value_name = "WHEN")]
+    pub align: Align,
+
+    /// Extra time read around the job on the workers (default 30s, and windows moved by each
+    /// worker's estimated clock offset); given, it is the fixed margin and nothing is moved
+    #[arg(long, value_name = "DURATION")]
+    pub skew_margin: Option<String>,
 
     /// Only the summary, not the trail
     #[arg(long)]

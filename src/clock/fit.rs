@@ -56,13 +56,13 @@ impl Segment {
         self.pairs += 1;
     }
 
-    /// The offset used: the middle of the interval, or its one known side (which keeps every
-    /// pair of that side in order).
+    /// The offset used: the middle of the interval, or just inside its one known side (which
+    /// keeps every pair of that side in order, the worker's line strictly on its side).
     pub fn offset_us(&self) -> i64 {
         match (self.low, self.high) {
             (Some(l), Some(h)) => l + (h - l) / 2,
-            (Some(l), None) => l,
-            (None, Some(h)) => h,
+            (Some(l), None) => l + 1,
+            (None, Some(h)) => h - 1,
             (None, None) => 0,
         }
     }
@@ -231,7 +231,7 @@ mod tests {
     #[test]
     fn one_sided_bounds_and_nothing() {
         let f = fit(&[fwd(0, 5_000, 1_000)]);
-        assert_eq!(f.segments[0].offset_us(), 6_000);
+        assert_eq!(f.segments[0].offset_us(), 5_999);
         assert_eq!(f.segments[0].uncertainty_us(), None);
         let none = fit(&[]);
         assert!(none.at(Timestamp(0)).is_none());

@@ -128,12 +128,30 @@ fn key(id: &IdRef) -> Box<str> {
     id.text.chars().take(8).collect::<String>().into()
 }
 
-/// Two forms of a worker ID name the same worker: equal, or one cut from the other.
+/// Two forms of a worker ID name the same worker: equal, or one cut from the other. A form
+/// still wrapped as printed (`WorkerId(gpu-node…)`, as some banners give it) is unwrapped.
 fn same_worker(a: &IdRef, b: &IdRef) -> bool {
-    if a.truncated || b.truncated {
-        a.text.starts_with(&*b.text) || b.text.starts_with(&*a.text)
+    let (a_text, a_cut) = unwrap_id(a);
+    let (b_text, b_cut) = unwrap_id(b);
+    if a_cut || b_cut {
+        a_text.starts_with(b_text) || b_text.starts_with(a_text)
     } else {
-        a.text == b.text
+        a_text == b_text
+    }
+}
+
+/// The ID's text without a `WorkerId(…)` wrapper, and whether it is cut short.
+fn unwrap_id(id: &IdRef) -> (&str, bool) {
+    let text = id.text.trim();
+    let Some(inner) = text
+        .strip_prefix("WorkerId(")
+        .and_then(|t| t.strip_suffix(')'))
+    else {
+        return (text, id.truncated);
+    };
+    match inner.strip_suffix('…') {
+        Some(cut) => (cut, true),
+        None => (inner, id.truncated),
     }
 }
 
@@ -216,49 +234,58 @@ impl PairBook {
     /// The matched pairs of every worker stream.
     pub fn pairs(&self) -> HashMap<Arc<str>, Vec<Pair>> {
         let mut out: HashMap<Arc<str>, Vec<Pair>> = HashMap::new();
+        let mut add = |stream: &Arc<str>, coordinator: Timestamp, worker: Timestamp, forward| {
+            out.entry(stream.clone()).or_default().push(Pair {
+                coordinator,
+                worker,
+                forward,
+            })
+        };
         for (stream, w) in &self.workers {
-            let mut pairs = Vec::new();
             for ((job, step), &tw) in &w.began {
                 if let Some(&tc) = self.sent.get(&(job.clone(), *step)) {
-                    pairs.push(Pair {
-                        coordinator: tc,
-                        worker: tw,
-                        forward: true,
-                    });
+                    add(stream, tc, tw, true);
                 }
-            }
-            if let Some(id) = &w.id {
-                for (job, step, to, tc) in &self.sent_to {
-                    if !same_worker(to, id) {
-                        continue;
-                    }
-                    if let Some(&tw) = w.began.get(&(job.clone(), *step)) {
-                        pairs.push(Pair {
-                            coordinator: *tc,
-                            worker: tw,
-                            forward: true,
-                        });
-                    }
-                }
-                for (job, step, from, tc) in &self.answered {
-                    if !same_worker(from, id) {
-                        continue;
-                    }
-                    if let Some(&tw) = w.done.get(&(job.clone(), *step)) {
-                        pairs.push(Pair {
-                            coordinator: *tc,
-                            worker: tw,
-                            forward: false,
-                        });
-                    }
-                }
-            }
-            if !pairs.is_empty() {
-                pairs.sort_by_key(|p| (p.worker, p.coordinator));
-                out.insert(stream.clone(), pairs);
             }
         }
+        for (job, step, to, tc) in &self.sent_to {
+            if let Some((stream, tw)) = self.only_stream(to, job, *step, |w| &w.began) {
+                add(stream, *tc, tw, true);
+            }
+        }
+        for (job, step, from, tc) in &self.answered {
+            if let Some((stream, tw)) = self.only_stream(from, job, *step, |w| &w.done) {
+                add(stream, *tc, tw, false);
+            }
+        }
+        for pairs in out.values_mut() {
+            pairs.sort_by_key(|p| (p.worker, p.coordinator));
+        }
         out
+    }
+
+    /// The one stream of worker `id` that logged the step, with the time; None when no stream
+    /// or several did (two hosts printing the same cut ID: the pair would be a guess).
+    fn only_stream<'a>(
+        &'a self,
+        id: &IdRef,
+        job: &str,
+        step: Step,
+        marks: impl Fn(&WorkerMarks) -> &HashMap<(Box<str>, Step), Timestamp>,
+    ) -> Option<(&'a Arc<str>, Timestamp)> {
+        let mut found = None;
+        for (stream, w) in &self.workers {
+            if !w.id.as_ref().is_some_and(|have| same_worker(have, id)) {
+                continue;
+            }
+            if let Some(&t) = marks(w).get(&(Box::from(job), step)) {
+                if found.is_some() {
+                    return None;
+                }
+                found = Some((stream, t));
+            }
+        }
+        found
     }
 }
 

@@ -10,6 +10,7 @@ use serde::Serialize;
 use crate::event::{Event, Level, Role};
 use crate::render::{sanitize, JsonEvent};
 use crate::time::Timestamp;
+use crate::trail::clocks::Finding;
 use crate::trail::record::{worker_cancel_reason, JobRecord, PhaseSpan};
 use crate::trail::stitch::WorkerTie;
 use crate::trail::Outcome;
@@ -27,6 +28,9 @@ pub struct SummaryWorker {
     pub worker_id: String,
     pub source: Option<String>,
     pub found: bool,
+    /// Positive when the worker's clock is ahead of the coordinator's; null when unknown.
+    pub clock_offset_ms: Option<f64>,
+    pub clock_offset_uncertainty_ms: Option<f64>,
 }
 
 #[derive(Serialize)]
@@ -48,6 +52,7 @@ pub struct Summary<'a> {
     pub phases: Vec<SummaryPhase>,
     pub workers: Vec<SummaryWorker>,
     pub first_error: Option<JsonEvent<'a>>,
+    pub findings: Vec<Finding>,
     pub sources_failed: Vec<SourceFailed>,
 }
 
@@ -79,7 +84,7 @@ pub fn earlier_context_error<'e>(events: &'e [Event], first: Option<&Event>) -> 
 
 fn order_key(e: &Event) -> (Timestamp, &str, u64) {
     (
-        e.ts.unwrap_or(e.sort_ts),
+        crate::clock::aligned_key(e),
         e.origin.as_ref().map_or("", |o| &o.path),
         e.origin.as_ref().map_or(0, |o| o.line),
     )
@@ -133,6 +138,8 @@ pub fn worker_rows(
                 worker_id: w.id.display(),
                 found: !names.is_empty(),
                 source: (!names.is_empty()).then(|| names.join(", ")),
+                clock_offset_ms: None,
+                clock_offset_uncertainty_ms: None,
             }
         })
         .collect()
@@ -161,6 +168,7 @@ pub fn build<'a>(
         workers,
         first_error: first_error(events)
             .map(|e| JsonEvent::new(e, Some(job_id_display(e, record)))),
+        findings: Vec::new(),
         sources_failed: failed
             .iter()
             .map(|(s, e)| SourceFailed {
@@ -269,6 +277,9 @@ pub fn write_pretty(
             sanitize(&e.source),
             sanitize(&e.message)
         )?;
+    }
+    for f in &s.findings {
+        writeln!(out, "  finding   {}", sanitize(&f.message))?;
     }
     for f in &s.sources_failed {
         writeln!(
