@@ -61,15 +61,7 @@ pub fn run(config: &Config, args: &JobArgs, out: impl Write) -> Result<i32, Stri
         )
     } else {
         let trail = read_trail(config, coordinator, &mut plan, args);
-        print(
-            config,
-            &record,
-            &plan,
-            &trail,
-            &narrow,
-            args,
-            &mut renderer,
-        )
+        print(config, &record, &plan, &trail, &narrow, args, &mut renderer)
     };
     match result.and_then(|_| renderer.flush()) {
         Ok(()) => {}
@@ -93,12 +85,7 @@ const DEFAULT_MARGIN: &str = "30s";
 /// a worker found off by more than a second (or not found at all) has its window moved and
 /// the trail is read again (at most twice; never with `--skew-margin` given); then every
 /// line gets its host's offset and the trail is merged by aligned time.
-fn read_trail(
-    config: &Config,
-    coordinator: &SourceSpec,
-    plan: &mut Plan,
-    args: &JobArgs,
-) -> Trail {
+fn read_trail(config: &Config, coordinator: &SourceSpec, plan: &mut Plan, args: &JobArgs) -> Trail {
     let mut events = plan.finish(collect(plan.requests(config, coordinator, false)));
     if args.align == Align::Off {
         return Trail {

@@ -84,7 +84,7 @@ pub fn earlier_context_error<'e>(events: &'e [Event], first: Option<&Event>) -> 
 
 fn order_key(e: &Event) -> (Timestamp, &str, u64) {
     (
-        crate::clock::aligned_key(e),
+        e.ts.unwrap_or(e.sort_ts),
         e.origin.as_ref().map_or("", |o| &o.path),
         e.origin.as_ref().map_or(0, |o| o.line),
     )

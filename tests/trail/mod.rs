@@ -10,6 +10,7 @@ use serde_json::Value;
 use crate::util::{cluster, ndjson, root, run, zl};
 
 mod check;
+mod clock;
 
 use check::*;
 
@@ -285,6 +286,7 @@ fn the_summary_has_exactly_the_documented_keys() {
         "phases",
         "workers",
         "first_error",
+        "findings",
         "sources_failed",
     ];
     want.sort();
@@ -295,7 +297,7 @@ fn the_summary_has_exactly_the_documented_keys() {
     assert_eq!(p.as_object().unwrap().len(), 4);
     assert!(p["duration_s"].is_f64());
     assert_eq!(summary["first_error"]["kind"], "event");
-    assert_eq!(summary["workers"][0].as_object().unwrap().len(), 3);
+    assert_eq!(summary["workers"][0].as_object().unwrap().len(), 5);
 }
 
 #[test]
