@@ -130,7 +130,7 @@ fn key(id: &IdRef) -> Box<str> {
 
 /// Two forms of a worker ID name the same worker: equal, or one cut from the other. A form
 /// still wrapped as printed (`WorkerId(gpu-node…)`, as some banners give it) is unwrapped.
-fn same_worker(a: &IdRef, b: &IdRef) -> bool {
+pub fn same_worker(a: &IdRef, b: &IdRef) -> bool {
     let (a_text, a_cut) = unwrap_id(a);
     let (b_text, b_cut) = unwrap_id(b);
     if a_cut || b_cut {

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use serde::Serialize;
 
 use crate::cli::WorkersArgs;
+use crate::clock::{pairs, Clock, PairBook, StreamOffset};
 use crate::config::Config;
 use crate::event::{Event, IdRef, Level, Role};
 use crate::parse::Prefilter;
@@ -30,6 +31,9 @@ struct WorkerRow {
     disconnects: usize,
     jobs: Vec<String>,
     errors: usize,
+    /// Positive when the worker's clock is ahead of the coordinator's; null when unknown.
+    clock_offset_ms: Option<f64>,
+    clock_offset_uncertainty_ms: Option<f64>,
 }
 
 struct Worker {
@@ -91,13 +95,17 @@ fn find<'a>(list: &'a mut Vec<Worker>, id: &IdRef) -> &'a mut Worker {
 pub fn run(config: &Config, _args: &WorkersArgs, mut out: impl Write) -> Result<i32, String> {
     let worker_specs = of_role(&config.sources, Role::Worker);
     let index: Arc<Mutex<StreamIndex>> = shared();
+    // The causal pairs in what this reads anyway: each worker's clock against the coordinator's.
+    let pairs: Arc<Mutex<PairBook>> = shared();
     {
         let index = index.clone();
+        let pairs = pairs.clone();
         let look = Arc::new(move |source: usize, e: &Event| {
             index
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
-                .observe(source, e, None)
+                .observe(source, e, None);
+            pairs.lock().unwrap_or_else(|p| p.into_inner()).observe(e);
         });
         scan(
             &worker_specs,
@@ -151,7 +159,13 @@ pub fn run(config: &Config, _args: &WorkersArgs, mut out: impl Write) -> Result<
         .find(|s| s.role == Some(Role::Coordinator))
     {
         sources += 1;
-        let select: Selector = Arc::new(|e: &Event| e.worker_id.is_some());
+        let book = pairs.clone();
+        let select: Selector = Arc::new(move |e: &Event| {
+            if e.job_id.is_some() {
+                book.lock().unwrap_or_else(|p| p.into_inner()).observe(e);
+            }
+            e.worker_id.is_some()
+        });
         if let Ok(src) = crate::read::open_source(coordinator, &config.source_options) {
             for e in collect(vec![(
                 src,
@@ -178,9 +192,25 @@ pub fn run(config: &Config, _args: &WorkersArgs, mut out: impl Write) -> Result<
             }
         }
     }
+    let clock = Clock::from_book(&take(&pairs));
+    let clock_of = |w: &Worker| {
+        index
+            .streams
+            .iter()
+            // The stream's own ID is the first it states (a banner); later ones may be lines
+            // about other workers.
+            .filter(|s| {
+                s.ids
+                    .first()
+                    .is_some_and(|id| pairs::same_worker(id, &w.id))
+            })
+            .filter_map(|s| clock.summary_of(&s.label))
+            .max_by_key(|o| o.pairs)
+    };
     let rows: Vec<WorkerRow> = workers
         .iter()
-        .map(|w| WorkerRow {
+        .map(|w| (w, clock_of(w)))
+        .map(|(w, offset)| WorkerRow {
             kind: "worker",
             worker_id: w.id.display(),
             source: (!w.sources.is_empty()).then(|| w.sources.join(", ")),
@@ -191,6 +221,8 @@ pub fn run(config: &Config, _args: &WorkersArgs, mut out: impl Write) -> Result<
             disconnects: w.disconnect_lines.max(w.disconnected_lines),
             jobs: w.jobs.iter().map(IdRef::display).collect(),
             errors: w.errors,
+            clock_offset_ms: offset.as_ref().map(StreamOffset::offset_ms),
+            clock_offset_uncertainty_ms: offset.as_ref().and_then(StreamOffset::uncertainty_ms),
         })
         .collect();
     let result = if config.format == Format::Json {

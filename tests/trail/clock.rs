@@ -397,3 +397,88 @@ fn a_usage_error_names_the_align_value() {
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("--align"), "{}", r.stderr);
 }
+
+#[test]
+fn workers_report_each_clock_within_its_interval() {
+    let mut dirs = super::check::clusters();
+    dirs.extend(
+        ordered_clusters()
+            .into_iter()
+            .filter(|d| !d.ends_with("drift") && !d.ends_with("step")),
+    );
+    let (mut checked, mut within_5ms) = (0, 0);
+    for dir in dirs {
+        let t = truth(&dir);
+        let r = run(on_cluster(&dir, &t).args(["-o", "json", "workers"]));
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let rows = ndjson(&r.stdout);
+        let coordinator = t["coordinator_skew_ms"].as_f64().unwrap();
+        for w in t["workers"].as_array().unwrap() {
+            let file = w["file"].as_str().unwrap();
+            let mine: Vec<&Value> = rows
+                .iter()
+                .filter(|r| r["source"].as_str().is_some_and(|s| s.ends_with(file)))
+                .collect();
+            // One row per host (two hosts printing the same cut ID share rows: issue 18).
+            let Some(row) = mine
+                .iter()
+                .find(|r| !r["source"].as_str().unwrap().contains(", "))
+            else {
+                continue;
+            };
+            let (Some(est), Some(u)) = (
+                row["clock_offset_ms"].as_f64(),
+                row["clock_offset_uncertainty_ms"].as_f64(),
+            ) else {
+                continue;
+            };
+            // The truth's skews are whole milliseconds of a skew with microseconds.
+            let truth = w["skew_ms"].as_f64().unwrap() - coordinator;
+            assert!(
+                (est - truth).abs() <= u + 1.1,
+                "{}: {file} {est} ± {u}, truth {truth}",
+                dir.display()
+            );
+            checked += 1;
+            if (est - truth).abs() <= 5.0 + 1.0 {
+                within_5ms += 1;
+            }
+        }
+    }
+    eprintln!("workers: {checked} offsets inside their interval, {within_5ms} within ±5 ms (±1 ms truth rounding)");
+    assert!(checked >= 50, "{checked}");
+    assert!(within_5ms * 10 >= checked * 8, "{within_5ms} of {checked}");
+}
+
+#[test]
+fn a_worker_without_pairs_or_a_coordinator_has_no_offset() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_string_lossy().into_owned()
+    };
+    let coordinator = write(
+        "coordinator.log",
+        "2026-11-21T10:00:01.000000Z INFO: Registered worker: WorkerId(gpu-07) (total: 1)\n",
+    );
+    let worker = write(
+        "gpu-07.log",
+        "   Worker ID gpu-07\n2026-11-21T10:00:00.500000Z INFO: Registration accepted: Registration successful\n",
+    );
+    let r = run(zl().args([
+        "--coordinator",
+        &coordinator,
+        "--worker",
+        &worker,
+        "-o",
+        "json",
+        "workers",
+    ]));
+    let rows = ndjson(&r.stdout);
+    assert!(!rows.is_empty(), "{}", r.stderr);
+    for row in &rows {
+        assert!(row["clock_offset_ms"].is_null(), "{row}");
+        assert!(row["clock_offset_uncertainty_ms"].is_null(), "{row}");
+    }
+}
