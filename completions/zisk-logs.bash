@@ -289,7 +289,7 @@ _zisk__logs() {
             return 0
             ;;
         zisk__subcmd__logs__subcmd__job)
-            opts="-l -g -f -o -h --level --phase --grep --follow --skew-margin --summary-only --coordinator --worker --config --output --color --ssh-option --max-log-requests --help"
+            opts="-l -g -f -o -h --level --phase --grep --follow --align --skew-margin --summary-only --coordinator --worker --config --output --color --ssh-option --max-log-requests --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -313,6 +313,10 @@ _zisk__logs() {
                     ;;
                 -g)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --align)
+                    COMPREPLY=($(compgen -W "auto off" -- "${cur}"))
                     return 0
                     ;;
                 --skew-margin)

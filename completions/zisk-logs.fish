@@ -73,7 +73,9 @@ complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -s h -l help -
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand job" -s l -l level -d 'Narrow the trail: only this level and more severe' -r
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand job" -l phase -d 'Narrow the trail: only this phase' -r
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand job" -s g -l grep -d 'Narrow the trail: only lines whose message matches' -r
-complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand job" -l skew-margin -d 'Extra time read around the job on the workers, for clock skew between hosts' -r
+complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand job" -l align -d 'Order the trail by aligned time (worker clocks corrected by their offset from the coordinator\'s, estimated from lines about the same step) or by logged time (off)' -r -f -a "auto\t''
+off\t''"
+complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand job" -l skew-margin -d 'Extra time read around the job on the workers (default 30s, and windows moved by each worker\'s estimated clock offset); given, it is the fixed margin and nothing is moved' -r
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand job" -l coordinator -d 'Where the coordinator\'s logs are (replaces the topology file\'s coordinator)' -r
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand job" -l worker -d 'Where a worker\'s logs are; repeat for more (replaces the topology file\'s workers)' -r
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand job" -l config -d 'Topology file naming the sources (default: $ZISK_LOGS_CONFIG, ./zisk-logs.toml, $XDG_CONFIG_HOME/zisk-logs/config.toml)' -r -F

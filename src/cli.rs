@@ -85,6 +85,14 @@ pub enum Command {
     /// Show log events, filtered and merged by time from every source (or the files given)
     Tail(TailArgs),
     /// Show one job's whole trail: coordinator lines, then the workers it named, merged by time, with a summary
+    #[command(
+        after_long_help = "Aligned times: each worker's clock offset from the coordinator's is estimated \
+from lines whose true order is known (a dispatch before its receipt, a result before its \
+acknowledgement), and the trail is ordered by logged time minus that offset. Pretty output \
+prints aligned times and marks with * a line moved by more than a second; -o json keeps `ts` \
+as logged and adds `ts_aligned` (null when the offset is unknown). Offsets over a second are \
+findings in the summary; such a worker's window is moved by its offset."
+    )]
     Job(JobArgs),
     /// List the jobs found in the coordinator's logs
     Jobs(JobsArgs),

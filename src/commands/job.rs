@@ -168,6 +168,7 @@ fn print<W: Write>(
         .as_ref()
         .map(|c| clocks::report(c, &plan.workers, &mut workers));
     let mut summary = summary::build(record, job_id_text(plan), events, workers, &failed);
+    summary.aligned = findings.is_some();
     summary.findings = findings.unwrap_or_default();
     r.ids.learn(&plan.job.id);
     let shown = || events.iter().filter(|e| narrow.matches(e));
@@ -290,5 +291,32 @@ fn follow_job<W: Write>(
         r.json_value(&summary)
     } else {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use crate::cli::{Align, Cli, Command};
+
+    fn job_args(args: &[&str]) -> crate::cli::JobArgs {
+        let mut all = vec!["zisk-logs", "job", "abcd1234"];
+        all.extend_from_slice(args);
+        match Cli::try_parse_from(all).expect("parses").command {
+            Command::Job(a) => a,
+            _ => panic!("not job"),
+        }
+    }
+
+    #[test]
+    fn align_defaults_to_auto_and_the_margin_to_none() {
+        let a = job_args(&[]);
+        assert_eq!(a.align, Align::Auto);
+        assert_eq!(a.skew_margin, None);
+        let a = job_args(&["--align", "off", "--skew-margin", "2m"]);
+        assert_eq!(a.align, Align::Off);
+        assert_eq!(a.skew_margin.as_deref(), Some("2m"));
+        assert!(Cli::try_parse_from(["zisk-logs", "job", "abcd1234", "--align", "never"]).is_err());
     }
 }

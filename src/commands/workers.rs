@@ -105,7 +105,10 @@ pub fn run(config: &Config, _args: &WorkersArgs, mut out: impl Write) -> Result<
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .observe(source, e, None);
-            pairs.lock().unwrap_or_else(|p| p.into_inner()).observe(e);
+            // Only lines naming a job or a worker pair up or name the stream's worker.
+            if e.job_id.is_some() || e.worker_id.is_some() {
+                pairs.lock().unwrap_or_else(|p| p.into_inner()).observe(e);
+            }
         });
         scan(
             &worker_specs,

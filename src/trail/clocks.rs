@@ -85,3 +85,30 @@ fn shared_step(steps: &[(Timestamp, i64)], stepped: usize, paired: usize) -> Opt
     });
     close.then_some(j0)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_step_every_worker_shares_is_the_coordinators() {
+        let at = |s: i64| Timestamp(s * 1_000_000);
+        // Both workers' offsets jumped by about -5 s within a few seconds: the coordinator
+        // stepped +5 s.
+        let both = [(at(100), -5_000_000), (at(103), -4_990_000)];
+        assert_eq!(shared_step(&both, 2, 2), Some(-5_000_000));
+        // One worker stepped, the other did not: that worker's own clock.
+        assert_eq!(shared_step(&both[..1], 1, 2), None);
+        // Far apart in time or in size: two separate events.
+        assert_eq!(
+            shared_step(&[(at(100), -5_000_000), (at(900), -5_000_000)], 2, 2),
+            None
+        );
+        assert_eq!(
+            shared_step(&[(at(100), -5_000_000), (at(101), 5_000_000)], 2, 2),
+            None
+        );
+        // A single worker is no evidence about the coordinator.
+        assert_eq!(shared_step(&both[..1], 1, 1), None);
+    }
+}

@@ -54,6 +54,9 @@ pub struct Summary<'a> {
     pub first_error: Option<JsonEvent<'a>>,
     pub findings: Vec<Finding>,
     pub sources_failed: Vec<SourceFailed>,
+    /// The trail was ordered by aligned time: the pretty rows say each worker's clock.
+    #[serde(skip)]
+    pub aligned: bool,
 }
 
 /// Seconds rounded to the microsecond the timestamps carry.
@@ -169,6 +172,7 @@ pub fn build<'a>(
         first_error: first_error(events)
             .map(|e| JsonEvent::new(e, Some(job_id_display(e, record)))),
         findings: Vec::new(),
+        aligned: false,
         sources_failed: failed
             .iter()
             .map(|(s, e)| SourceFailed {
@@ -237,10 +241,16 @@ pub fn write_pretty(
         )?;
     }
     for w in &s.workers {
+        let clock = match (s.aligned, w.clock_offset_ms, w.clock_offset_uncertainty_ms) {
+            (false, _, _) => String::new(),
+            (true, Some(o), Some(u)) => format!("  clock {o:+.1} ms ±{u:.1}"),
+            (true, Some(o), None) => format!("  clock {o:+.1} ms (one-sided)"),
+            (true, None, _) => "  clock offset unknown (logged order)".into(),
+        };
         match &w.source {
             Some(src) => writeln!(
                 out,
-                "  worker    {}  {}",
+                "  worker    {}  {}{clock}",
                 sanitize(&w.worker_id),
                 sanitize(src)
             )?,
