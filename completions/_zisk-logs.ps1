@@ -55,6 +55,7 @@ Register-ArgumentCompleter -Native -CommandName 'zisk-logs' -ScriptBlock {
             [CompletionResult]::new('--grep', '--grep', [CompletionResultType]::ParameterName, 'Only lines whose message matches this regular expression')
             [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Show only the last N matching events (with -f: then follow; default with -f: 10)')
             [CompletionResult]::new('--lines', '--lines', [CompletionResultType]::ParameterName, 'Show only the last N matching events (with -f: then follow; default with -f: 10)')
+            [CompletionResult]::new('--align', '--align', [CompletionResultType]::ParameterName, 'Merge the coordinator''s and workers'' history by aligned time (worker clocks corrected by their offset, estimated from lines about the same job step) or by logged time (off); lines arriving live with -f keep the logged order')
             [CompletionResult]::new('--coordinator', '--coordinator', [CompletionResultType]::ParameterName, 'Where the coordinator''s logs are (replaces the topology file''s coordinator)')
             [CompletionResult]::new('--worker', '--worker', [CompletionResultType]::ParameterName, 'Where a worker''s logs are; repeat for more (replaces the topology file''s workers)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Topology file naming the sources (default: $ZISK_LOGS_CONFIG, ./zisk-logs.toml, $XDG_CONFIG_HOME/zisk-logs/config.toml)')

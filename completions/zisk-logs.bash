@@ -479,7 +479,7 @@ _zisk__logs() {
             return 0
             ;;
         zisk__subcmd__logs__subcmd__tail)
-            opts="-l -g -f -n -o -h --level --phase --job --worker-id --since --until --grep --follow --lines --coordinator --worker --config --output --color --ssh-option --max-log-requests --help"
+            opts="-l -g -f -n -o -h --level --phase --job --worker-id --since --until --grep --follow --lines --align --coordinator --worker --config --output --color --ssh-option --max-log-requests --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -527,6 +527,10 @@ _zisk__logs() {
                     ;;
                 -n)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --align)
+                    COMPREPLY=($(compgen -W "auto off" -- "${cur}"))
                     return 0
                     ;;
                 --coordinator)

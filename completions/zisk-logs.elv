@@ -51,6 +51,7 @@ set edit:completion:arg-completer[zisk-logs] = {|@words|
             cand --grep 'Only lines whose message matches this regular expression'
             cand -n 'Show only the last N matching events (with -f: then follow; default with -f: 10)'
             cand --lines 'Show only the last N matching events (with -f: then follow; default with -f: 10)'
+            cand --align 'Merge the coordinator''s and workers'' history by aligned time (worker clocks corrected by their offset, estimated from lines about the same job step) or by logged time (off); lines arriving live with -f keep the logged order'
             cand --coordinator 'Where the coordinator''s logs are (replaces the topology file''s coordinator)'
             cand --worker 'Where a worker''s logs are; repeat for more (replaces the topology file''s workers)'
             cand --config 'Topology file naming the sources (default: $ZISK_LOGS_CONFIG, ./zisk-logs.toml, $XDG_CONFIG_HOME/zisk-logs/config.toml)'

@@ -55,6 +55,8 @@ complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -l since -d 'O
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -l until -d 'Only lines at or before this time (same forms as --since)' -r
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -s g -l grep -d 'Only lines whose message matches this regular expression' -r
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -s n -l lines -d 'Show only the last N matching events (with -f: then follow; default with -f: 10)' -r
+complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -l align -d 'Merge the coordinator\'s and workers\' history by aligned time (worker clocks corrected by their offset, estimated from lines about the same job step) or by logged time (off); lines arriving live with -f keep the logged order' -r -f -a "auto\t''
+off\t''"
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -l coordinator -d 'Where the coordinator\'s logs are (replaces the topology file\'s coordinator)' -r
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -l worker -d 'Where a worker\'s logs are; repeat for more (replaces the topology file\'s workers)' -r
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -l config -d 'Topology file naming the sources (default: $ZISK_LOGS_CONFIG, ./zisk-logs.toml, $XDG_CONFIG_HOME/zisk-logs/config.toml)' -r -F

@@ -154,6 +154,12 @@ pub struct TailArgs {
     #[arg(short = 'n', long = "lines", value_name = "N")]
     pub lines: Option<usize>,
 
+    /// Merge the coordinator's and workers' history by aligned time (worker clocks corrected by
+    /// their offset, estimated from lines about the same job step) or by logged time (off);
+    /// lines arriving live with -f keep the logged order
+    #[arg(long, value_enum, default_value_t = Align::Auto, value_name = "WHEN")]
+    pub align: Align,
+
     /// Files, folders or globs to read instead of the configured sources ('-' for stdin)
     #[arg(value_name = "PATH")]
     pub paths: Vec<String>,

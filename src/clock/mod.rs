@@ -3,6 +3,7 @@
 //! applied to events so that lines of several hosts merge in the order they happened.
 
 pub mod fit;
+pub mod hold;
 pub mod pairs;
 
 use std::cmp::Reverse;
@@ -49,6 +50,16 @@ impl Clock {
 
     pub fn has_coordinator(&self) -> bool {
         self.coordinator
+    }
+
+    /// The most any worker stream is ahead of the coordinator (0 when none is).
+    pub fn max_offset_us(&self) -> i64 {
+        self.fits
+            .values()
+            .flat_map(|f| f.segments.iter().map(Segment::offset_us))
+            .max()
+            .unwrap_or(0)
+            .max(0)
     }
 
     pub fn fit_of(&self, stream: &str) -> Option<&Fit> {

@@ -175,8 +175,8 @@ pub struct PairBook {
 }
 
 impl PairBook {
-    /// Takes in one event of any source.
-    pub fn observe(&mut self, e: &Event) {
+    /// Takes in one event of any source; true when it is a line that pairs up.
+    pub fn observe(&mut self, e: &Event) -> bool {
         if e.role == Some(Role::Coordinator) {
             self.coordinator_seen = true;
         }
@@ -187,9 +187,11 @@ impl PairBook {
             }
         }
         let (Some(t), Some(job)) = (e.ts, &e.job_id) else {
-            return;
+            return false;
         };
-        let Some(mark) = classify(e) else { return };
+        let Some(mark) = classify(e) else {
+            return false;
+        };
         let job = key(job);
         match (mark, &e.worker_id) {
             (Mark::Sent(step), None) => {
@@ -209,26 +211,25 @@ impl PairBook {
                 let w = self.workers.entry(e.source.clone()).or_default();
                 w.done.entry((job, step)).or_insert(t);
             }
-            _ => {}
+            _ => return false,
+        }
+        true
+    }
+
+    /// Forgets the lines logged before `t` (a long `tail` keeps an hour or so of pairs).
+    pub fn forget_before(&mut self, t: Timestamp) {
+        self.sent.retain(|_, at| *at >= t);
+        self.sent_to.retain(|entry| entry.3 >= t);
+        self.answered.retain(|entry| entry.3 >= t);
+        for w in self.workers.values_mut() {
+            w.began.retain(|_, at| *at >= t);
+            w.done.retain(|_, at| *at >= t);
         }
     }
 
     /// Did any coordinator line pass by? Without one nothing can be aligned.
     pub fn has_coordinator(&self) -> bool {
         self.coordinator_seen
-    }
-
-    /// The worker streams seen, with the worker ID each states.
-    pub fn streams(&self) -> impl Iterator<Item = (&Arc<str>, Option<&IdRef>)> {
-        self.workers.iter().map(|(s, w)| (s, w.id.as_ref()))
-    }
-
-    /// Sets a stream's worker where its own lines do not say (the trail knows it from the banner).
-    pub fn tie(&mut self, stream: &Arc<str>, id: &IdRef) {
-        let w = self.workers.entry(stream.clone()).or_default();
-        if w.id.is_none() {
-            w.id = Some(id.clone());
-        }
     }
 
     /// The matched pairs of every worker stream.

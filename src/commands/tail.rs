@@ -4,8 +4,10 @@ use std::collections::VecDeque;
 use std::io::Write;
 use std::sync::Arc;
 
-use crate::cli::TailArgs;
+use crate::cli::{Align, TailArgs};
+use crate::clock::hold::Holder;
 use crate::config::{Config, SourceSpec};
+use crate::event::Role;
 use crate::merge::Merged;
 use crate::parse::Keep;
 use crate::read::{self, RoleSource};
@@ -60,7 +62,8 @@ pub fn run(config: &Config, args: &TailArgs, out: impl Write) -> Result<i32, Str
     let mut held: VecDeque<crate::event::Event> = VecDeque::new();
     let mut live = false;
     let mut write_failed = false;
-    let count = read::read(sources, req, &mut |m| {
+    let mut holder = aligning(config, args).then(Holder::default);
+    let mut handle = |m: Merged| {
         let result = match m {
             Merged::Event(e) if !live && last_n.is_some() => {
                 held.push_back(e);
@@ -94,11 +97,43 @@ pub fn run(config: &Config, args: &TailArgs, out: impl Write) -> Result<i32, Str
                 false
             }
         }
+    };
+    let count = read::read(sources, req, &mut |m| match m {
+        Merged::Event(e) => match holder.as_mut() {
+            Some(h) => h.push(e, &mut |e| handle(Merged::Event(e))),
+            None => handle(Merged::Event(e)),
+        },
+        // Live lines keep their logged order: only the history is aligned.
+        Merged::CaughtUp => {
+            holder
+                .take()
+                .is_none_or(|mut h| h.finish(&mut |e| handle(Merged::Event(e))))
+                && handle(Merged::CaughtUp)
+        }
     });
     if !write_failed {
         let _ = renderer.flush();
     }
     Ok(report::exit_code(printed, count))
+}
+
+/// Aligns clocks when asked and when there is something to align: a coordinator source (its
+/// clock is the reference) and a worker source. Says so when workers come without a coordinator.
+fn aligning(config: &Config, args: &TailArgs) -> bool {
+    if args.align == Align::Off || !args.paths.is_empty() {
+        return false;
+    }
+    let has = |role| config.sources.iter().any(|s| s.role == Some(role));
+    match (has(Role::Coordinator), has(Role::Worker)) {
+        (true, true) => true,
+        (false, true) => {
+            report::notice(
+                "no coordinator source: worker clocks are not aligned (lines in logged-time order)",
+            );
+            false
+        }
+        _ => false,
+    }
 }
 
 fn sources_to_read(config: &Config, paths: &[String]) -> Result<Vec<RoleSource>, String> {
