@@ -160,3 +160,25 @@ fn sources_to_read(config: &Config, paths: &[String]) -> Result<Vec<RoleSource>,
     }
     Err("nothing to read: name files, pass --coordinator/--worker, use a topology file (--config), or pipe logs in".into())
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use crate::cli::{Align, Cli, Command};
+
+    #[test]
+    fn align_parses_on_tail() {
+        let align = |args: &[&str]| {
+            let mut all = vec!["zisk-logs", "tail"];
+            all.extend_from_slice(args);
+            match Cli::try_parse_from(all).map(|c| c.command) {
+                Ok(Command::Tail(a)) => Some(a.align),
+                _ => None,
+            }
+        };
+        assert_eq!(align(&[]), Some(Align::Auto));
+        assert_eq!(align(&["--align", "off"]), Some(Align::Off));
+        assert_eq!(align(&["--align", "maybe"]), None);
+    }
+}
