@@ -117,6 +117,11 @@ fn classify(e: &Event) -> Option<Mark> {
         .map(|&(_, mark)| mark)
 }
 
+/// A start-up banner's `Worker ID <id>` line: the stream's own ID, not one a line mentions.
+fn is_banner(e: &Event) -> bool {
+    e.ts.is_none() && e.message.trim_start().starts_with("Worker ID")
+}
+
 /// `Job <uuid> cancelled: <reason>` (and `Job JobId(…) cancelled: …`): the worker stops the
 /// job, then acknowledges.
 fn is_worker_cancel(first: &str) -> bool {
@@ -159,6 +164,9 @@ fn unwrap_id(id: &IdRef) -> (&str, bool) {
 #[derive(Default, Debug)]
 struct WorkerMarks {
     id: Option<IdRef>,
+    /// Banners of two different workers under one label (launchd names every worker's log
+    /// `zisk-worker`): its lines are several hosts', and no one offset fits them.
+    mixed: bool,
     began: HashMap<(Box<str>, Step), Timestamp>,
     done: HashMap<(Box<str>, Step), Timestamp>,
 }
@@ -182,8 +190,10 @@ impl PairBook {
         }
         if e.role == Some(Role::Worker) {
             let w = self.workers.entry(e.source.clone()).or_default();
-            if let (None, Some(id)) = (&w.id, &e.worker_id) {
-                w.id = Some(id.clone());
+            match (&w.id, &e.worker_id) {
+                (None, Some(id)) => w.id = Some(id.clone()),
+                (Some(have), Some(id)) if is_banner(e) && !same_worker(have, id) => w.mixed = true,
+                _ => {}
             }
         }
         let (Some(t), Some(job)) = (e.ts, &e.job_id) else {
@@ -259,6 +269,7 @@ impl PairBook {
                 add(stream, *tc, tw, false);
             }
         }
+        out.retain(|stream, _| !self.workers.get(stream).is_some_and(|w| w.mixed));
         for pairs in out.values_mut() {
             pairs.sort_by_key(|p| (p.worker, p.coordinator));
         }

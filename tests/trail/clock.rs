@@ -548,6 +548,9 @@ fn tail_without_a_coordinator_says_nothing_is_aligned() {
         .arg(dir.join("prover-b7.log"))
         .args(["-o", "json", "tail"]));
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(r.stderr.contains("no coordinator source"), "{}", r.stderr);
-    assert!(ndjson(&r.stdout).iter().all(|e| e["ts_aligned"].is_null()));
+    // Not a terminal: the nulls say it, stderr stays for problems.
+    assert!(r.stderr.is_empty(), "{}", r.stderr);
+    let out = ndjson(&r.stdout);
+    assert!(!out.is_empty());
+    assert!(out.iter().all(|e| e["ts_aligned"].is_null()));
 }
