@@ -8,6 +8,7 @@ pub mod stitch;
 pub mod streams;
 pub mod summary;
 pub mod timeline;
+pub mod windows;
 
 pub use record::Outcome;
 

@@ -20,16 +20,11 @@ use crate::source::{ReadRequest, Selector};
 use crate::time::Timestamp;
 use crate::trail::record::{better_id, id_key, JobBook, JobRecord};
 use crate::trail::streams::{same_worker, JobKey, StreamIndex};
+use crate::trail::windows::{shift, Moved, RESHIFT_US};
 use crate::trail::{collect, of_role, request, scan, shared, take, Look};
 
 /// Context lines are those within the job's own window, widened by this much for small skew.
 const CONTEXT_SLACK_US: i64 = 1_000_000;
-
-/// A worker clock off by more than this has its window moved and its trail read again.
-const RESHIFT_US: i64 = 1_000_000;
-
-/// How far around the job a worker whose lines were not found at all is looked for.
-const WIDEN_US: i64 = 15 * 60 * 1_000_000;
 
 /// The outcome of looking a job up in the coordinator's logs.
 pub enum Lookup {
@@ -561,39 +556,6 @@ impl Plan {
         }
         out
     }
-}
-
-/// How a worker source's window is placed.
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum Moved {
-    Not,
-    /// By the range of its streams' clock offsets (µs).
-    By(i64, i64),
-    /// Widened on both sides to find a worker whose offset is not known yet; its context
-    /// lines stay where they were.
-    Widened,
-}
-
-impl Moved {
-    fn window(self) -> (i64, i64) {
-        match self {
-            Moved::Not => (0, 0),
-            Moved::By(lo, hi) => (lo, hi),
-            Moved::Widened => (-WIDEN_US, WIDEN_US),
-        }
-    }
-
-    fn context(self) -> (i64, i64) {
-        match self {
-            Moved::By(lo, hi) => (lo, hi),
-            Moved::Not | Moved::Widened => (0, 0),
-        }
-    }
-}
-
-/// A time moved by `by` µs (None stays None: no bound).
-fn shift(t: Option<Timestamp>, by: i64) -> Option<Timestamp> {
-    t.map(|t| Timestamp(t.0.saturating_add(by)))
 }
 
 /// A stream: the index of its source and its label.
