@@ -56,8 +56,11 @@ impl Segment {
         self.pairs += 1;
     }
 
-    /// The offset used: the middle of the interval, or just inside its one known side (which
-    /// keeps every pair of that side in order, the worker's line strictly on its side).
+    /// The offset used: the middle of the interval, or just inside its one known side. Just
+    /// inside, not a guessed lag inside: under an upper bound alone the aligned time is never
+    /// later than the true one, so every answer stays before its receipt, paired or not (two
+    /// hosts printing one cut ID cannot be paired); measured, a guessed lag ordered 0.2–0.3%
+    /// more cross-host lines right and put such answers after their receipt.
     pub fn offset_us(&self) -> i64 {
         match (self.low, self.high) {
             (Some(l), Some(h)) => l + (h - l) / 2,
