@@ -379,7 +379,7 @@ _zisk__logs() {
             return 0
             ;;
         zisk__logs__subcmd__job)
-            opts="-l -g -i -S -v -f -o -h --level --phase --grep --ignore-case --smart-case --invert-match --exclude --follow --skew-margin --summary-only --coordinator --worker --config --output --color --ssh-option --max-log-requests --no-pager --no-trunc --local --help"
+            opts="-l -g -i -S -v -f -o -h --level --phase --grep --ignore-case --smart-case --invert-match --exclude --follow --align --skew-margin --summary-only --coordinator --worker --config --output --color --ssh-option --max-log-requests --no-pager --no-trunc --local --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -407,6 +407,10 @@ _zisk__logs() {
                     ;;
                 --exclude)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --align)
+                    COMPREPLY=($(compgen -W "auto off" -- "${cur}"))
                     return 0
                     ;;
                 --skew-margin)
@@ -639,7 +643,7 @@ _zisk__logs() {
             return 0
             ;;
         zisk__logs__subcmd__tail)
-            opts="-l -g -i -S -v -A -B -C -f -n -o -h --level --phase --job --worker-id --since --until --grep --ignore-case --smart-case --invert-match --exclude --after-context --before-context --context --follow --lines --coordinator --worker --config --output --color --ssh-option --max-log-requests --no-pager --no-trunc --local --help"
+            opts="-l -g -i -S -v -A -B -C -f -n -o -h --level --phase --job --worker-id --since --until --grep --ignore-case --smart-case --invert-match --exclude --after-context --before-context --context --follow --lines --align --coordinator --worker --config --output --color --ssh-option --max-log-requests --no-pager --no-trunc --local --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -715,6 +719,10 @@ _zisk__logs() {
                     ;;
                 -n)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --align)
+                    COMPREPLY=($(compgen -W "auto off" -- "${cur}"))
                     return 0
                     ;;
                 --coordinator)

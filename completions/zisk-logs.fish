@@ -64,6 +64,8 @@ complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -s A -l after-
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -s B -l before-context -d 'Show N lines before each line -g selects' -r
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -s C -l context -d 'Show N lines before and after each line -g selects' -r
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -s n -l lines -d 'Show only the last N matching events (default: all of them; with -f: the last 10, then follow)' -r
+complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -l align -d 'Merge the coordinator\'s and workers\' history by aligned time (worker clocks corrected by their offset, estimated from lines about the same job step) or by logged time (off); lines arriving live with -f keep the logged order' -r -f -a "auto\t''
+off\t''"
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -l coordinator -d 'Where the coordinator\'s logs are (replaces the topology file\'s coordinator)' -r
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -l worker -d 'Where a worker\'s logs are; repeat for more (replaces the topology file\'s workers)' -r
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -l config -d 'Topology file naming the sources (default: $ZISK_LOGS_CONFIG, ./zisk-logs.toml, $XDG_CONFIG_HOME/zisk-logs/config.toml)' -r -F
@@ -89,7 +91,9 @@ complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand job" -s l -l level -
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand job" -l phase -d 'Narrow the trail: only this phase' -r
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand job" -s g -l grep -d 'Only lines whose message matches this regular expression (repeat: any one matches)' -r
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand job" -l exclude -d 'Leave out lines whose message matches this regular expression (repeatable)' -r
-complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand job" -l skew-margin -d 'Extra time read around the job on the workers, for clock skew between hosts' -r
+complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand job" -l align -d 'Order the trail by aligned time (worker clocks corrected by their offset from the coordinator\'s, estimated from lines about the same step) or by logged time (off)' -r -f -a "auto\t''
+off\t''"
+complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand job" -l skew-margin -d 'Extra time read around the job on the workers (default 30s, and windows moved by each worker\'s estimated clock offset); given, it is the fixed margin and nothing is moved' -r
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand job" -l coordinator -d 'Where the coordinator\'s logs are (replaces the topology file\'s coordinator)' -r
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand job" -l worker -d 'Where a worker\'s logs are; repeat for more (replaces the topology file\'s workers)' -r
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand job" -l config -d 'Topology file naming the sources (default: $ZISK_LOGS_CONFIG, ./zisk-logs.toml, $XDG_CONFIG_HOME/zisk-logs/config.toml)' -r -F

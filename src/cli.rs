@@ -98,6 +98,14 @@ pub struct GlobalArgs {
     pub local: bool,
 }
 
+/// `--align`: order lines of several hosts by aligned time (each worker's clock offset from
+/// the coordinator, estimated from their lines about the same job step), or by logged time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Align {
+    Auto,
+    Off,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
     Auto,
@@ -115,10 +123,23 @@ pub enum Command {
   zisk-logs tail /var/log/zisk/coordinator.log   (a file: its rotations are read too)")]
     Tail(TailArgs),
     /// Show one job's whole trail: coordinator lines, then the workers it named, merged by time, with a summary
-    #[command(after_help = "Examples:
+    #[command(
+        after_help = "Examples:
   zisk-logs job 7a3362a3                            summary, timeline, then the trail (paged)
   zisk-logs job 7a3362a3 --summary-only --no-pager
-  zisk-logs job 7a33 --level warn -o json | jq .")]
+  zisk-logs job 7a33 --level warn -o json | jq .",
+        after_long_help = "Examples:
+  zisk-logs job 7a3362a3                            summary, timeline, then the trail (paged)
+  zisk-logs job 7a3362a3 --summary-only --no-pager
+  zisk-logs job 7a33 --level warn -o json | jq .
+
+Aligned times: each worker's clock offset from the coordinator's is estimated \
+from lines whose true order is known (a dispatch before its receipt, a result before its \
+acknowledgement), and the trail is ordered by logged time minus that offset. Pretty output \
+prints aligned times and marks with * a line moved by more than a second; -o json keeps `ts` \
+as logged and adds `ts_aligned` (null when the offset is unknown). Offsets over a second are \
+findings in the summary; such a worker's window is moved by its offset."
+    )]
     Job(JobArgs),
     /// List the jobs found in the coordinator's logs
     #[command(after_help = "Examples:
@@ -224,6 +245,12 @@ pub struct TailArgs {
     #[arg(short = 'n', long = "lines", value_name = "N")]
     pub lines: Option<usize>,
 
+    /// Merge the coordinator's and workers' history by aligned time (worker clocks corrected by
+    /// their offset, estimated from lines about the same job step) or by logged time (off);
+    /// lines arriving live with -f keep the logged order
+    #[arg(long, value_enum, default_value_t = Align::Auto, value_name = "WHEN")]
+    pub align: Align,
+
     /// Files, folders or globs to read instead of the configured sources ('-' for stdin)
     #[arg(value_name = "PATH")]
     pub paths: Vec<String>,
@@ -250,9 +277,15 @@ pub struct JobArgs {
     #[arg(short = 'f', long)]
     pub follow: bool,
 
-    /// Extra time read around the job on the workers, for clock skew between hosts
-    #[arg(long, value_name = "DURATION", default_value = "30s")]
-    pub skew_margin: String,
+    /// Order the trail by aligned time (worker clocks corrected by their offset from the
+    /// coordinator's, estimated from lines about the same step) or by logged time (off)
+    #[arg(long, value_enum, default_value_t = Align::Auto, value_name = "WHEN")]
+    pub align: Align,
+
+    /// Extra time read around the job on the workers (default 30s, and windows moved by each
+    /// worker's estimated clock offset); given, it is the fixed margin and nothing is moved
+    #[arg(long, value_name = "DURATION")]
+    pub skew_margin: Option<String>,
 
     /// Only the summary, not the trail
     #[arg(long)]

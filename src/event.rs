@@ -278,9 +278,17 @@ pub struct Event {
     pub context: bool,
     /// Position within its stream, to keep stream order among equal times.
     pub seq: u64,
+    /// The host's estimated clock offset, subtracted from `ts` to give the aligned time
+    /// (`clock::aligned_key`); None when unknown or alignment is off.
+    pub shift_us: Option<i64>,
 }
 
 impl Event {
+    /// The logged time corrected by the host's clock offset, when one is known.
+    pub fn ts_aligned(&self) -> Option<Timestamp> {
+        Some(Timestamp(self.ts?.0.saturating_sub(self.shift_us?)))
+    }
+
     pub fn raw_lossy(&self) -> std::borrow::Cow<'_, str> {
         // `from_utf8` checks ASCII a word at a time; the lossy walk goes byte by byte.
         match std::str::from_utf8(&self.raw) {

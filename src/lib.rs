@@ -3,6 +3,7 @@
 //! parsers and stages can be tested and fuzzed as units. `main.rs` is the binary over it.
 
 pub mod cli;
+pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod derive;

@@ -171,9 +171,15 @@ impl<W: Write> Renderer<W> {
     }
 
     fn pretty(&mut self, e: &Event, around: bool) -> io::Result<()> {
-        let ts = match e.ts {
+        // The aligned time when the host's offset is known; `*` marks a line moved over a second.
+        let ts = match e.ts_aligned().or(e.ts) {
             Some(t) => crate::zone::line_time(t),
             None => " ".repeat(24),
+        };
+        let moved = if e.shift_us.is_some_and(|s| s.abs() > MOVED_US) {
+            "*"
+        } else {
+            " "
         };
         let label = sanitize(&e.source);
         self.label_width = self.label_width.max(label.chars().count()).min(28);
@@ -203,7 +209,7 @@ impl<W: Write> Renderer<W> {
             };
             write!(
                 self.out,
-                "{} {}{} {}{}{} {}",
+                "{}{moved}{}{} {}{}{} {}",
                 ts.dimmed(),
                 marker,
                 label,
@@ -218,7 +224,10 @@ impl<W: Write> Renderer<W> {
                 (true, false) => "~",
                 (false, false) => " ",
             };
-            write!(self.out, "{ts} {marker}{label} {level}{phase}{job} {first}")?;
+            write!(
+                self.out,
+                "{ts}{moved}{marker}{label} {level}{phase}{job} {first}"
+            )?;
         }
         writeln!(self.out)?;
         let indent = " ".repeat(26);
@@ -239,6 +248,9 @@ impl<W: Write> Renderer<W> {
         Ok(())
     }
 }
+
+/// A line whose time alignment moved it by more than this is marked in pretty output.
+const MOVED_US: i64 = 1_000_000;
 
 fn one_line(s: &str) -> String {
     s.replace('\n', "⏎")
@@ -289,6 +301,7 @@ pub fn sanitize(s: &str) -> std::borrow::Cow<'_, str> {
 pub struct JsonEvent<'a> {
     kind: &'static str,
     ts: Option<String>,
+    ts_aligned: Option<String>,
     level: Option<&'static str>,
     source: &'a str,
     role: Option<&'static str>,
@@ -315,6 +328,7 @@ impl<'a> JsonEvent<'a> {
         JsonEvent {
             kind: "event",
             ts: e.ts.map(|t| t.to_string()),
+            ts_aligned: e.ts_aligned().map(|t| t.to_string()),
             level: e.level.map(Level::as_str),
             source: &e.source,
             role: e.role.map(|r| r.as_str()),
@@ -346,6 +360,11 @@ fn write_json_event(
     out.write_all(b"{\"kind\":\"event\",\"ts\":")?;
     match e.ts {
         // RFC 3339 digits and separators: nothing to escape.
+        Some(t) => write!(out, "\"{t}\"")?,
+        None => out.write_all(b"null")?,
+    }
+    out.write_all(b",\"ts_aligned\":")?;
+    match e.ts_aligned() {
         Some(t) => write!(out, "\"{t}\"")?,
         None => out.write_all(b"null")?,
     }
@@ -511,6 +530,7 @@ mod tests {
                 },
                 context: i % 2 == 0,
                 seq: i as u64,
+                shift_us: None,
             });
         }
         events

@@ -78,8 +78,12 @@ fn cluster_launchd(cluster: &str, root: &Path) -> Vec<String> {
     args
 }
 
+/// Logged-time order: the backends are compared, and all launchd workers share one label.
 fn tail_json(sources: &[String], extra: &[&str]) -> Run {
-    run(zl().args(sources).args(["tail", "-o", "json"]).args(extra))
+    run(zl()
+        .args(sources)
+        .args(["tail", "-o", "json", "--align", "off"])
+        .args(extra))
 }
 
 #[test]

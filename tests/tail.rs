@@ -134,6 +134,7 @@ fn json_output_has_exactly_the_schema_keys() {
         [
             "kind",
             "ts",
+            "ts_aligned",
             "level",
             "source",
             "role",

@@ -4,7 +4,8 @@
 use std::io::Write;
 use std::sync::Arc;
 
-use crate::cli::JobArgs;
+use crate::cli::{Align, JobArgs};
+use crate::clock::{self, Clock};
 use crate::config::{parse_job_query, parse_level, parse_phase, Config, SourceSpec};
 use crate::event::{Event, Role};
 use crate::filter::Filter;
@@ -13,15 +14,15 @@ use crate::read;
 use crate::render::{Format, Renderer};
 use crate::report;
 use crate::time::parse_age;
-use crate::trail::collect;
 use crate::trail::record::JobRecord;
 use crate::trail::stitch::{self, Lookup, Plan};
 use crate::trail::summary;
 use crate::trail::Outcome;
+use crate::trail::{clocks, collect};
 
 pub fn run(config: &Config, args: &JobArgs, out: impl Write) -> Result<i32, String> {
     let query = parse_job_query(&args.id)?;
-    let margin = parse_margin(&args.skew_margin)?;
+    let margin = parse_margin(args.skew_margin.as_deref().unwrap_or(DEFAULT_MARGIN))?;
     let narrow = Filter {
         level: args.level.as_deref().map(parse_level).transpose()?,
         phase: args.phase.as_deref().map(parse_phase).transpose()?,
@@ -58,17 +59,8 @@ pub fn run(config: &Config, args: &JobArgs, out: impl Write) -> Result<i32, Stri
             &mut renderer,
         )
     } else {
-        let events = collect(plan.requests(config, coordinator, false));
-        let events = plan.finish(events);
-        print(
-            config,
-            &record,
-            &plan,
-            &events,
-            &narrow,
-            args,
-            &mut renderer,
-        )
+        let trail = read_trail(config, coordinator, &mut plan, args);
+        print(config, &record, &plan, &trail, &narrow, args, &mut renderer)
     };
     match result.and_then(|_| renderer.flush()) {
         Ok(()) => {}
@@ -83,6 +75,42 @@ pub fn coordinator_of(config: &Config) -> Result<&SourceSpec, String> {
     config.sources.iter().find(|s| s.role == Some(Role::Coordinator)).ok_or_else(|| {
         "this command reads the coordinator's logs: pass --coordinator SOURCE or name it in a topology file (--config)".to_string()
     })
+}
+
+/// The worker windows' margin when `--skew-margin` is not given.
+const DEFAULT_MARGIN: &str = "30s";
+
+/// Step 3, in true order: the trail read, each worker's clock estimated from its pairs in it;
+/// a worker found off by more than a second (or not found at all) has its window moved and
+/// the trail is read again (at most twice; never with `--skew-margin` given); then every
+/// line gets its host's offset and the trail is merged by aligned time.
+fn read_trail(config: &Config, coordinator: &SourceSpec, plan: &mut Plan, args: &JobArgs) -> Trail {
+    let mut events = plan.finish(collect(plan.requests(config, coordinator, false)));
+    if args.align == Align::Off {
+        return Trail {
+            events,
+            clock: None,
+        };
+    }
+    let mut clock = Clock::estimate(&events);
+    for _ in 0..2 {
+        if args.skew_margin.is_some() || !plan.reposition(&clock, &events) {
+            break;
+        }
+        events = plan.finish(collect(plan.requests(config, coordinator, false)));
+        clock = Clock::estimate(&events);
+    }
+    clock.apply(&mut events);
+    Trail {
+        events: clock::order(events),
+        clock: Some(clock),
+    }
+}
+
+/// The trail read, in the order printed, and the clocks it was aligned by (None: `--align off`).
+struct Trail {
+    events: Vec<Event>,
+    clock: Option<Clock>,
 }
 
 /// `--skew-margin`: an age like `30s`, `500ms`, `2m` (or `0`).
@@ -123,18 +151,25 @@ fn print<W: Write>(
     config: &Config,
     record: &JobRecord,
     plan: &Plan,
-    events: &[Event],
+    trail: &Trail,
     narrow: &Filter,
     args: &JobArgs,
     r: &mut Renderer<W>,
 ) -> std::io::Result<()> {
     let failed = report::failures();
-    let workers = summary::worker_rows(
+    let mut workers = summary::worker_rows(
         &plan.workers,
         &|i| config.sources.get(i).map(|s| s.spec.clone()),
         &|i| plan.streams_in(i),
     );
-    let summary = summary::build(record, job_id_text(plan), events, workers, &failed);
+    let events = &trail.events;
+    let findings = trail
+        .clock
+        .as_ref()
+        .map(|c| clocks::report(c, &plan.workers, &mut workers));
+    let mut summary = summary::build(record, job_id_text(plan), events, workers, &failed);
+    summary.aligned = findings.is_some();
+    summary.findings.extend(findings.unwrap_or_default());
     r.ids.learn(&plan.job.id);
     let shown = || events.iter().filter(|e| narrow.matches(e));
     match r.format() {
@@ -264,5 +299,32 @@ fn follow_job<W: Write>(
         r.json_value(&summary)
     } else {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use crate::cli::{Align, Cli, Command};
+
+    fn job_args(args: &[&str]) -> crate::cli::JobArgs {
+        let mut all = vec!["zisk-logs", "job", "abcd1234"];
+        all.extend_from_slice(args);
+        match Cli::try_parse_from(all).expect("parses").command {
+            Command::Job(a) => a,
+            _ => panic!("not job"),
+        }
+    }
+
+    #[test]
+    fn align_defaults_to_auto_and_the_margin_to_none() {
+        let a = job_args(&[]);
+        assert_eq!(a.align, Align::Auto);
+        assert_eq!(a.skew_margin, None);
+        let a = job_args(&["--align", "off", "--skew-margin", "2m"]);
+        assert_eq!(a.align, Align::Off);
+        assert_eq!(a.skew_margin.as_deref(), Some("2m"));
+        assert!(Cli::try_parse_from(["zisk-logs", "job", "abcd1234", "--align", "never"]).is_err());
     }
 }

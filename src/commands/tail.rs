@@ -1,12 +1,13 @@
 //! `zisk-logs tail`: filtered, merged, optionally live.
 
 use std::collections::VecDeque;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::sync::Arc;
 
-use crate::cli::TailArgs;
+use crate::cli::{Align, TailArgs};
+use crate::clock::hold::Holder;
 use crate::config::{Config, SourceSpec};
-use crate::event::Event;
+use crate::event::{Event, Role};
 use crate::filter::Filter;
 use crate::merge::Merged;
 use crate::parse::Keep;
@@ -67,7 +68,8 @@ pub fn run(config: &Config, args: &TailArgs, out: impl Write) -> Result<i32, Str
     let mut held: VecDeque<(Event, bool)> = VecDeque::new();
     let mut live = false;
     let mut write_failed = false;
-    let count = read::read(sources, req, &mut |m| {
+    let mut holder = aligning(config, args).then(Holder::default);
+    let mut handle = |m: Merged| {
         let result = match m {
             Merged::CaughtUp => {
                 live = true;
@@ -115,6 +117,19 @@ pub fn run(config: &Config, args: &TailArgs, out: impl Write) -> Result<i32, Str
                 write_failed = true;
                 false
             }
+        }
+    };
+    let count = read::read(sources, req, &mut |m| match m {
+        Merged::Event(e) => match holder.as_mut() {
+            Some(h) => h.push(e, &mut |e| handle(Merged::Event(e))),
+            None => handle(Merged::Event(e)),
+        },
+        // Live lines keep their logged order: only the history is aligned.
+        Merged::CaughtUp => {
+            holder
+                .take()
+                .is_none_or(|mut h| h.finish(&mut |e| handle(Merged::Event(e))))
+                && handle(Merged::CaughtUp)
         }
     });
     if !write_failed {
@@ -173,6 +188,28 @@ impl Around {
     }
 }
 
+/// Aligns clocks when asked and when there is something to align: a coordinator source (its
+/// clock is the reference) and a worker source. Says so when workers come without a coordinator.
+fn aligning(config: &Config, args: &TailArgs) -> bool {
+    if args.align == Align::Off || !args.paths.is_empty() {
+        return false;
+    }
+    let has = |role| config.sources.iter().any(|s| s.role == Some(role));
+    match (has(Role::Coordinator), has(Role::Worker)) {
+        (true, true) => true,
+        (false, true) => {
+            // Said to a person; in a script `ts_aligned` being null says it.
+            if std::io::stderr().is_terminal() {
+                report::notice(
+                    "no coordinator source: worker clocks are not aligned (lines in logged-time order)",
+                );
+            }
+            false
+        }
+        _ => false,
+    }
+}
+
 fn sources_to_read(config: &Config, paths: &[String]) -> Result<Vec<RoleSource>, String> {
     if !paths.is_empty() {
         return Ok(paths
@@ -196,4 +233,26 @@ fn sources_to_read(config: &Config, paths: &[String]) -> Result<Vec<RoleSource>,
         );
     }
     Err("nothing to read: name files, pass --coordinator/--worker, use a topology file (--config), or pipe logs in".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use crate::cli::{Align, Cli, Command};
+
+    #[test]
+    fn align_parses_on_tail() {
+        let align = |args: &[&str]| {
+            let mut all = vec!["zisk-logs", "tail"];
+            all.extend_from_slice(args);
+            match Cli::try_parse_from(all).map(|c| c.command) {
+                Ok(Command::Tail(a)) => Some(a.align),
+                _ => None,
+            }
+        };
+        assert_eq!(align(&[]), Some(Align::Auto));
+        assert_eq!(align(&["--align", "off"]), Some(Align::Off));
+        assert_eq!(align(&["--align", "maybe"]), None);
+    }
 }

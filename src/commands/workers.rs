@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use serde::Serialize;
 
 use crate::cli::WorkersArgs;
+use crate::clock::{pairs, Clock, PairBook, StreamOffset};
 use crate::config::Config;
 use crate::event::{Event, IdRef, Level, Role};
 use crate::fit::{write_table, Cell, Column};
@@ -31,6 +32,9 @@ struct WorkerRow {
     disconnects: usize,
     jobs: Vec<String>,
     errors: usize,
+    /// Positive when the worker's clock is ahead of the coordinator's; null when unknown.
+    clock_offset_ms: Option<f64>,
+    clock_offset_uncertainty_ms: Option<f64>,
 }
 
 struct Worker {
@@ -188,8 +192,10 @@ pub fn run(config: &Config, _args: &WorkersArgs, mut out: impl Write) -> Result<
     let worker_specs = of_role(&config.sources, Role::Worker);
     let index: Arc<Mutex<StreamIndex>> = shared();
     let marks: Arc<Mutex<Vec<Mark>>> = shared();
+    // The causal pairs in what this reads anyway: each worker's clock against the coordinator's.
+    let pairs: Arc<Mutex<PairBook>> = shared();
     {
-        let (index, marks) = (index.clone(), marks.clone());
+        let (index, marks, pairs) = (index.clone(), marks.clone(), pairs.clone());
         let look = Arc::new(move |source: usize, e: &Event| {
             if let (Some(kind), Some(ts)) = (own_mark(&e.message), e.ts) {
                 let mut marks = marks.lock().unwrap_or_else(|p| p.into_inner());
@@ -203,7 +209,11 @@ pub fn run(config: &Config, _args: &WorkersArgs, mut out: impl Write) -> Result<
             index
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
-                .observe(source, e, None)
+                .observe(source, e, None);
+            // Only lines naming a job or a worker pair up or name the stream's worker.
+            if e.job_id.is_some() || e.worker_id.is_some() {
+                pairs.lock().unwrap_or_else(|p| p.into_inner()).observe(e);
+            }
         });
         scan(
             &worker_specs,
@@ -258,7 +268,13 @@ pub fn run(config: &Config, _args: &WorkersArgs, mut out: impl Write) -> Result<
         .find(|s| s.role == Some(Role::Coordinator))
     {
         sources += 1;
-        let select: Selector = Arc::new(|e: &Event| e.worker_id.is_some());
+        let book = pairs.clone();
+        let select: Selector = Arc::new(move |e: &Event| {
+            if e.job_id.is_some() {
+                book.lock().unwrap_or_else(|p| p.into_inner()).observe(e);
+            }
+            e.worker_id.is_some()
+        });
         if let Ok(src) = crate::read::open_source(coordinator, &config.source_options) {
             let items = vec![(src, request(None, None, None, Prefilter::default(), select))];
             for_each(items, |e| {
@@ -295,9 +311,25 @@ pub fn run(config: &Config, _args: &WorkersArgs, mut out: impl Write) -> Result<
     }
     // A stable order: by where the logs are, then by ID (the scan's order is the threads').
     workers.sort_by_cached_key(|w| (w.sources.first().cloned(), w.id.display()));
+    let clock = Clock::from_book(&take(&pairs));
+    let clock_of = |w: &Worker| {
+        index
+            .streams
+            .iter()
+            // The stream's own ID is the first it states (a banner); later ones may be lines
+            // about other workers.
+            .filter(|s| {
+                s.ids
+                    .first()
+                    .is_some_and(|id| pairs::same_worker(id, &w.id))
+            })
+            .filter_map(|s| clock.summary_of(&s.label))
+            .max_by_key(|o| o.pairs)
+    };
     let rows: Vec<WorkerRow> = workers
         .iter()
-        .map(|w| WorkerRow {
+        .map(|w| (w, clock_of(w)))
+        .map(|(w, offset)| WorkerRow {
             kind: "worker",
             worker_id: json_id(&w.id),
             source: (!w.sources.is_empty()).then(|| w.sources.join(", ")),
@@ -308,6 +340,8 @@ pub fn run(config: &Config, _args: &WorkersArgs, mut out: impl Write) -> Result<
             disconnects: w.disconnect_lines.max(w.disconnected_lines),
             jobs: w.jobs.iter().map(json_id).collect(),
             errors: w.errors,
+            clock_offset_ms: offset.as_ref().map(StreamOffset::offset_ms),
+            clock_offset_uncertainty_ms: offset.as_ref().and_then(StreamOffset::uncertainty_ms),
         })
         .collect();
     let result = if config.format == Format::Json {

@@ -287,6 +287,7 @@ mod tests {
             raw: msg.as_bytes().to_vec(),
             context: false,
             seq: 0,
+            shift_us: None,
         }
     }
 

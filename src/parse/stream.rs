@@ -496,6 +496,7 @@ impl StreamParser {
             raw,
             context: false,
             seq: self.seq,
+            shift_us: None,
         };
         // Lines without a time of their own before the first one with it (a start-up banner)
         // are held, so that the banner's worker ID reaches the lines above it; an envelope

@@ -2,11 +2,13 @@
 //! those workers" as code. `record` reads jobs from the coordinator's lines, `streams` ties worker
 //! streams to worker IDs, `stitch` reads a job's trail in steps, `summary` says what happened.
 
+pub mod clocks;
 pub mod record;
 pub mod stitch;
 pub mod streams;
 pub mod summary;
 pub mod timeline;
+pub mod windows;
 
 pub use record::Outcome;
 

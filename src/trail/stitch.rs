@@ -10,6 +10,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use crate::clock::Clock;
 use crate::config::{Config, SourceSpec};
 use crate::event::{Event, IdRef, Level, Role};
 use crate::filter::IdQuery;
@@ -19,6 +20,7 @@ use crate::source::{ReadRequest, Selector};
 use crate::time::Timestamp;
 use crate::trail::record::{better_id, id_key, JobBook, JobRecord};
 use crate::trail::streams::{same_worker, JobKey, StreamIndex};
+use crate::trail::windows::{shift, Moved, RESHIFT_US};
 use crate::trail::{collect, of_role, request, scan, shared, take, Look};
 
 /// Context lines are those within the job's own window, widened by this much for small skew.
@@ -123,6 +125,8 @@ pub struct Plan {
     pub since: Option<Timestamp>,
     pub until: Option<Timestamp>,
     context: (Timestamp, Timestamp),
+    /// Per worker source, how far its window is moved (earliest, latest µs) for its clock.
+    shifts: HashMap<usize, Moved>,
     /// Worker sources with a topology-set ID.
     topo: Vec<(usize, IdRef)>,
     /// (source index, stream label) of every worker stream step 3 read.
@@ -322,6 +326,7 @@ pub fn plan(config: &Config, record: &JobRecord, margin_us: i64) -> Plan {
         topo,
         seen: shared(),
         seen_labels: Vec::new(),
+        shifts: HashMap::new(),
         workers,
         searched: workers_specs.iter().map(|(_, s)| s.spec.clone()).collect(),
         worker_sources,
@@ -370,18 +375,27 @@ impl Plan {
         let mut out = Vec::new();
         let worker_keys: Vec<IdRef> = self.workers.iter().map(|w| w.id.clone()).collect();
         let (since, until) = (self.since, if follow { None } else { self.until });
-        let in_window = move |e: &Event| {
-            let t = e.ts.unwrap_or(e.sort_ts);
-            since.is_none_or(|s| t >= s) && until.is_none_or(|u| t <= u)
+        let window = move |(lo, hi): (i64, i64)| {
+            let (since, until) = (shift(since, lo), shift(until, hi));
+            move |e: &Event| {
+                let t = e.ts.unwrap_or(e.sort_ts);
+                since.is_none_or(|s| t >= s) && until.is_none_or(|u| t <= u)
+            }
         };
-        let (cs, ce) = self.context;
-        let in_context = move |e: &Event| {
-            let t = e.ts.unwrap_or(e.sort_ts);
-            t >= cs && t <= ce
+        let context = |(lo, hi): (i64, i64)| {
+            let (cs, ce) = self.context;
+            let (cs, ce) = (
+                Timestamp(cs.0.saturating_add(lo)),
+                Timestamp(ce.0.saturating_add(hi)),
+            );
+            move |e: &Event| {
+                let t = e.ts.unwrap_or(e.sort_ts);
+                t >= cs && t <= ce
+            }
         };
-        let mk = |select: Selector, prefilter: Prefilter| ReadRequest {
-            since,
-            until,
+        let mk = |select: Selector, prefilter: Prefilter, (lo, hi): (i64, i64)| ReadRequest {
+            since: shift(since, lo),
+            until: shift(until, hi),
             follow,
             tail_lines: None,
             grep_literal: None,
@@ -392,6 +406,7 @@ impl Plan {
         let job_literal = id_key(&self.job.id.text);
         if let Ok(source) = crate::read::open_source(coordinator, &config.source_options) {
             let job = self.job.clone();
+            let (in_window, in_context) = (window((0, 0)), context((0, 0)));
             let select: Selector = Arc::new(move |e: &Event| {
                 in_window(e)
                     && (job.matches_event(e)
@@ -406,13 +421,15 @@ impl Plan {
             let mut literals: Vec<String> =
                 self.workers.iter().map(|w| id_key(&w.id.text)).collect();
             literals.push(job_literal.clone());
-            out.push((source, mk(select, Prefilter::any_of(&literals))));
+            out.push((source, mk(select, Prefilter::any_of(&literals), (0, 0))));
         }
         for &i in &self.worker_sources {
             let Ok(source) = crate::read::open_source(&config.sources[i], &config.source_options)
             else {
                 continue;
             };
+            let moved = self.shifts.get(&i).copied().unwrap_or(Moved::Not);
+            let (in_window, in_context) = (window(moved.window()), context(moved.context()));
             let job = self.job.clone();
             let seen = self.seen.clone();
             let last: Mutex<Arc<str>> = Mutex::new(Arc::from("\0"));
@@ -431,10 +448,79 @@ impl Plan {
                 mk(
                     select,
                     Prefilter::default().and_job_or_level(&job_literal, Level::Warn),
+                    moved.window(),
                 ),
             ));
         }
         out
+    }
+
+    /// Moves the windows of worker sources whose clocks the trail read so far shows off by
+    /// more than [`RESHIFT_US`], and widens those of workers the coordinator named but whose
+    /// lines were not found (a clock off by more than the margin). True when a window changed,
+    /// so that the trail is worth reading again.
+    pub fn reposition(&mut self, clock: &Clock, events: &[Event]) -> bool {
+        let mut changed = false;
+        let worker_sources = self.worker_sources.clone();
+        for i in worker_sources {
+            let labels: Vec<&Arc<str>> = self
+                .workers
+                .iter()
+                .flat_map(|w| w.streams.iter())
+                .chain(self.seen_labels.iter())
+                .filter(|(s, _)| *s == i)
+                .map(|(_, l)| l)
+                .collect();
+            let offsets: Vec<i64> = labels
+                .iter()
+                .filter_map(|l| clock.fit_of(l))
+                .flat_map(|f| f.segments.iter().map(|s| s.offset_us()))
+                .collect();
+            let want = match (offsets.iter().min(), offsets.iter().max()) {
+                (Some(&lo), Some(&hi)) if lo.abs().max(hi.abs()) > RESHIFT_US => {
+                    Some(Moved::By(lo, hi))
+                }
+                (Some(_), Some(_)) => None,
+                _ if self.lost_worker_in(i, events) => Some(Moved::Widened),
+                _ => None,
+            };
+            if let Some(want) = want {
+                if self.shifts.get(&i) != Some(&want) {
+                    self.shifts.insert(i, want);
+                    changed = true;
+                }
+            }
+        }
+        changed
+    }
+
+    /// Does source `i` hold (or may it hold) a worker of the job none of whose lines were read?
+    /// A worker whose stream is not known (its banner fell outside the time read) may be in
+    /// any source that gave no line of the job.
+    fn lost_worker_in(&self, i: usize, events: &[Event]) -> bool {
+        let gave_lines = |label: &Arc<str>| {
+            events
+                .iter()
+                .any(|e| !e.context && e.role == Some(Role::Worker) && e.source == *label)
+        };
+        let silent = !self
+            .seen_labels
+            .iter()
+            .any(|(s, label)| *s == i && gave_lines(label));
+        self.workers.iter().any(|w| {
+            let here = if w.streams.is_empty() {
+                silent
+            } else {
+                w.streams.iter().any(|(s, _)| *s == i)
+            };
+            here && !events.iter().any(|e| {
+                !e.context
+                    && e.role == Some(Role::Worker)
+                    && e.worker_id
+                        .as_ref()
+                        .is_some_and(|id| same_worker(id, &w.id))
+            })
+        })
     }
 
     /// Labels of the streams tied to the job's workers, with the worker each is. Streams of a

@@ -44,6 +44,9 @@ pub struct SummaryWorker {
     pub found: bool,
     /// Another worker's ID shares the 8 characters the coordinator's lines show of this one.
     pub ambiguous: bool,
+    /// Positive when the worker's clock is ahead of the coordinator's; null when unknown.
+    pub clock_offset_ms: Option<f64>,
+    pub clock_offset_uncertainty_ms: Option<f64>,
 }
 
 /// An operational problem found on the way.
@@ -101,6 +104,9 @@ pub struct Summary<'a> {
     pub first_error: Option<JsonEvent<'a>>,
     pub findings: Vec<Finding>,
     pub sources_failed: Vec<SourceFailed>,
+    /// The trail was ordered by aligned time: the pretty rows say each worker's clock.
+    #[serde(skip)]
+    pub aligned: bool,
 }
 
 /// Seconds rounded to the microsecond the timestamps carry.
@@ -205,6 +211,8 @@ pub fn worker_rows(
                         && crate::trail::record::id_key(&o.id.text) == key
                         && (o.id.truncated || w.id.truncated)
                 }),
+                clock_offset_ms: None,
+                clock_offset_uncertainty_ms: None,
             }
         })
         .collect()
@@ -245,6 +253,7 @@ pub fn build<'a>(
         workers,
         first_error: first_error(events)
             .map(|e| JsonEvent::new(e, Some(job_id_display(e, record)))),
+        aligned: false,
         sources_failed: failed
             .iter()
             .map(|(s, e)| SourceFailed {
@@ -325,10 +334,16 @@ pub fn write_pretty(
         )?;
     }
     for w in &s.workers {
+        let clock = match (s.aligned, w.clock_offset_ms, w.clock_offset_uncertainty_ms) {
+            (false, _, _) => String::new(),
+            (true, Some(o), Some(u)) => format!("  clock {o:+.1} ms ±{u:.1}"),
+            (true, Some(o), None) => format!("  clock {o:+.1} ms (one-sided)"),
+            (true, None, _) => "  clock offset unknown (logged order)".into(),
+        };
         match &w.source {
             Some(src) => writeln!(
                 out,
-                "  worker    {}  {}",
+                "  worker    {}  {}{clock}",
                 sanitize(&w.worker_id),
                 sanitize(src)
             )?,
@@ -367,7 +382,7 @@ pub fn write_pretty(
         )?;
     }
     for f in &s.findings {
-        writeln!(out, "  note      {}", sanitize(&f.message))?;
+        writeln!(out, "  finding   {}", sanitize(&f.message))?;
     }
     for f in &s.sources_failed {
         writeln!(

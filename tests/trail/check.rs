@@ -122,10 +122,18 @@ pub fn check_job(
             problems.push(format!("{name}: context line {o:?} belongs to job {other}"));
         }
     }
-    // Time order.
-    let times: Vec<&str> = trail.iter().filter_map(|e| e["ts"].as_str()).collect();
-    if times.windows(2).any(|w| w[0] > w[1]) {
-        problems.push(format!("{name}: trail not in time order"));
+    // Time order: aligned time where the host's offset is known, else logged time; a stream
+    // keeps its own order.
+    let key = |e: &Value| {
+        e["ts_aligned"]
+            .as_str()
+            .or(e["ts"].as_str())
+            .map(String::from)
+    };
+    if trail.windows(2).any(|w| {
+        w[0]["source"] != w[1]["source"] && key(&w[0]) > key(&w[1]) && key(&w[1]).is_some()
+    }) {
+        problems.push(format!("{name}: trail not in aligned time order"));
     }
     for key in ["outcome", "reason", "started", "ended"] {
         if summary[key] != job[key] {

@@ -10,6 +10,7 @@ use serde_json::Value;
 use crate::util::{cluster, ndjson, root, run, zl};
 
 mod check;
+mod clock;
 
 use check::*;
 
@@ -298,7 +299,7 @@ fn the_summary_has_exactly_the_documented_keys() {
     assert_eq!(p.as_object().unwrap().len(), 6);
     assert!(p["duration_s"].is_f64());
     assert_eq!(summary["first_error"]["kind"], "event");
-    assert_eq!(summary["workers"][0].as_object().unwrap().len(), 4);
+    assert_eq!(summary["workers"][0].as_object().unwrap().len(), 6);
 }
 
 #[test]

@@ -15,6 +15,20 @@ thread_local! {
 /// 2026-11-21T10:00:00Z
 pub const START_US: i64 = 1_795_255_200 * 1_000_000;
 
+thread_local! {
+    /// What the emitting host's clock adds to its constant skew now (drift, a step); 0 unless
+    /// a cluster plans one.
+    static EXTRA_US: Cell<i64> = const { Cell::new(0) };
+}
+
+pub fn set_extra(us: i64) {
+    EXTRA_US.with(|c| c.set(us));
+}
+
+pub fn extra() -> i64 {
+    EXTRA_US.with(|c| c.get())
+}
+
 pub fn set_now(us: i64) {
     NOW_US.with(|c| c.set(us));
 }
@@ -79,7 +93,7 @@ pub struct SimTimer {
 
 impl FormatTime for SimTimer {
     fn format_time(&self, w: &mut Writer<'_>) -> fmt::Result {
-        write_ts(w, now() + self.skew_us)
+        write_ts(w, now() + self.skew_us + extra())
     }
 }
 

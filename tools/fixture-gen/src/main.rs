@@ -21,6 +21,7 @@ use std::process::ExitCode;
 
 const USAGE: &str = "usage:
   fixture-gen fixtures [--out DIR]      (default DIR: fixtures; writes DIR/clusters, DIR/releases)
+  fixture-gen skew [--out DIR]          (default DIR: fixtures; writes DIR/skew: clocks far off)
   fixture-gen corpus --format json|zisk|full --bytes SIZE --out FILE
   fixture-gen corpus --cluster --workers N [--format F] --bytes SIZE --out DIR
 SIZE accepts K/M/G suffixes (powers of 1024).";
@@ -82,6 +83,15 @@ fn run() -> Result<(), String> {
                     o.lines(),
                     o.truth.jobs.iter().map(|j| format!("{}:{}", j.job_kind, j.outcome)).collect::<Vec<_>>().join(",")
                 );
+            }
+            Ok(())
+        }
+        "skew" => {
+            let out = out.unwrap_or_else(|| PathBuf::from("fixtures"));
+            for spec in release::skew_specs() {
+                let o = release::run_cluster(&spec);
+                o.write(&out.join("skew").join(spec.name)).map_err(|e| e.to_string())?;
+                eprintln!("skew/{:<17} {:>5} events {:>5} lines", spec.name, o.events.len(), o.lines());
             }
             Ok(())
         }

@@ -27,6 +27,25 @@ pub struct HostSpec {
     pub show_target: bool,
     /// MPI processes (the rank format prints `[rank=N]` when more than one).
     pub ranks: u32,
+    /// How the host's clock moves beyond its constant skew.
+    pub clock: HostClock,
+}
+
+/// A host clock's drift and step, on top of its constant skew (the default: neither).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct HostClock {
+    /// Parts per million of true time elapsed since the simulation's start.
+    pub drift_ppm: i64,
+    /// At this true time (µs since the start) the clock is reset by this much (µs).
+    pub step: Option<(i64, i64)>,
+}
+
+impl HostClock {
+    /// What the clock adds to the constant skew at true time `t` (µs since the start).
+    pub fn extra_us(&self, t: i64) -> i64 {
+        let step = self.step.filter(|&(at, _)| t >= at).map_or(0, |(_, by)| by);
+        t * self.drift_ppm / 1_000_000 + step
+    }
 }
 
 pub struct EmitSpec<'a> {
@@ -153,8 +172,10 @@ pub fn emit_all(spec: EmitSpec<'_>, items: &[Item]) -> Emitted {
                 };
                 let job_full = l.job.map(|j| spec.job_ids[j].as_str());
                 let wk_full = field_worker.map(|w| spec.worker_ids[w].as_str());
-                let ts = fmt_ts(START_US + item.t + host.spec.skew_us);
+                let extra = host.spec.clock.extra_us(item.t);
+                let ts = fmt_ts(START_US + item.t + host.spec.skew_us + extra);
                 clock::set_now(START_US + item.t);
+                clock::set_extra(extra);
                 let ranked = format.is_zisk() && host.spec.ranks > 1;
                 zfmt::set_rank(ranked.then_some(l.rank));
                 let text = if format.is_ansi() { l.ansi.as_deref().unwrap_or(&l.msg) } else { &l.msg };

@@ -85,10 +85,10 @@ impl ZiskFormat {
     ) -> fmt::Result {
         if self.ansi {
             w.write_str("\x1b[2m")?;
-            clock::write_ts(w, now_us + self.skew_us)?;
+            clock::write_ts(w, now_us + self.skew_us + clock::extra())?;
             w.write_str("\x1b[0m ")?;
         } else {
-            clock::write_ts(w, now_us + self.skew_us)?;
+            clock::write_ts(w, now_us + self.skew_us + clock::extra())?;
             w.write_char(' ')?;
         }
         if let Some(r) = rank {

@@ -16,7 +16,7 @@ use crate::output::ClusterOutput;
 use crate::prng::Rng;
 use crate::timeline::MS;
 use crate::truth::*;
-use crate::write::{emit_all, jobs_truth, EmitSpec, HostSpec};
+use crate::write::{emit_all, jobs_truth, EmitSpec, HostClock, HostSpec};
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Shape {
@@ -113,6 +113,7 @@ pub fn run_cluster(spec: &ClusterSpec) -> ClusterOutput {
                 max,
                 show_target: spec.debug,
                 ranks: worker.map_or(1, |w| sc.workers[w].ranks),
+                clock: HostClock::default(),
             }
         })
         .collect();

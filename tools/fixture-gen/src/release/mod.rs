@@ -16,7 +16,7 @@ use crate::output::ClusterOutput;
 use crate::timeline::Mark;
 use crate::timeline::{host_of, Log, Timeline, COORD, MS};
 use crate::truth::*;
-use crate::write::{emit_all, jobs_truth, EmitSpec, HostSpec, JobPlan};
+use crate::write::{emit_all, jobs_truth, EmitSpec, HostClock, HostSpec, JobPlan};
 
 /// A release family: the shapes its code logs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -54,14 +54,42 @@ pub struct ClusterSpec {
     pub name: &'static str,
     pub release: Release,
     pub seed: u64,
+    /// Workers (by index) whose clocks the cluster sets: a constant skew (µs), drift, a step.
+    pub clocks: Vec<(usize, Option<i64>, HostClock)>,
+}
+
+impl ClusterSpec {
+    fn clock_of(&self, w: usize) -> HostClock {
+        self.clocks.iter().find(|c| c.0 == w).map_or_else(HostClock::default, |c| c.2)
+    }
+}
+
+/// Clusters with clocks far off (`fixture-gen skew`, `fixtures/skew/`): the v0.18 scenario
+/// with one or two workers 5 s or 90 s off, a clock that steps once, clocks that drift.
+pub fn skew_specs() -> Vec<ClusterSpec> {
+    let none = HostClock::default();
+    let s = 1_000_000;
+    let spec = |name, clocks| ClusterSpec { name, release: Release::V0_18, seed: 4018, clocks };
+    vec![
+        spec("offset-5s", vec![(0, Some(5 * s + 123_456), none), (4, Some(-5 * s - 7_000), none)]),
+        spec("offset-90s", vec![(0, Some(90 * s + 250_000), none), (5, Some(-47 * s - 500_000), none)]),
+        spec("step", vec![(3, None, HostClock { drift_ppm: 0, step: Some((360 * s, 4 * s)) })]),
+        spec(
+            "drift",
+            vec![
+                (0, None, HostClock { drift_ppm: 400, step: None }),
+                (5, None, HostClock { drift_ppm: -300, step: None }),
+            ],
+        ),
+    ]
 }
 
 pub fn specs() -> Vec<ClusterSpec> {
     vec![
-        ClusterSpec { name: "v0.18", release: Release::V0_18, seed: 4018 },
-        ClusterSpec { name: "v0.17", release: Release::V0_17, seed: 4017 },
-        ClusterSpec { name: "v0.15", release: Release::V0_15, seed: 4015 },
-        ClusterSpec { name: "v0.12", release: Release::V0_12, seed: 4012 },
+        ClusterSpec { name: "v0.18", release: Release::V0_18, seed: 4018, clocks: Vec::new() },
+        ClusterSpec { name: "v0.17", release: Release::V0_17, seed: 4017, clocks: Vec::new() },
+        ClusterSpec { name: "v0.15", release: Release::V0_15, seed: 4015, clocks: Vec::new() },
+        ClusterSpec { name: "v0.12", release: Release::V0_12, seed: 4012, clocks: Vec::new() },
     ]
 }
 
@@ -160,7 +188,12 @@ pub fn secs(ms: i64) -> String {
 }
 
 pub fn run_cluster(spec: &ClusterSpec) -> ClusterOutput {
-    let sim = scenario::build(spec);
+    let mut sim = scenario::build(spec);
+    for &(w, skew, _) in &spec.clocks {
+        if let Some(skew) = skew {
+            sim.workers[w].skew_us = skew;
+        }
+    }
     let coord_format = if spec.release == Release::V0_12 { Format::Json } else { Format::Zisk };
     let coord_skew = sim.coord_skew_us;
     let mut hosts = vec![HostSpec {
@@ -172,6 +205,7 @@ pub fn run_cluster(spec: &ClusterSpec) -> ClusterOutput {
         max: Level::INFO,
         show_target: false,
         ranks: 1,
+        clock: HostClock::default(),
     }];
     for (w, wk) in sim.workers.iter().enumerate() {
         hosts.push(HostSpec {
@@ -183,6 +217,7 @@ pub fn run_cluster(spec: &ClusterSpec) -> ClusterOutput {
             max: if wk.verbose { Level::DEBUG } else { Level::INFO },
             show_target: wk.verbose,
             ranks: wk.ranks,
+            clock: spec.clock_of(w),
         });
     }
     let job_ids: Vec<String> = sim.jobs.iter().map(|j| j.id.clone()).collect();
