@@ -133,6 +133,8 @@ mod tests {
             context: false,
             seq: 0,
             shift_us: None,
+            template: None,
+            release: true,
         }
     }
 
