@@ -318,6 +318,8 @@ pub fn run(config: &Config, _args: &WorkersArgs, mut out: impl Write) -> Result<
             .iter()
             // The stream's own ID is the first it states (a banner); later ones may be lines
             // about other workers.
+            // Two workers whose IDs print alike are told apart by the source holding each.
+            .filter(|s| w.source.is_none_or(|i| s.source == i))
             .filter(|s| {
                 s.ids
                     .first()
