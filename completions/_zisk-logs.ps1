@@ -29,6 +29,7 @@ Register-ArgumentCompleter -Native -CommandName 'zisk-logs' -ScriptBlock {
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour pretty output (NO_COLOR is honoured by auto)')
             [CompletionResult]::new('--ssh-option', '--ssh-option', [CompletionResultType]::ParameterName, 'Extra ssh option for remote journald sources, passed as `-o OPTION` (repeatable)')
             [CompletionResult]::new('--max-log-requests', '--max-log-requests', [CompletionResultType]::ParameterName, 'Most log streams followed at once (Kubernetes pods, containers)')
+            [CompletionResult]::new('--raw-bytes', '--raw-bytes', [CompletionResultType]::ParameterName, 'With -o raw: write the lines'' bytes even to a terminal (control characters unescaped)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -65,6 +66,7 @@ Register-ArgumentCompleter -Native -CommandName 'zisk-logs' -ScriptBlock {
             [CompletionResult]::new('--max-log-requests', '--max-log-requests', [CompletionResultType]::ParameterName, 'Most log streams followed at once (Kubernetes pods, containers)')
             [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Keep reading as logs grow (files across rotation and truncation, journals, containers, pods)')
             [CompletionResult]::new('--follow', '--follow', [CompletionResultType]::ParameterName, 'Keep reading as logs grow (files across rotation and truncation, journals, containers, pods)')
+            [CompletionResult]::new('--raw-bytes', '--raw-bytes', [CompletionResultType]::ParameterName, 'With -o raw: write the lines'' bytes even to a terminal (control characters unescaped)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -87,6 +89,7 @@ Register-ArgumentCompleter -Native -CommandName 'zisk-logs' -ScriptBlock {
             [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Keep following a running job until it ends, then print the summary')
             [CompletionResult]::new('--follow', '--follow', [CompletionResultType]::ParameterName, 'Keep following a running job until it ends, then print the summary')
             [CompletionResult]::new('--summary-only', '--summary-only', [CompletionResultType]::ParameterName, 'Only the summary, not the trail')
+            [CompletionResult]::new('--raw-bytes', '--raw-bytes', [CompletionResultType]::ParameterName, 'With -o raw: write the lines'' bytes even to a terminal (control characters unescaped)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -102,6 +105,7 @@ Register-ArgumentCompleter -Native -CommandName 'zisk-logs' -ScriptBlock {
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour pretty output (NO_COLOR is honoured by auto)')
             [CompletionResult]::new('--ssh-option', '--ssh-option', [CompletionResultType]::ParameterName, 'Extra ssh option for remote journald sources, passed as `-o OPTION` (repeatable)')
             [CompletionResult]::new('--max-log-requests', '--max-log-requests', [CompletionResultType]::ParameterName, 'Most log streams followed at once (Kubernetes pods, containers)')
+            [CompletionResult]::new('--raw-bytes', '--raw-bytes', [CompletionResultType]::ParameterName, 'With -o raw: write the lines'' bytes even to a terminal (control characters unescaped)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -115,6 +119,7 @@ Register-ArgumentCompleter -Native -CommandName 'zisk-logs' -ScriptBlock {
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour pretty output (NO_COLOR is honoured by auto)')
             [CompletionResult]::new('--ssh-option', '--ssh-option', [CompletionResultType]::ParameterName, 'Extra ssh option for remote journald sources, passed as `-o OPTION` (repeatable)')
             [CompletionResult]::new('--max-log-requests', '--max-log-requests', [CompletionResultType]::ParameterName, 'Most log streams followed at once (Kubernetes pods, containers)')
+            [CompletionResult]::new('--raw-bytes', '--raw-bytes', [CompletionResultType]::ParameterName, 'With -o raw: write the lines'' bytes even to a terminal (control characters unescaped)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -132,6 +137,7 @@ Register-ArgumentCompleter -Native -CommandName 'zisk-logs' -ScriptBlock {
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour pretty output (NO_COLOR is honoured by auto)')
             [CompletionResult]::new('--ssh-option', '--ssh-option', [CompletionResultType]::ParameterName, 'Extra ssh option for remote journald sources, passed as `-o OPTION` (repeatable)')
             [CompletionResult]::new('--max-log-requests', '--max-log-requests', [CompletionResultType]::ParameterName, 'Most log streams followed at once (Kubernetes pods, containers)')
+            [CompletionResult]::new('--raw-bytes', '--raw-bytes', [CompletionResultType]::ParameterName, 'With -o raw: write the lines'' bytes even to a terminal (control characters unescaped)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -160,6 +166,7 @@ Register-ArgumentCompleter -Native -CommandName 'zisk-logs' -ScriptBlock {
             [CompletionResult]::new('--max-log-requests', '--max-log-requests', [CompletionResultType]::ParameterName, 'Most log streams followed at once (Kubernetes pods, containers)')
             [CompletionResult]::new('--firing', '--firing', [CompletionResultType]::ParameterName, 'Triage the alerts this Prometheus has firing now (/api/v1/alerts) instead of the window''s history')
             [CompletionResult]::new('--insecure-skip-verify', '--insecure-skip-verify', [CompletionResultType]::ParameterName, 'Do not verify TLS certificates (only for a server you trust)')
+            [CompletionResult]::new('--raw-bytes', '--raw-bytes', [CompletionResultType]::ParameterName, 'With -o raw: write the lines'' bytes even to a terminal (control characters unescaped)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -173,6 +180,7 @@ Register-ArgumentCompleter -Native -CommandName 'zisk-logs' -ScriptBlock {
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour pretty output (NO_COLOR is honoured by auto)')
             [CompletionResult]::new('--ssh-option', '--ssh-option', [CompletionResultType]::ParameterName, 'Extra ssh option for remote journald sources, passed as `-o OPTION` (repeatable)')
             [CompletionResult]::new('--max-log-requests', '--max-log-requests', [CompletionResultType]::ParameterName, 'Most log streams followed at once (Kubernetes pods, containers)')
+            [CompletionResult]::new('--raw-bytes', '--raw-bytes', [CompletionResultType]::ParameterName, 'With -o raw: write the lines'' bytes even to a terminal (control characters unescaped)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break

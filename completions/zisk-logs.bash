@@ -71,7 +71,7 @@ _zisk__logs() {
 
     case "${cmd}" in
         zisk__logs)
-            opts="-o -h -V --coordinator --worker --config --output --color --ssh-option --max-log-requests --help --version tail job jobs workers metrics triage completions help"
+            opts="-o -h -V --coordinator --worker --config --output --color --raw-bytes --ssh-option --max-log-requests --help --version tail job jobs workers metrics triage completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -117,7 +117,7 @@ _zisk__logs() {
             return 0
             ;;
         zisk__subcmd__logs__subcmd__completions)
-            opts="-o -h --coordinator --worker --config --output --color --ssh-option --max-log-requests --help bash elvish fish powershell zsh"
+            opts="-o -h --coordinator --worker --config --output --color --raw-bytes --ssh-option --max-log-requests --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -289,7 +289,7 @@ _zisk__logs() {
             return 0
             ;;
         zisk__subcmd__logs__subcmd__job)
-            opts="-l -g -f -o -h --level --phase --grep --follow --skew-margin --summary-only --coordinator --worker --config --output --color --ssh-option --max-log-requests --help"
+            opts="-l -g -f -o -h --level --phase --grep --follow --skew-margin --summary-only --coordinator --worker --config --output --color --raw-bytes --ssh-option --max-log-requests --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -359,7 +359,7 @@ _zisk__logs() {
             return 0
             ;;
         zisk__subcmd__logs__subcmd__jobs)
-            opts="-o -h --since --outcome --coordinator --worker --config --output --color --ssh-option --max-log-requests --help"
+            opts="-o -h --since --outcome --coordinator --worker --config --output --color --raw-bytes --ssh-option --max-log-requests --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -413,7 +413,7 @@ _zisk__logs() {
             return 0
             ;;
         zisk__subcmd__logs__subcmd__metrics)
-            opts="-o -h --since --until --step --labels --coordinator --worker --config --output --color --ssh-option --max-log-requests --help"
+            opts="-o -h --since --until --step --labels --coordinator --worker --config --output --color --raw-bytes --ssh-option --max-log-requests --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -475,7 +475,7 @@ _zisk__logs() {
             return 0
             ;;
         zisk__subcmd__logs__subcmd__tail)
-            opts="-l -g -f -n -o -h --level --phase --job --worker-id --since --until --grep --follow --lines --coordinator --worker --config --output --color --ssh-option --max-log-requests --help"
+            opts="-l -g -f -n -o -h --level --phase --job --worker-id --since --until --grep --follow --lines --coordinator --worker --config --output --color --raw-bytes --ssh-option --max-log-requests --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -565,7 +565,7 @@ _zisk__logs() {
             return 0
             ;;
         zisk__subcmd__logs__subcmd__triage)
-            opts="-o -h --since --until --prometheus --firing --alertmanager --rules --alert --expected-replicas --budget-seconds --step --metrics-url --bearer-token-file --basic-auth --ca-file --insecure-skip-verify --coordinator --worker --config --output --color --ssh-option --max-log-requests --help"
+            opts="-o -h --since --until --prometheus --firing --alertmanager --rules --alert --expected-replicas --budget-seconds --step --metrics-url --bearer-token-file --basic-auth --ca-file --insecure-skip-verify --coordinator --worker --config --output --color --raw-bytes --ssh-option --max-log-requests --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -663,7 +663,7 @@ _zisk__logs() {
             return 0
             ;;
         zisk__subcmd__logs__subcmd__workers)
-            opts="-o -h --coordinator --worker --config --output --color --ssh-option --max-log-requests --help"
+            opts="-o -h --coordinator --worker --config --output --color --raw-bytes --ssh-option --max-log-requests --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -26,6 +26,7 @@ set edit:completion:arg-completer[zisk-logs] = {|@words|
             cand --color 'When to colour pretty output (NO_COLOR is honoured by auto)'
             cand --ssh-option 'Extra ssh option for remote journald sources, passed as `-o OPTION` (repeatable)'
             cand --max-log-requests 'Most log streams followed at once (Kubernetes pods, containers)'
+            cand --raw-bytes 'With -o raw: write the lines'' bytes even to a terminal (control characters unescaped)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
@@ -61,6 +62,7 @@ set edit:completion:arg-completer[zisk-logs] = {|@words|
             cand --max-log-requests 'Most log streams followed at once (Kubernetes pods, containers)'
             cand -f 'Keep reading as logs grow (files across rotation and truncation, journals, containers, pods)'
             cand --follow 'Keep reading as logs grow (files across rotation and truncation, journals, containers, pods)'
+            cand --raw-bytes 'With -o raw: write the lines'' bytes even to a terminal (control characters unescaped)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -82,6 +84,7 @@ set edit:completion:arg-completer[zisk-logs] = {|@words|
             cand -f 'Keep following a running job until it ends, then print the summary'
             cand --follow 'Keep following a running job until it ends, then print the summary'
             cand --summary-only 'Only the summary, not the trail'
+            cand --raw-bytes 'With -o raw: write the lines'' bytes even to a terminal (control characters unescaped)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -96,6 +99,7 @@ set edit:completion:arg-completer[zisk-logs] = {|@words|
             cand --color 'When to colour pretty output (NO_COLOR is honoured by auto)'
             cand --ssh-option 'Extra ssh option for remote journald sources, passed as `-o OPTION` (repeatable)'
             cand --max-log-requests 'Most log streams followed at once (Kubernetes pods, containers)'
+            cand --raw-bytes 'With -o raw: write the lines'' bytes even to a terminal (control characters unescaped)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -108,6 +112,7 @@ set edit:completion:arg-completer[zisk-logs] = {|@words|
             cand --color 'When to colour pretty output (NO_COLOR is honoured by auto)'
             cand --ssh-option 'Extra ssh option for remote journald sources, passed as `-o OPTION` (repeatable)'
             cand --max-log-requests 'Most log streams followed at once (Kubernetes pods, containers)'
+            cand --raw-bytes 'With -o raw: write the lines'' bytes even to a terminal (control characters unescaped)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -124,6 +129,7 @@ set edit:completion:arg-completer[zisk-logs] = {|@words|
             cand --color 'When to colour pretty output (NO_COLOR is honoured by auto)'
             cand --ssh-option 'Extra ssh option for remote journald sources, passed as `-o OPTION` (repeatable)'
             cand --max-log-requests 'Most log streams followed at once (Kubernetes pods, containers)'
+            cand --raw-bytes 'With -o raw: write the lines'' bytes even to a terminal (control characters unescaped)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -151,6 +157,7 @@ set edit:completion:arg-completer[zisk-logs] = {|@words|
             cand --max-log-requests 'Most log streams followed at once (Kubernetes pods, containers)'
             cand --firing 'Triage the alerts this Prometheus has firing now (/api/v1/alerts) instead of the window''s history'
             cand --insecure-skip-verify 'Do not verify TLS certificates (only for a server you trust)'
+            cand --raw-bytes 'With -o raw: write the lines'' bytes even to a terminal (control characters unescaped)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -163,6 +170,7 @@ set edit:completion:arg-completer[zisk-logs] = {|@words|
             cand --color 'When to colour pretty output (NO_COLOR is honoured by auto)'
             cand --ssh-option 'Extra ssh option for remote journald sources, passed as `-o OPTION` (repeatable)'
             cand --max-log-requests 'Most log streams followed at once (Kubernetes pods, containers)'
+            cand --raw-bytes 'With -o raw: write the lines'' bytes even to a terminal (control characters unescaped)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_zisk_logs_global_optspecs
-    string join \n coordinator= worker= config= o/output= color= ssh-option= max-log-requests= h/help V/version
+    string join \n coordinator= worker= config= o/output= color= raw-bytes ssh-option= max-log-requests= h/help V/version
 end
 
 function __fish_zisk_logs_needs_command
@@ -37,6 +37,7 @@ always\t''
 never\t''"
 complete -c zisk-logs -n "__fish_zisk_logs_needs_command" -l ssh-option -d 'Extra ssh option for remote journald sources, passed as `-o OPTION` (repeatable)' -r
 complete -c zisk-logs -n "__fish_zisk_logs_needs_command" -l max-log-requests -d 'Most log streams followed at once (Kubernetes pods, containers)' -r
+complete -c zisk-logs -n "__fish_zisk_logs_needs_command" -l raw-bytes -d 'With -o raw: write the lines\' bytes even to a terminal (control characters unescaped)'
 complete -c zisk-logs -n "__fish_zisk_logs_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c zisk-logs -n "__fish_zisk_logs_needs_command" -s V -l version -d 'Print version'
 complete -c zisk-logs -n "__fish_zisk_logs_needs_command" -f -a "tail" -d 'Show log events, filtered and merged by time from every source (or the files given)'
@@ -69,6 +70,7 @@ never\t''"
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -l ssh-option -d 'Extra ssh option for remote journald sources, passed as `-o OPTION` (repeatable)' -r
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -l max-log-requests -d 'Most log streams followed at once (Kubernetes pods, containers)' -r
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -s f -l follow -d 'Keep reading as logs grow (files across rotation and truncation, journals, containers, pods)'
+complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -l raw-bytes -d 'With -o raw: write the lines\' bytes even to a terminal (control characters unescaped)'
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand job" -s l -l level -d 'Narrow the trail: only this level and more severe' -r
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand job" -l phase -d 'Narrow the trail: only this phase' -r
@@ -89,6 +91,7 @@ complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand job" -l ssh-option -
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand job" -l max-log-requests -d 'Most log streams followed at once (Kubernetes pods, containers)' -r
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand job" -s f -l follow -d 'Keep following a running job until it ends, then print the summary'
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand job" -l summary-only -d 'Only the summary, not the trail'
+complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand job" -l raw-bytes -d 'With -o raw: write the lines\' bytes even to a terminal (control characters unescaped)'
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand job" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand jobs" -l since -d 'Only jobs started at or after this time' -r
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand jobs" -l outcome -d 'Only jobs with this outcome' -r -f -a "completed\t''
@@ -109,6 +112,7 @@ always\t''
 never\t''"
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand jobs" -l ssh-option -d 'Extra ssh option for remote journald sources, passed as `-o OPTION` (repeatable)' -r
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand jobs" -l max-log-requests -d 'Most log streams followed at once (Kubernetes pods, containers)' -r
+complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand jobs" -l raw-bytes -d 'With -o raw: write the lines\' bytes even to a terminal (control characters unescaped)'
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand jobs" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand workers" -l coordinator -d 'Where the coordinator\'s logs are (replaces the topology file\'s coordinator)' -r
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand workers" -l worker -d 'Where a worker\'s logs are; repeat for more (replaces the topology file\'s workers)' -r
@@ -123,6 +127,7 @@ always\t''
 never\t''"
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand workers" -l ssh-option -d 'Extra ssh option for remote journald sources, passed as `-o OPTION` (repeatable)' -r
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand workers" -l max-log-requests -d 'Most log streams followed at once (Kubernetes pods, containers)' -r
+complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand workers" -l raw-bytes -d 'With -o raw: write the lines\' bytes even to a terminal (control characters unescaped)'
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand workers" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand metrics" -l since -d 'Start of the series (default: the coordinator\'s first line)' -r
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand metrics" -l until -d 'End of the series (default: the coordinator\'s last line)' -r
@@ -142,6 +147,7 @@ always\t''
 never\t''"
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand metrics" -l ssh-option -d 'Extra ssh option for remote journald sources, passed as `-o OPTION` (repeatable)' -r
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand metrics" -l max-log-requests -d 'Most log streams followed at once (Kubernetes pods, containers)' -r
+complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand metrics" -l raw-bytes -d 'With -o raw: write the lines\' bytes even to a terminal (control characters unescaped)'
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand metrics" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand triage" -l since -d 'Start of the window (default: an hour before --until)' -r
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand triage" -l until -d 'End of the window (default: now)' -r
@@ -171,6 +177,7 @@ complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand triage" -l ssh-optio
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand triage" -l max-log-requests -d 'Most log streams followed at once (Kubernetes pods, containers)' -r
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand triage" -l firing -d 'Triage the alerts this Prometheus has firing now (/api/v1/alerts) instead of the window\'s history'
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand triage" -l insecure-skip-verify -d 'Do not verify TLS certificates (only for a server you trust)'
+complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand triage" -l raw-bytes -d 'With -o raw: write the lines\' bytes even to a terminal (control characters unescaped)'
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand triage" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand completions" -l coordinator -d 'Where the coordinator\'s logs are (replaces the topology file\'s coordinator)' -r
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand completions" -l worker -d 'Where a worker\'s logs are; repeat for more (replaces the topology file\'s workers)' -r
@@ -185,6 +192,7 @@ always\t''
 never\t''"
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand completions" -l ssh-option -d 'Extra ssh option for remote journald sources, passed as `-o OPTION` (repeatable)' -r
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand completions" -l max-log-requests -d 'Most log streams followed at once (Kubernetes pods, containers)' -r
+complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand completions" -l raw-bytes -d 'With -o raw: write the lines\' bytes even to a terminal (control characters unescaped)'
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand help; and not __fish_seen_subcommand_from tail job jobs workers metrics triage completions help" -f -a "tail" -d 'Show log events, filtered and merged by time from every source (or the files given)'
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand help; and not __fish_seen_subcommand_from tail job jobs workers metrics triage completions help" -f -a "job" -d 'Show one job\'s whole trail: coordinator lines, then the workers it named, merged by time, with a summary'

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use regex::Regex;
 
+use crate::escape::Net;
 use crate::event::{Level, Role};
 use crate::filter::IdQuery;
 use crate::render::Format;
@@ -24,7 +25,22 @@ pub struct Config {
     pub source_ids: HashMap<String, String>,
     pub format: Format,
     pub color: bool,
+    /// `-o raw` shows control characters escaped (to a terminal, unless `--raw-bytes`).
+    pub raw_escaped: bool,
     pub source_options: SourceOptions,
+}
+
+impl Config {
+    /// The last escaping net on stdout: off only for bytes meant for a program (`-o raw`
+    /// into a pipe or with `--raw-bytes`, OpenMetrics for promtool).
+    pub fn output_net(&self) -> Net {
+        match self.format {
+            Format::Json => Net::Json,
+            Format::Raw if !self.raw_escaped => Net::Off,
+            Format::Openmetrics => Net::Off,
+            _ => Net::Text,
+        }
+    }
 }
 
 pub fn parse_level(s: &str) -> Result<Level, String> {

@@ -6,6 +6,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod derive;
+pub mod escape;
 pub mod event;
 pub mod filter;
 pub mod merge;

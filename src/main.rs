@@ -4,7 +4,7 @@ use std::io::{BufWriter, Write};
 
 use clap::{CommandFactory, Parser};
 use zisk_logs::cli::{Cli, Command};
-use zisk_logs::{commands, progress, render, source};
+use zisk_logs::{commands, escape, progress, render, source};
 
 /// mimalloc: parsing allocates per event on one thread and frees on another, where glibc's
 /// allocator spends a third of the time of a filtered read.
@@ -39,10 +39,9 @@ fn no_huge_pages() {
 
 fn run(cli: Cli) -> Result<i32, String> {
     let stdout = std::io::stdout();
-    let out = BufWriter::with_capacity(64 * 1024, stdout.lock());
     if let Command::Completions { shell } = &cli.command {
         // Needs no sources, so no topology file either.
-        let mut out = out;
+        let mut out = BufWriter::new(stdout.lock());
         clap_complete::generate(*shell, &mut Cli::command(), "zisk-logs", &mut out);
         out.flush().map_err(|e| e.to_string())?;
         return Ok(0);
@@ -51,6 +50,10 @@ fn run(cli: Cli) -> Result<i32, String> {
     if config.format == render::Format::Openmetrics && !matches!(cli.command, Command::Metrics(_)) {
         return Err("-o openmetrics is the output of the metrics command only".into());
     }
+    let out = escape::Guard::new(
+        BufWriter::with_capacity(64 * 1024, stdout.lock()),
+        config.output_net(),
+    );
     match &cli.command {
         Command::Tail(args) => commands::tail::run(&config, args, out),
         Command::Job(args) => commands::job::run(&config, args, out),

@@ -7,6 +7,7 @@ mod util;
 mod docker;
 mod formats;
 mod generated_metrics;
+mod hostile;
 mod journald;
 mod k8s;
 mod launchd;

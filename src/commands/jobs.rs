@@ -12,9 +12,10 @@ use serde::Serialize;
 use crate::cli::JobsArgs;
 use crate::commands::job::coordinator_of;
 use crate::config::Config;
+use crate::escape::{column_width, pad, sanitize_line};
 use crate::event::{Event, IdRef, Role};
 use crate::parse::Prefilter;
-use crate::render::{sanitize, Format};
+use crate::render::Format;
 use crate::report;
 use crate::source::Selector;
 use crate::time::Timestamp;
@@ -195,18 +196,18 @@ pub fn run(config: &Config, args: &JobsArgs, mut out: impl Write) -> Result<i32,
 }
 
 fn table(out: &mut dyn Write, rows: &[JobRow], color: bool) -> std::io::Result<()> {
-    let id_w = rows
-        .iter()
-        .map(|r| r.job_id.chars().count())
-        .max()
-        .unwrap_or(6)
-        .max(6);
+    let ids: Vec<_> = rows.iter().map(|r| sanitize_line(&r.job_id)).collect();
+    let id_w = column_width(ids.iter().map(|id| id.as_ref()), 6);
     writeln!(
         out,
-        "{:<id_w$}  {:<23}  {:>9}  {:<9}  {:>7}  REASON",
-        "JOB ID", "STARTED", "DURATION", "OUTCOME", "WORKERS"
+        "{}  {:<23}  {:>9}  {:<9}  {:>7}  REASON",
+        pad("JOB ID", id_w),
+        "STARTED",
+        "DURATION",
+        "OUTCOME",
+        "WORKERS"
     )?;
-    for r in rows {
+    for (r, id) in rows.iter().zip(&ids) {
         let started = r
             .started
             .as_deref()
@@ -223,11 +224,11 @@ fn table(out: &mut dyn Write, rows: &[JobRow], color: bool) -> std::io::Result<(
             Outcome::Completed if color => outcome.green().to_string(),
             _ => outcome,
         };
-        let reason = r.reason.as_deref().map(sanitize).unwrap_or_default();
+        let reason = r.reason.as_deref().map(sanitize_line).unwrap_or_default();
         writeln!(
             out,
-            "{:<id_w$}  {started:<23}  {dur:>9}  {outcome}  {:>7}  {reason}",
-            sanitize(&r.job_id),
+            "{}  {started:<23}  {dur:>9}  {outcome}  {:>7}  {reason}",
+            pad(id, id_w),
             r.worker_count
         )?;
     }

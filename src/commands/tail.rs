@@ -52,7 +52,8 @@ pub fn run(config: &Config, args: &TailArgs, out: impl Write) -> Result<i32, Str
         keep,
         select: Arc::new(move |e| filter.matches(e)),
     };
-    let mut renderer = Renderer::new(out, config.format, config.color);
+    let mut renderer =
+        Renderer::new(out, config.format, config.color).escape_raw(config.raw_escaped);
     if let Some(job) = &typed_job {
         renderer.ids.learn(&crate::event::IdRef::full(job.as_str()));
     }

@@ -9,9 +9,10 @@ use serde::Serialize;
 
 use crate::cli::WorkersArgs;
 use crate::config::Config;
+use crate::escape::{column_width, pad, sanitize_line};
 use crate::event::{Event, IdRef, Level, Role};
 use crate::parse::Prefilter;
-use crate::render::{sanitize, Format};
+use crate::render::Format;
 use crate::report;
 use crate::source::Selector;
 use crate::time::Timestamp;
@@ -213,18 +214,20 @@ pub fn run(config: &Config, _args: &WorkersArgs, mut out: impl Write) -> Result<
 }
 
 fn table(out: &mut dyn Write, rows: &[WorkerRow]) -> std::io::Result<()> {
-    let id_w = rows
-        .iter()
-        .map(|r| r.worker_id.chars().count())
-        .max()
-        .unwrap_or(9)
-        .max(9);
+    let ids: Vec<_> = rows.iter().map(|r| sanitize_line(&r.worker_id)).collect();
+    let id_w = column_width(ids.iter().map(|id| id.as_ref()), 9);
     writeln!(
         out,
-        "{:<id_w$}  {:<23}  {:<23}  {:>4}  {:>4}  {:>4}  {:>6}  SOURCE",
-        "WORKER ID", "FIRST SEEN", "LAST SEEN", "REG", "DISC", "JOBS", "ERRORS"
+        "{}  {:<23}  {:<23}  {:>4}  {:>4}  {:>4}  {:>6}  SOURCE",
+        pad("WORKER ID", id_w),
+        "FIRST SEEN",
+        "LAST SEEN",
+        "REG",
+        "DISC",
+        "JOBS",
+        "ERRORS"
     )?;
-    for r in rows {
+    for (r, id) in rows.iter().zip(&ids) {
         let t = |s: &Option<String>| {
             s.as_deref()
                 .map(|s| s.get(..23).unwrap_or(s).to_string())
@@ -232,8 +235,8 @@ fn table(out: &mut dyn Write, rows: &[WorkerRow]) -> std::io::Result<()> {
         };
         writeln!(
             out,
-            "{:<id_w$}  {:<23}  {:<23}  {:>4}  {:>4}  {:>4}  {:>6}  {}",
-            sanitize(&r.worker_id),
+            "{}  {:<23}  {:<23}  {:>4}  {:>4}  {:>4}  {:>6}  {}",
+            pad(id, id_w),
             t(&r.first_seen),
             t(&r.last_seen),
             r.registrations,
@@ -242,7 +245,7 @@ fn table(out: &mut dyn Write, rows: &[WorkerRow]) -> std::io::Result<()> {
             r.errors,
             r.source
                 .as_deref()
-                .map(sanitize)
+                .map(sanitize_line)
                 .unwrap_or("(logs not found)".into())
         )?;
     }

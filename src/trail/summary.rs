@@ -7,8 +7,9 @@ use std::io::{self, Write};
 use owo_colors::OwoColorize;
 use serde::Serialize;
 
+use crate::escape::sanitize_line;
 use crate::event::{Event, Level, Role};
-use crate::render::{sanitize, JsonEvent};
+use crate::render::JsonEvent;
 use crate::time::Timestamp;
 use crate::trail::record::{worker_cancel_reason, JobRecord, PhaseSpan};
 use crate::trail::stitch::WorkerTie;
@@ -200,9 +201,9 @@ pub fn write_pretty(
             _ => outcome.cyan().bold().to_string(),
         }
     };
-    writeln!(out, "job {}  {}", sanitize(&s.job_id), outcome)?;
+    writeln!(out, "job {}  {}", sanitize_line(&s.job_id), outcome)?;
     if let Some(r) = &s.reason {
-        writeln!(out, "  reason    {}", sanitize(r))?;
+        writeln!(out, "  reason    {}", sanitize_line(r))?;
     }
     let dur = s
         .duration_s
@@ -223,7 +224,7 @@ pub fn write_pretty(
         writeln!(
             out,
             "  phase     {:<14} {} → {}  {d}",
-            p.name,
+            sanitize_line(&p.name),
             p.start.as_deref().unwrap_or("?"),
             p.end.as_deref().unwrap_or("?")
         )?;
@@ -233,8 +234,8 @@ pub fn write_pretty(
             Some(src) => writeln!(
                 out,
                 "  worker    {}  {}",
-                sanitize(&w.worker_id),
-                sanitize(src)
+                sanitize_line(&w.worker_id),
+                sanitize_line(src)
             )?,
             None => {
                 let what = if color {
@@ -245,8 +246,8 @@ pub fn write_pretty(
                 writeln!(
                     out,
                     "  worker    {}  {what} (searched: {})",
-                    sanitize(&w.worker_id),
-                    sanitize(&searched.join(", "))
+                    sanitize_line(&w.worker_id),
+                    sanitize_line(&searched.join(", "))
                 )?
             }
         }
@@ -257,8 +258,8 @@ pub fn write_pretty(
             out,
             "  first error {} {}: {}",
             e.ts.map(|t| t.to_string()).unwrap_or_default(),
-            sanitize(&e.source),
-            sanitize(&e.message)
+            sanitize_line(&e.source),
+            sanitize_line(&e.message)
         )?;
     }
     if let Some(e) = earlier_context_error(events, first) {
@@ -266,16 +267,16 @@ pub fn write_pretty(
             out,
             "  earlier error (names no job) {} {}: {}",
             e.ts.map(|t| t.to_string()).unwrap_or_default(),
-            sanitize(&e.source),
-            sanitize(&e.message)
+            sanitize_line(&e.source),
+            sanitize_line(&e.message)
         )?;
     }
     for f in &s.sources_failed {
         writeln!(
             out,
             "  unreadable {}: {}",
-            sanitize(&f.source),
-            sanitize(&f.error)
+            sanitize_line(&f.source),
+            sanitize_line(&f.error)
         )?;
     }
     super::timeline::write(out, record, events, workers, color)?;

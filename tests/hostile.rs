@@ -1,0 +1,161 @@
+//! Issue 20 (parse, render and trail half): hostile log content, each defect's reproduction as
+//! a test against the real binary. Terminal output is read through a real pseudo-terminal.
+
+use std::path::PathBuf;
+
+use crate::util::{ndjson, run, zl};
+
+/// Writes `text` to `name` in a fresh temporary folder.
+fn log_file(name: &str, text: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).unwrap();
+    (dir, path)
+}
+
+/// Fails if `out` holds anything a terminal would act on or that hides or reorders text: an
+/// ESC that does not start a colour (SGR) sequence, another C0 control but newline and tab,
+/// DEL, a C1 control, or a bidi/format character.
+fn assert_terminal_safe(what: &str, out: &str) {
+    for (i, c) in out.char_indices() {
+        if c == '\u{1b}' {
+            let rest = &out[i + 1..];
+            let sgr = rest.strip_prefix('[').is_some_and(|r| {
+                let params = r.bytes().take_while(|b| b.is_ascii_digit() || *b == b';');
+                r.as_bytes().get(params.count()) == Some(&b'm')
+            });
+            assert!(
+                sgr,
+                "{what}: a raw escape sequence at {i}: {:?}",
+                &out[i..(i + 20).min(out.len())]
+            );
+            continue;
+        }
+        let bad = matches!(c,
+            '\0'..='\u{8}' | '\u{b}'..='\u{1a}' | '\u{1c}'..='\u{1f}' | '\u{7f}'..='\u{9f}'
+            | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+            | '\u{feff}');
+        assert!(!bad, "{what}: raw {c:?} at {i} in {out:?}");
+    }
+}
+
+/// The issue's reproductions: escapes in a phase field, a `JobId(…)`, a `job_id` word and
+/// field, 8-bit C1 controls, and bidi overrides in a message and a failure reason.
+const HOSTILE: &str = concat!(
+    r#"{"timestamp":"2026-11-21T10:00:04.000000Z","level":"INFO","fields":{"message":"[Phase2] Started","phase":"\u001b]52;c;cHduZWQ=\u0007\u001b[2J"},"target":"c"}"#,
+    "\n",
+    r#"{"timestamp":"2026-11-21T10:00:05.000000Z","level":"INFO","fields":{"message":"[Job] Started JobId(\u001b]0;x\u0007…) successfully Workers: 1"},"target":"c"}"#,
+    "\n",
+    r#"{"timestamp":"2026-11-21T10:00:06.000000Z","level":"INFO","fields":{"message":"[Setup] job_id \u001b[2J\u001b]0;t\u0007abcd Received setup"},"target":"c"}"#,
+    "\n",
+    r#"{"timestamp":"2026-11-21T10:00:07.000000Z","level":"WARN","fields":{"message":"field id","job_id":"\u001b]0;title\u0007\u009b2J\u009d0;x"},"target":"c"}"#,
+    "\n",
+    r#"{"timestamp":"2026-11-21T10:00:08.000000Z","level":"INFO","fields":{"message":"c1 \u009b2J and \u009d0;x\u009c in the message, \u202eevil\u202c \u2066iso\u2069 \u200f"},"target":"c"}"#,
+    "\n",
+    r#"{"timestamp":"2026-11-21T10:00:09.000000Z","level":"INFO","fields":{"message":"[Job] Started JobId(deadbeef-0000-4000-8000-000000000001) successfully Workers: 1"},"target":"c"}"#,
+    "\n",
+    r#"{"timestamp":"2026-11-21T10:00:10.000000Z","level":"ERROR","fields":{"message":"Failed job JobId(deadbeef-0000-4000-8000-000000000001) (reason: \u202egnp.exe\u001b[2J\u009b1m)","worker_id":"w\u001b]0;x\u0007\u202e1"},"target":"c"}"#,
+    "\n",
+);
+
+#[test]
+fn log_content_never_reaches_the_terminal_raw_in_any_renderer() {
+    let (_dir, path) = log_file("coordinator.log", HOSTILE);
+    let p = path.to_str().unwrap();
+    for args in [
+        vec!["-o", "compact", "tail", p],
+        vec!["-o", "pretty", "--color", "never", "tail", p],
+        vec!["-o", "pretty", "--color", "always", "tail", p],
+        vec!["-o", "json", "tail", p],
+        vec!["--coordinator", p, "--worker", p, "jobs"],
+        vec!["--coordinator", p, "--worker", p, "-o", "json", "jobs"],
+        vec!["--coordinator", p, "--worker", p, "workers"],
+        vec![
+            "--coordinator",
+            p,
+            "--worker",
+            p,
+            "--color",
+            "always",
+            "-o",
+            "pretty",
+            "job",
+            "deadbeef",
+        ],
+        vec![
+            "--coordinator",
+            p,
+            "--worker",
+            p,
+            "-o",
+            "compact",
+            "job",
+            "deadbeef",
+        ],
+        vec![
+            "--coordinator",
+            p,
+            "--worker",
+            p,
+            "-o",
+            "json",
+            "job",
+            "deadbeef",
+        ],
+    ] {
+        let r = run(zl().args(&args));
+        assert!(r.code == 0 || r.code == 1, "{args:?}: {}", r.stderr);
+        assert!(!r.stdout.is_empty(), "{args:?} printed nothing");
+        assert_terminal_safe(&format!("{args:?}"), &r.stdout);
+        assert_terminal_safe(&format!("{args:?} stderr"), &r.stderr);
+    }
+    // The escapes are shown, not lost: an operator can still read what the log held.
+    let r = run(zl().args(["-o", "compact", "tail", p]));
+    assert!(
+        r.stdout.contains(r"[\u{1b}]52;c;cHduZWQ=\u{7}\u{1b}[2J]"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains(r"\u{202e}evil\u{202c}"), "{}", r.stdout);
+    let jobs = run(zl().args(["--coordinator", p, "--worker", p, "jobs"]));
+    assert!(
+        jobs.stdout.contains(r"\u{202e}gnp.exe\u{1b}[2J\u{9b}1m"),
+        "{}",
+        jobs.stdout
+    );
+    // JSON keeps the values: the same strings when read back, escaped as JSON escapes them.
+    let json = run(zl().args(["-o", "json", "tail", p]));
+    let events = ndjson(&json.stdout);
+    assert_eq!(
+        events[0]["phase"], "\u{1b}]52;c;cHduZWQ=\u{7}\u{1b}[2J",
+        "{}",
+        json.stdout
+    );
+    assert!(events[4]["message"]
+        .as_str()
+        .unwrap()
+        .contains("\u{9b}2J and \u{9d}0;x\u{9c}"));
+}
+
+/// An ID longer than `format!`'s widest width (65,535) in the `jobs` and `workers` tables.
+#[test]
+fn ids_longer_than_any_format_width_are_printed_whole() {
+    let long = "a".repeat(70_000);
+    let text = format!(
+        "2026-11-21T10:00:10.000000Z  INFO zisk_coordinator::coordinator: [Job] Started JobId({long}) successfully Workers: 1\n\
+         2026-11-21T10:00:11.000000Z  INFO zisk_coordinator::workers_pool: {long} registered successfully\n"
+    );
+    let (_dir, path) = log_file("coordinator.log", &text);
+    let p = path.to_str().unwrap();
+    for cmd in ["jobs", "workers"] {
+        let r = run(zl().args(["--coordinator", p, "--worker", p, "-o", "compact", cmd]));
+        assert_eq!(r.code, 0, "{cmd}: {}", r.stderr);
+        assert!(!r.stderr.contains("panicked"), "{cmd}: {}", r.stderr);
+        assert!(
+            r.stdout.contains(&long),
+            "{cmd}: the ID is not printed whole"
+        );
+        // The header is padded to the capped column, not to the long ID.
+        assert!(r.stdout.lines().next().unwrap().len() < 200, "{cmd}");
+    }
+}
