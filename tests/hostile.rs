@@ -137,6 +137,34 @@ fn log_content_never_reaches_the_terminal_raw_in_any_renderer() {
         .contains("\u{9b}2J and \u{9d}0;x\u{9c}"));
 }
 
+/// The coordinator's clock stepped back: a phase's end is logged before its start.
+#[test]
+fn a_phase_that_ends_before_it_starts_is_drawn() {
+    let text = "\
+2026-11-21T10:00:10.000000Z  INFO zisk_coordinator::coordinator: [Job] Started JobId(5fad9dbd-0000-4000-8000-000000000001) successfully Capacity: 16CU Workers: 1
+2026-11-21T10:00:20.000000Z  INFO zisk_coordinator::coordinator: [Phase1] Started with 1 workers for JobId(5fad9dbd…)
+2026-11-21T10:00:12.000000Z  INFO zisk_coordinator::coordinator: [Phase1] WorkerId(prover3) finished phase 1 for JobId(5fad9dbd…) (1/1 workers done, Phase: 2.0s)
+2026-11-21T10:00:30.000000Z  ERROR zisk_coordinator::coordinator: Failed job JobId(5fad9dbd…) (reason: boom)
+";
+    let (_dir, path) = log_file("coordinator.log", text);
+    let p = path.to_str().unwrap();
+    let r = run(zl().args([
+        "--coordinator",
+        p,
+        "--worker",
+        p,
+        "-o",
+        "pretty",
+        "--color",
+        "never",
+        "job",
+        "5fad9dbd",
+    ]));
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("coordinator   "), "{}", r.stdout);
+    assert!(r.stdout.contains("CCC"), "no phase drawn: {}", r.stdout);
+}
+
 /// An ID longer than `format!`'s widest width (65,535) in the `jobs` and `workers` tables.
 #[test]
 fn ids_longer_than_any_format_width_are_printed_whole() {
