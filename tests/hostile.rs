@@ -187,3 +187,31 @@ fn ids_longer_than_any_format_width_are_printed_whole() {
         assert!(r.stdout.lines().next().unwrap().len() < 200, "{cmd}");
     }
 }
+
+/// The line: a multi-byte character just before `key: value` in a pretty header. Every
+/// event of the file is read, the ones before it too, beside another source.
+#[test]
+fn a_pretty_header_with_non_ascii_before_a_field_is_read() {
+    let text = concat!(
+        "  2026-11-21T10:00:00.000000Z  INFO zisk_worker::worker: before\n",
+        "    at src/worker.rs:1 on main\n",
+        "\n",
+        "  2026-11-21T10:00:01.000000Z  INFO zisk_worker::worker: Phase → Prove: done\n",
+        "\n",
+        "  2026-11-21T10:00:02.000000Z  INFO zisk_worker::worker: after, n: 1\n",
+    );
+    let (dir, path) = log_file("worker.log", text);
+    let other = dir.path().join("other.log");
+    std::fs::write(&other, "2026-11-21T10:00:03Z  INFO x: other source\n").unwrap();
+    let r = run(zl().args(["-o", "json", "tail"]).arg(&path).arg(&other));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.is_empty(), "{}", r.stderr);
+    let messages: Vec<_> = ndjson(&r.stdout)
+        .iter()
+        .map(|e| e["message"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        messages,
+        ["before", "Phase → Prove: done", "after", "other source"]
+    );
+}

@@ -145,6 +145,7 @@ impl LineFeeder {
 
     /// Feeds one physical line; false once the consumer has gone.
     pub fn line(&mut self, line: &[u8], line_no: u64, envelope: Envelope) -> bool {
+        crate::report::reading(self.parser.label());
         if self.drop_line.is_some_and(|drop| drop(line)) {
             return !self.sink.is_closed();
         }
@@ -161,6 +162,7 @@ impl LineFeeder {
     /// [`StreamParser::apply_block`]); returns how many lines it held, and false once the
     /// consumer has gone.
     pub fn block(&mut self, block: &[u8], first_line_no: u64) -> (u64, bool) {
+        crate::report::reading(self.parser.label());
         if self.drop_line.is_some() {
             // Lines the backend drops are recognised one by one.
             let mut lines = 0;
@@ -183,6 +185,7 @@ impl LineFeeder {
         scanned: ScannedBlock,
         first_line_no: u64,
     ) -> (u64, bool) {
+        crate::report::reading(self.parser.label());
         if self.drop_line.is_some() {
             return self.block(block, first_line_no);
         }
