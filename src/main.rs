@@ -13,7 +13,7 @@ static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
     no_huge_pages();
-    crate::report::report_panics();
+    zisk_logs::report::report_panics();
     let cli = Cli::parse();
     progress::enable_if_terminal();
     let code = match run(cli) {

@@ -215,3 +215,37 @@ fn a_pretty_header_with_non_ascii_before_a_field_is_read() {
         ["before", "Phase → Prove: done", "after", "other source"]
     );
 }
+
+/// More untimed lines than the parser holds for a start-up banner (10,000): in order, from a
+/// pipe and from a file, whole and with `-n`.
+#[test]
+fn untimed_lines_keep_their_order_past_the_banner_hold() {
+    let text: String = (1..=15_000)
+        .map(|i| format!("plain untimed line {i}\n"))
+        .collect();
+    let (_dir, path) = log_file("plain.log", &text);
+    let piped = |args: &[&str]| {
+        let mut child = zl()
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let input = text.clone();
+        let writer = std::thread::spawn(move || {
+            use std::io::Write;
+            stdin.write_all(input.as_bytes()).unwrap();
+        });
+        let out = child.wait_with_output().unwrap();
+        writer.join().unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert_eq!(piped(&["tail", "-o", "raw"]), text);
+    assert_eq!(
+        piped(&["tail", "-o", "raw", "-n", "3"]),
+        "plain untimed line 14998\nplain untimed line 14999\nplain untimed line 15000\n"
+    );
+    let file = run(zl().args(["-o", "raw", "tail"]).arg(&path));
+    assert_eq!(file.stdout, text);
+}

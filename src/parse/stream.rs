@@ -448,7 +448,13 @@ impl StreamParser {
                 }
                 out(event);
             }
-            None => out(event),
+            None => {
+                // Past the cap the held lines go first, in order (they were read first).
+                for early in self.leading.drain(..) {
+                    out(early);
+                }
+                out(event)
+            }
         }
     }
 
