@@ -249,3 +249,30 @@ fn untimed_lines_keep_their_order_past_the_banner_hold() {
     let file = run(zl().args(["-o", "raw", "tail"]).arg(&path));
     assert_eq!(file.stdout, text);
 }
+
+/// `jounrald:…` and `kafka:…` are usage errors (exit 2) suggesting the nearest kind; a real
+/// path with ':' still reads.
+#[test]
+fn unknown_source_kinds_are_usage_errors() {
+    let r = run(zl().args([
+        "--coordinator",
+        "jounrald:zisk-coordinator",
+        "--worker",
+        "x",
+        "jobs",
+    ]));
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("did you mean journald:zisk-coordinator?"),
+        "{}",
+        r.stderr
+    );
+    let r = run(zl().args(["--coordinator", "kafka:zisk", "--worker", "x", "tail"]));
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("unknown kind \"kafka\""), "{}", r.stderr);
+    let (_dir, path) = log_file("host:9000.log", "2026-11-21T10:00:00Z  INFO x: here\n");
+    let p = path.to_str().unwrap();
+    let r = run(zl().args(["--coordinator", p, "--worker", p, "-o", "raw", "tail"]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("here"));
+}

@@ -5,7 +5,7 @@
 mod follow;
 mod plan;
 
-pub use plan::{group_files, plan, FileGroup};
+pub use plan::{group_files, names_something, plan, FileGroup};
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, IsTerminal, Read, Seek, SeekFrom};

@@ -23,6 +23,13 @@ impl FileGroup {
     }
 }
 
+/// Does `path` name an existing file or folder, or a glob that matches one?
+pub fn names_something(path: &str) -> bool {
+    Path::new(path).exists()
+        || (path.contains(['*', '?', '['])
+            && glob::glob(path).is_ok_and(|mut g| g.any(|p| p.is_ok())))
+}
+
 /// Expands a path, folder or glob into log groups.
 pub fn plan(path: &str) -> Result<Vec<FileGroup>, String> {
     let mut files = Vec::new();
