@@ -276,3 +276,53 @@ fn unknown_source_kinds_are_usage_errors() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("here"));
 }
+
+/// A pretty header followed by endless continuation lines: the event is cut at 1 MiB like a
+/// line (with a notice naming the source and line), and memory stays flat while they go on.
+#[test]
+fn a_runaway_pretty_event_is_cut_and_memory_stays_flat() {
+    use std::io::Write;
+    let mut child = zl()
+        .args(["-o", "raw", "tail"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin
+        .write_all(b"  2026-11-21T10:00:00.000000Z  INFO zisk_worker::worker: runaway\n")
+        .unwrap();
+    let block = "    at src/worker.rs:12 on main\n".repeat(10_000);
+    // 128 MiB of continuation lines; the pipe holds 64 KiB, so when the writes return the
+    // tool has read nearly all of them.
+    for _ in 0..400 {
+        stdin.write_all(block.as_bytes()).unwrap();
+    }
+    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
+    let peak_kib: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap();
+    stdin
+        .write_all(b"  2026-11-21T10:00:01.000000Z  INFO zisk_worker::worker: after\n")
+        .unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    );
+    assert!(peak_kib < 100 * 1024, "peak {peak_kib} KiB");
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr
+            .contains("stdin: 1 multi-line event(s) longer than 1 MiB cut short (first at line 1)"),
+        "{stderr}"
+    );
+    let events: Vec<&str> = stdout.split("\n  2026").collect();
+    assert_eq!(events.len(), 2, "the event after it is read");
+    assert!(events[0].len() <= 1 << 20 && events[0].len() > (1 << 20) - 100);
+    assert!(events[1].ends_with("after\n"));
+}

@@ -46,6 +46,9 @@ pub struct StreamParser {
     /// A line with its own time was seen (a backend's envelope time does not count), so the
     /// start-up banner is over.
     own_timed: bool,
+    /// The pending event reached [`MAX_LINE_BYTES`] and went out: its further continuation
+    /// lines are dropped, so that one runaway event cannot exhaust memory.
+    cutting_event: bool,
     pub problems: DataProblems,
 }
 
@@ -71,6 +74,7 @@ impl StreamParser {
             pending: None,
             leading: Vec::new(),
             own_timed: false,
+            cutting_event: false,
             problems: DataProblems::default(),
         }
     }
@@ -144,6 +148,7 @@ impl StreamParser {
         if line.iter().all(|c| c.is_ascii_whitespace()) {
             // Blank lines separate pretty events; they are not events.
             self.finish_pending(out);
+            self.cutting_event = false;
             return;
         }
         // A line shaped like an event is neither a continuation nor a pretty header: when it
@@ -162,11 +167,22 @@ impl StreamParser {
             .as_mut()
             .filter(|_| pretty::is_continuation(&clean))
         {
+            if pending.raw.len() + 1 + line.len() > MAX_LINE_BYTES {
+                self.problems.cut_events += 1;
+                self.problems.first_cut_event.get_or_insert(pending.line_no);
+                self.finish_pending(out);
+                self.cutting_event = true;
+                return;
+            }
             pending.raw.push(b'\n');
             pending.raw.extend_from_slice(line);
             pretty::apply_continuation(&clean, &mut pending.parsed.fields);
             return;
         }
+        if self.cutting_event && pretty::is_continuation(&clean) {
+            return;
+        }
+        self.cutting_event = false;
         self.finish_pending(out);
         if pretty::is_header(&clean) {
             if let Some(parsed) = pretty::parse_header(&clean) {
