@@ -326,3 +326,28 @@ fn a_runaway_pretty_event_is_cut_and_memory_stays_flat() {
     assert!(events[0].len() <= 1 << 20 && events[0].len() > (1 << 20) - 100);
     assert!(events[1].ends_with("after\n"));
 }
+
+/// `--since @nan` and impossible dates are usage errors; a log time without a zone is read as
+/// UTC (as `--since` reads one), not left untimed.
+#[test]
+fn impossible_times_are_refused_and_zoneless_log_times_are_utc() {
+    let (_dir, path) = log_file(
+        "app.log",
+        "2026-11-21T10:00:00.250 INFO app: zone-less json-less line\n\
+         {\"timestamp\":\"2026-11-21 10:00:01\",\"level\":\"WARN\",\"fields\":{\"message\":\"zone-less json\"}}\n",
+    );
+    for bad in ["@nan", "2026-02-31", "2026-11-21T10:00:00+99:99"] {
+        let r = run(zl().args(["tail", "--since", bad]).arg(&path));
+        assert_eq!(r.code, 2, "{bad}: {}", r.stderr);
+        assert!(r.stderr.contains("--since"), "{bad}: {}", r.stderr);
+    }
+    let r = run(zl()
+        .args(["-o", "json", "tail", "--since", "2026-11-21T10:00:00.100Z"])
+        .arg(&path));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let ts: Vec<_> = ndjson(&r.stdout).iter().map(|e| e["ts"].clone()).collect();
+    assert_eq!(
+        ts,
+        ["2026-11-21T10:00:00.250000Z", "2026-11-21T10:00:01.000000Z"]
+    );
+}
