@@ -59,6 +59,26 @@ pub fn parse_job_query(s: &str) -> Result<IdQuery, String> {
     Ok(q)
 }
 
+/// The largest a `--grep` pattern may compile to (the regex crate's default, said here).
+const REGEX_SIZE_LIMIT: usize = 10 << 20;
+/// The lazy DFA's cache per matching thread. At the crate's default (2 MiB) a long pattern of
+/// bounded repetitions (`a[a-z ]{8,35}q[0-9]{2}|…`, 54 KB) clears the cache on nearly every
+/// line and falls back to the slow NFA simulation: minutes where `grep -E` takes seconds.
+/// It grows only as a pattern needs it.
+const REGEX_DFA_LIMIT: usize = 64 << 20;
+
 pub fn parse_regex(s: &str) -> Result<Regex, String> {
-    Regex::new(s).map_err(|e| format!("--grep: bad regular expression: {e}"))
+    regex::RegexBuilder::new(s)
+        .size_limit(REGEX_SIZE_LIMIT)
+        .dfa_size_limit(REGEX_DFA_LIMIT)
+        .build()
+        .map_err(|e| match e {
+            regex::Error::CompiledTooBig(limit) => format!(
+                "--grep: the regular expression is too large once compiled (over {} MiB; \
+                 bounded repetitions like {{1,40}} and Unicode classes like \\w multiply it): \
+                 use fewer alternatives, smaller counts, or (?-u:\\w)",
+                limit >> 20
+            ),
+            e => format!("--grep: bad regular expression: {e}"),
+        })
 }
