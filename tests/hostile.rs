@@ -402,3 +402,31 @@ fn a_long_pattern_of_bounded_repetitions_runs_in_seconds() {
     // 1.1 s here with the larger cache, 7.4 s with the default one.
     assert!(cpu < 4.0, "{cpu} CPU seconds: {stderr}");
 }
+
+/// A folder holding `*.json` log files (one event per line) reads them; a pretty-printed JSON
+/// document beside them is not a log.
+#[test]
+fn a_folder_reads_its_json_log_files() {
+    let (dir, _) = log_file(
+        "worker.json",
+        "{\"timestamp\":\"2026-11-21T10:00:00Z\",\"level\":\"INFO\",\"fields\":{\"message\":\"from json\"}}\n",
+    );
+    std::fs::write(
+        dir.path().join("notes.json"),
+        "{\n  \"not\": \"a log\"\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("plain.log"),
+        "2026-11-21T10:00:01Z  INFO x: from log\n",
+    )
+    .unwrap();
+    let r = run(zl().args(["-o", "compact", "tail"]).arg(dir.path()));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("from json") && r.stdout.contains("from log"),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains("not"), "{}", r.stdout);
+}
