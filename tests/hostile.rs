@@ -430,3 +430,34 @@ fn a_folder_reads_its_json_log_files() {
     );
     assert!(!r.stdout.contains("not"), "{}", r.stdout);
 }
+
+/// The same file named twice (even spelled differently) is read once, with a notice.
+#[test]
+fn a_source_named_twice_is_read_once_with_a_notice() {
+    let (dir, path) = log_file("a.log", "2026-11-21T10:00:00Z  INFO x: once\n");
+    let again = dir.path().join(".").join("a.log");
+    let r = run(zl().args(["-o", "raw", "tail"]).arg(&path).arg(&again));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout, "2026-11-21T10:00:00Z  INFO x: once\n");
+    assert!(
+        r.stderr.contains("named more than once, read once"),
+        "{}",
+        r.stderr
+    );
+    let p = path.to_str().unwrap();
+    let r = run(zl().args([
+        "--coordinator",
+        p,
+        "--worker",
+        &format!("file:{p}"),
+        "-o",
+        "raw",
+        "tail",
+    ]));
+    assert_eq!(
+        r.stdout, "2026-11-21T10:00:00Z  INFO x: once\n",
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("named more than once"), "{}", r.stderr);
+}

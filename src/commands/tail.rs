@@ -104,6 +104,7 @@ pub fn run(config: &Config, args: &TailArgs, out: impl Write) -> Result<i32, Str
 
 fn sources_to_read(config: &Config, paths: &[String]) -> Result<Vec<RoleSource>, String> {
     if !paths.is_empty() {
+        let paths = read::once_each(paths.to_vec(), |p| read::source_key(p));
         return Ok(paths
             .iter()
             .map(|p| RoleSource {
@@ -113,7 +114,9 @@ fn sources_to_read(config: &Config, paths: &[String]) -> Result<Vec<RoleSource>,
             .collect());
     }
     if !config.sources.is_empty() {
-        return read::open_sources(&config.sources, &config.source_options);
+        // One SOURCE as the coordinator's and a worker's would show each line twice here.
+        let specs = read::once_each(config.sources.clone(), |s| read::source_key(&s.spec));
+        return read::open_sources(&specs, &config.source_options);
     }
     if stdin_is_piped() {
         return read::open_sources(
