@@ -42,6 +42,16 @@ pub fn notice(message: &str) {
     say(message);
 }
 
+/// A [`notice`] said once however often it happens (a file read in several steps).
+pub fn notice_once(message: &str) {
+    static SAID: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    let mut said = SAID.lock().unwrap_or_else(|e| e.into_inner());
+    if !said.iter().any(|s| s == message) {
+        said.push(message.to_string());
+        say(message);
+    }
+}
+
 fn say(line: &str) {
     let _guard = STDERR.lock().unwrap_or_else(|e| e.into_inner());
     crate::progress::clear();

@@ -461,3 +461,29 @@ fn a_source_named_twice_is_read_once_with_a_notice() {
     );
     assert!(r.stderr.contains("named more than once"), "{}", r.stderr);
 }
+
+/// A file whose clock stepped back: `--since` finds the lines after the step as from stdin,
+/// with a notice that the file was read whole.
+#[test]
+fn since_on_a_file_whose_clock_stepped_back_finds_the_lines() {
+    let mut text = String::new();
+    for day in ["2026-12-01", "2026-11-21"] {
+        for i in 0..30_000 {
+            text.push_str(&format!(
+                "{day}T10:{:02}:{:02}.000000Z  INFO app: line {i}\n",
+                i / 600,
+                i / 10 % 60
+            ));
+        }
+    }
+    let (_dir, path) = log_file("stepped.log", &text);
+    let r = run(zl()
+        .args(["-o", "raw", "tail", "--since", "2026-11-30"])
+        .arg(&path));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout.lines().count(), 30_000);
+    assert!(r
+        .stdout
+        .starts_with("2026-12-01T10:00:00.000000Z  INFO app: line 0\n"));
+    assert!(r.stderr.contains("lines out of time order"), "{}", r.stderr);
+}
