@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use crate::util::{ndjson, run, zl};
+use crate::util::{have_program, ndjson, require, run, zl};
 
 /// Writes `text` to `name` in a fresh temporary folder.
 fn log_file(name: &str, text: &str) -> (tempfile::TempDir, PathBuf) {
@@ -486,4 +486,38 @@ fn since_on_a_file_whose_clock_stepped_back_finds_the_lines() {
         .stdout
         .starts_with("2026-12-01T10:00:00.000000Z  INFO app: line 0\n"));
     assert!(r.stderr.contains("lines out of time order"), "{}", r.stderr);
+}
+/// `-o raw` writes the lines as read into a pipe (blank lines and `\r` kept) and escapes
+/// control characters on a terminal unless `--raw-bytes` asks for the bytes.
+#[test]
+fn raw_output_keeps_bytes_in_a_pipe_and_escapes_them_on_a_terminal() {
+    let text = "first\r\n\nafter a blank \u{1b}]0;x\u{7} \u{9b}2J\n\n\nlast\n";
+    let (_dir, path) = log_file("plain.log", text);
+    let p = path.to_str().unwrap();
+    let piped = zl().args(["-o", "raw", "tail", p]).output().unwrap();
+    assert_eq!(String::from_utf8(piped.stdout).unwrap(), text);
+    if !require("script (util-linux)", have_program("script")) {
+        return;
+    }
+    let on_tty = |extra: &str| {
+        let bin = env!("CARGO_BIN_EXE_zisk-logs");
+        let cmd = format!("{bin} -o raw {extra} tail {p} 2>/dev/null");
+        let out = std::process::Command::new("script")
+            .args(["-qec", &cmd, "/dev/null"])
+            .env("XDG_CONFIG_HOME", "/nonexistent-zisk-logs-test")
+            .env_remove("ZISK_LOGS_CONFIG")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{extra}: {out:?}");
+        // The terminal turns each newline into CR LF.
+        String::from_utf8_lossy(&out.stdout).replace("\r\n", "\n")
+    };
+    let escaped = on_tty("");
+    assert_eq!(
+        escaped,
+        "first\\u{d}\n\nafter a blank \\u{1b}]0;x\\u{7} \\u{9b}2J\n\n\nlast\n"
+    );
+    assert_terminal_safe("raw on a terminal", &escaped);
+    let bytes = on_tty("--raw-bytes");
+    assert!(bytes.contains("\u{1b}]0;x\u{7}"), "{bytes:?}");
 }

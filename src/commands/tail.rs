@@ -50,6 +50,7 @@ pub fn run(config: &Config, args: &TailArgs, out: impl Write) -> Result<i32, Str
         grep_literal,
         prefilter: filter.prefilter(),
         keep,
+        blank_lines: config.format == Format::Raw,
         select: Arc::new(move |e| filter.matches(e)),
     };
     let mut renderer =

@@ -49,6 +49,8 @@ pub struct StreamParser {
     /// The pending event reached [`MAX_LINE_BYTES`] and went out: its further continuation
     /// lines are dropped, so that one runaway event cannot exhaust memory.
     cutting_event: bool,
+    /// Blank lines are events (`-o raw` shows the lines as read).
+    blank_lines: bool,
     pub problems: DataProblems,
 }
 
@@ -75,6 +77,7 @@ impl StreamParser {
             leading: Vec::new(),
             own_timed: false,
             cutting_event: false,
+            blank_lines: false,
             problems: DataProblems::default(),
         }
     }
@@ -82,6 +85,12 @@ impl StreamParser {
     /// Events for a consumer that reads only what `keep` says.
     pub fn keeping(mut self, keep: Keep) -> StreamParser {
         self.keep = keep;
+        self
+    }
+
+    /// Blank lines become events (untimed, empty), for a consumer that shows lines as read.
+    pub fn keeping_blank_lines(mut self, blank_lines: bool) -> StreamParser {
+        self.blank_lines = blank_lines;
         self
     }
 
@@ -137,6 +146,9 @@ impl StreamParser {
             Some(None) => Some(None),
             None => None,
         };
+        // The line as read keeps a `\r` before its newline (`-o raw` shows it); the text
+        // parsed does not.
+        let as_read = line.strip_suffix(b"\n").unwrap_or(line);
         let line = strip_line_ending(line);
         let line = if line.len() > MAX_LINE_BYTES {
             self.problems.cut_lines += 1;
@@ -145,10 +157,18 @@ impl StreamParser {
         } else {
             line
         };
+        let as_read = if as_read.len() == line.len() + 1 {
+            as_read
+        } else {
+            line
+        };
         if line.iter().all(|c| c.is_ascii_whitespace()) {
-            // Blank lines separate pretty events; they are not events.
+            // Blank lines separate pretty events; they are events only for `-o raw`.
             self.finish_pending(out);
             self.cutting_event = false;
+            if self.blank_lines {
+                self.emit(None, None, "", as_read.to_vec(), line_no, envelope, out);
+            }
             return;
         }
         // A line shaped like an event is neither a continuation nor a pretty header: when it
@@ -196,7 +216,7 @@ impl StreamParser {
             }
         }
         let parsed = parsed_ahead.unwrap_or_else(|| parse_single_line(&clean));
-        let raw = line.to_vec();
+        let raw = as_read.to_vec();
         self.emit(parsed, None, &clean, raw, line_no, envelope, out);
     }
 

@@ -35,6 +35,8 @@ pub struct ReadRequest {
     pub prefilter: Prefilter,
     /// What the consumer reads of the events.
     pub keep: Keep,
+    /// Blank lines are events too (`-o raw`: the lines as read).
+    pub blank_lines: bool,
     pub select: Selector,
 }
 
@@ -134,7 +136,9 @@ impl LineFeeder {
         path: Option<Arc<str>>,
     ) -> LineFeeder {
         let sink = set.add();
-        let parser = StreamParser::new(label, role, path, req.prefilter.clone()).keeping(req.keep);
+        let parser = StreamParser::new(label, role, path, req.prefilter.clone())
+            .keeping(req.keep)
+            .keeping_blank_lines(req.blank_lines);
         LineFeeder {
             parser,
             sink,
