@@ -91,8 +91,8 @@ pub enum Net {
     /// Text for people: unsafe characters as `\u{..}`, invalid UTF-8 as `\x..`; an ESC passes
     /// only as the start of a colour (SGR) sequence, which only the renderers write.
     Text,
-    /// NDJSON: the unsafe non-ASCII characters as JSON `\u` escapes (the same value when read
-    /// back; JSON has already escaped every C0 control).
+    /// NDJSON: the unsafe characters JSON leaves raw (DEL, C1, bidi...) as JSON `\u` escapes,
+    /// the same value when read back (JSON has already escaped every C0 control).
     Json,
     /// Bytes as read (`-o raw` into a pipe, OpenMetrics for promtool).
     Off,
@@ -116,8 +116,9 @@ impl<W: Write> Write for Guard<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match self.net {
             Net::Off => self.inner.write(buf),
-            Net::Json if buf.is_ascii() => self.inner.write(buf),
-            Net::Text if buf.iter().all(|&b| is_plain_ascii(b)) => self.inner.write(buf),
+            Net::Json | Net::Text if buf.iter().all(|&b| is_plain_ascii(b)) => {
+                self.inner.write(buf)
+            }
             Net::Json => {
                 self.inner.write_all(&json_net(buf))?;
                 Ok(buf.len())
@@ -281,11 +282,11 @@ mod tests {
         );
         let json = through(
             Net::Json,
-            &["{\"m\":\"a\u{9d}b\u{2066}c\u{e0041}\"}".as_bytes()],
+            &["{\"m\":\"a\u{9d}b\u{2066}c\u{e0041}d\u{7f}\"}".as_bytes()],
         );
-        assert_eq!(json, r#"{"m":"a\u009db\u2066c\udb40\udc41"}"#);
+        assert_eq!(json, r#"{"m":"a\u009db\u2066c\udb40\udc41d\u007f"}"#);
         let back: serde_json::Value = serde_json::from_str(&json).unwrap();
-        assert_eq!(back["m"], "a\u{9d}b\u{2066}c\u{e0041}");
+        assert_eq!(back["m"], "a\u{9d}b\u{2066}c\u{e0041}d\u{7f}");
         assert_eq!(through(Net::Off, &[b"\x1b[2J\xff"]), "\x1b[2J\u{fffd}");
     }
 }

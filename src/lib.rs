@@ -9,6 +9,8 @@ pub mod derive;
 pub mod escape;
 pub mod event;
 pub mod filter;
+#[cfg(any(test, feature = "fuzz-targets"))]
+pub mod fuzz;
 pub mod merge;
 pub mod metrics;
 pub mod parse;

@@ -57,6 +57,24 @@ struct MatrixSeries {
     values: Vec<(f64, String)>,
 }
 
+/// What the client makes of untrusted response bodies, without a server: every data shape it
+/// decodes and the matrix merge (for the fuzz targets).
+#[cfg(any(test, feature = "fuzz-targets"))]
+pub(crate) fn read_responses(body: &str) {
+    if let Ok(ApiResponse::<MatrixData> {
+        data: Some(data), ..
+    }) = serde_json::from_str(body)
+    {
+        for s in data.result {
+            for (t, v) in &s.values {
+                let _ = ((t * 1000.0).round() as i64, parse_value(v));
+            }
+        }
+    }
+    let _ = serde_json::from_str::<ApiResponse<Vec<BTreeMap<String, String>>>>(body);
+    let _ = interval_in_config(body, "zisk-coordinator");
+}
+
 /// A failed request, as one line.
 #[derive(Debug, Clone)]
 pub enum Failure {
