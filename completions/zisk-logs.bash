@@ -83,7 +83,7 @@ _zisk__logs() {
 
     case "${cmd}" in
         zisk__logs)
-            opts="-o -h -V --coordinator --worker --config --output --color --ssh-option --max-log-requests --no-pager --no-trunc --local --help --version tail job jobs workers metrics triage doctor man completions help"
+            opts="-o -h -V --coordinator --worker --config --output --color --raw-bytes --ssh-option --max-log-requests --no-pager --no-trunc --local --help --version tail job jobs workers metrics triage doctor man completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -129,7 +129,7 @@ _zisk__logs() {
             return 0
             ;;
         zisk__logs__subcmd__completions)
-            opts="-o -h --coordinator --worker --config --output --color --ssh-option --max-log-requests --no-pager --no-trunc --local --help bash elvish fish powershell zsh"
+            opts="-o -h --coordinator --worker --config --output --color --raw-bytes --ssh-option --max-log-requests --no-pager --no-trunc --local --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -175,7 +175,7 @@ _zisk__logs() {
             return 0
             ;;
         zisk__logs__subcmd__doctor)
-            opts="-o -h --prometheus --coordinator --worker --config --output --color --ssh-option --max-log-requests --no-pager --no-trunc --local --help"
+            opts="-o -h --prometheus --coordinator --worker --config --output --color --raw-bytes --ssh-option --max-log-requests --no-pager --no-trunc --local --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -379,7 +379,7 @@ _zisk__logs() {
             return 0
             ;;
         zisk__logs__subcmd__job)
-            opts="-l -g -i -S -v -f -o -h --level --phase --grep --ignore-case --smart-case --invert-match --exclude --follow --align --skew-margin --summary-only --coordinator --worker --config --output --color --ssh-option --max-log-requests --no-pager --no-trunc --local --help"
+            opts="-l -g -i -S -v -f -o -h --level --phase --grep --ignore-case --smart-case --invert-match --exclude --follow --align --skew-margin --summary-only --coordinator --worker --config --output --color --raw-bytes --ssh-option --max-log-requests --no-pager --no-trunc --local --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -457,7 +457,7 @@ _zisk__logs() {
             return 0
             ;;
         zisk__logs__subcmd__jobs)
-            opts="-n -o -h --since --until --outcome --job-kind --worker-id --sort --lines --coordinator --worker --config --output --color --ssh-option --max-log-requests --no-pager --no-trunc --local --help"
+            opts="-n -o -h --since --until --outcome --job-kind --worker-id --sort --lines --coordinator --worker --config --output --color --raw-bytes --ssh-option --max-log-requests --no-pager --no-trunc --local --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -535,7 +535,7 @@ _zisk__logs() {
             return 0
             ;;
         zisk__logs__subcmd__man)
-            opts="-o -h --coordinator --worker --config --output --color --ssh-option --max-log-requests --no-pager --no-trunc --local --help"
+            opts="-o -h --coordinator --worker --config --output --color --raw-bytes --ssh-option --max-log-requests --no-pager --no-trunc --local --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -581,7 +581,7 @@ _zisk__logs() {
             return 0
             ;;
         zisk__logs__subcmd__metrics)
-            opts="-o -h --since --until --step --labels --coordinator --worker --config --output --color --ssh-option --max-log-requests --no-pager --no-trunc --local --help"
+            opts="-o -h --since --until --step --labels --coordinator --worker --config --output --color --raw-bytes --ssh-option --max-log-requests --no-pager --no-trunc --local --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -643,7 +643,7 @@ _zisk__logs() {
             return 0
             ;;
         zisk__logs__subcmd__tail)
-            opts="-l -g -i -S -v -A -B -C -f -n -o -h --level --phase --job --worker-id --since --until --grep --ignore-case --smart-case --invert-match --exclude --after-context --before-context --context --follow --lines --align --coordinator --worker --config --output --color --ssh-option --max-log-requests --no-pager --no-trunc --local --help"
+            opts="-l -g -i -S -v -A -B -C -f -n -o -h --level --phase --job --worker-id --since --until --grep --ignore-case --smart-case --invert-match --exclude --after-context --before-context --context --follow --lines --align --coordinator --worker --config --output --color --raw-bytes --ssh-option --max-log-requests --no-pager --no-trunc --local --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -765,7 +765,7 @@ _zisk__logs() {
             return 0
             ;;
         zisk__logs__subcmd__triage)
-            opts="-o -h --since --until --prometheus --firing --alertmanager --rules --alert --expected-replicas --budget-seconds --step --metrics-url --bearer-token-file --basic-auth --ca-file --insecure-skip-verify --coordinator --worker --config --output --color --ssh-option --max-log-requests --no-pager --no-trunc --local --help"
+            opts="-o -h --since --until --prometheus --firing --alertmanager --rules --alert --expected-replicas --budget-seconds --step --metrics-url --bearer-token-file --basic-auth --ca-file --insecure-skip-verify --coordinator --worker --config --output --color --raw-bytes --ssh-option --max-log-requests --no-pager --no-trunc --local --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -863,7 +863,7 @@ _zisk__logs() {
             return 0
             ;;
         zisk__logs__subcmd__workers)
-            opts="-o -h --coordinator --worker --config --output --color --ssh-option --max-log-requests --no-pager --no-trunc --local --help"
+            opts="-o -h --coordinator --worker --config --output --color --raw-bytes --ssh-option --max-log-requests --no-pager --no-trunc --local --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

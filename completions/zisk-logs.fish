@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_zisk_logs_global_optspecs
-    string join \n coordinator= worker= config= o/output= color= ssh-option= max-log-requests= no-pager no-trunc local h/help V/version
+    string join \n coordinator= worker= config= o/output= color= raw-bytes ssh-option= max-log-requests= no-pager no-trunc local h/help V/version
 end
 
 function __fish_zisk_logs_needs_command
@@ -37,6 +37,7 @@ always\t''
 never\t''"
 complete -c zisk-logs -n "__fish_zisk_logs_needs_command" -l ssh-option -d 'Extra ssh option for remote journald sources, passed as `-o OPTION` (repeatable)' -r
 complete -c zisk-logs -n "__fish_zisk_logs_needs_command" -l max-log-requests -d 'Most log streams followed at once (Kubernetes pods, containers)' -r
+complete -c zisk-logs -n "__fish_zisk_logs_needs_command" -l raw-bytes -d 'With -o raw: write the lines\' bytes even to a terminal (control characters unescaped)'
 complete -c zisk-logs -n "__fish_zisk_logs_needs_command" -l no-pager -d 'Do not page output ($ZISK_LOGS_PAGER, then $PAGER, else less; never in a pipe or with -f)'
 complete -c zisk-logs -n "__fish_zisk_logs_needs_command" -l no-trunc -d 'Do not fit tables, the summary and the timeline to the terminal\'s width'
 complete -c zisk-logs -n "__fish_zisk_logs_needs_command" -l local -d 'Show times in the local zone (also when TZ is set); default UTC'
@@ -83,6 +84,7 @@ complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -s i -l ignore
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -s S -l smart-case -d 'Match in any case when a pattern has no upper-case letter (ripgrep\'s -S)'
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -s v -l invert-match -d 'Only lines whose message matches none of the -g patterns'
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -s f -l follow -d 'Keep reading as logs grow (files across rotation and truncation, journals, containers, pods)'
+complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -l raw-bytes -d 'With -o raw: write the lines\' bytes even to a terminal (control characters unescaped)'
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -l no-pager -d 'Do not page output ($ZISK_LOGS_PAGER, then $PAGER, else less; never in a pipe or with -f)'
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -l no-trunc -d 'Do not fit tables, the summary and the timeline to the terminal\'s width'
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -l local -d 'Show times in the local zone (also when TZ is set); default UTC'
@@ -112,6 +114,7 @@ complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand job" -s S -l smart-c
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand job" -s v -l invert-match -d 'Only lines whose message matches none of the -g patterns'
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand job" -s f -l follow -d 'Keep following a running job until it ends, then print the summary'
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand job" -l summary-only -d 'Only the summary, not the trail'
+complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand job" -l raw-bytes -d 'With -o raw: write the lines\' bytes even to a terminal (control characters unescaped)'
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand job" -l no-pager -d 'Do not page output ($ZISK_LOGS_PAGER, then $PAGER, else less; never in a pipe or with -f)'
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand job" -l no-trunc -d 'Do not fit tables, the summary and the timeline to the terminal\'s width'
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand job" -l local -d 'Show times in the local zone (also when TZ is set); default UTC'
@@ -147,6 +150,7 @@ always\t''
 never\t''"
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand jobs" -l ssh-option -d 'Extra ssh option for remote journald sources, passed as `-o OPTION` (repeatable)' -r
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand jobs" -l max-log-requests -d 'Most log streams followed at once (Kubernetes pods, containers)' -r
+complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand jobs" -l raw-bytes -d 'With -o raw: write the lines\' bytes even to a terminal (control characters unescaped)'
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand jobs" -l no-pager -d 'Do not page output ($ZISK_LOGS_PAGER, then $PAGER, else less; never in a pipe or with -f)'
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand jobs" -l no-trunc -d 'Do not fit tables, the summary and the timeline to the terminal\'s width'
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand jobs" -l local -d 'Show times in the local zone (also when TZ is set); default UTC'
@@ -164,6 +168,7 @@ always\t''
 never\t''"
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand workers" -l ssh-option -d 'Extra ssh option for remote journald sources, passed as `-o OPTION` (repeatable)' -r
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand workers" -l max-log-requests -d 'Most log streams followed at once (Kubernetes pods, containers)' -r
+complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand workers" -l raw-bytes -d 'With -o raw: write the lines\' bytes even to a terminal (control characters unescaped)'
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand workers" -l no-pager -d 'Do not page output ($ZISK_LOGS_PAGER, then $PAGER, else less; never in a pipe or with -f)'
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand workers" -l no-trunc -d 'Do not fit tables, the summary and the timeline to the terminal\'s width'
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand workers" -l local -d 'Show times in the local zone (also when TZ is set); default UTC'
@@ -186,6 +191,7 @@ always\t''
 never\t''"
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand metrics" -l ssh-option -d 'Extra ssh option for remote journald sources, passed as `-o OPTION` (repeatable)' -r
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand metrics" -l max-log-requests -d 'Most log streams followed at once (Kubernetes pods, containers)' -r
+complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand metrics" -l raw-bytes -d 'With -o raw: write the lines\' bytes even to a terminal (control characters unescaped)'
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand metrics" -l no-pager -d 'Do not page output ($ZISK_LOGS_PAGER, then $PAGER, else less; never in a pipe or with -f)'
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand metrics" -l no-trunc -d 'Do not fit tables, the summary and the timeline to the terminal\'s width'
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand metrics" -l local -d 'Show times in the local zone (also when TZ is set); default UTC'
@@ -218,6 +224,7 @@ complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand triage" -l ssh-optio
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand triage" -l max-log-requests -d 'Most log streams followed at once (Kubernetes pods, containers)' -r
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand triage" -l firing -d 'Triage the alerts this Prometheus has firing now (/api/v1/alerts) instead of the window\'s history'
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand triage" -l insecure-skip-verify -d 'Do not verify TLS certificates (only for a server you trust)'
+complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand triage" -l raw-bytes -d 'With -o raw: write the lines\' bytes even to a terminal (control characters unescaped)'
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand triage" -l no-pager -d 'Do not page output ($ZISK_LOGS_PAGER, then $PAGER, else less; never in a pipe or with -f)'
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand triage" -l no-trunc -d 'Do not fit tables, the summary and the timeline to the terminal\'s width'
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand triage" -l local -d 'Show times in the local zone (also when TZ is set); default UTC'
@@ -236,6 +243,7 @@ always\t''
 never\t''"
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand doctor" -l ssh-option -d 'Extra ssh option for remote journald sources, passed as `-o OPTION` (repeatable)' -r
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand doctor" -l max-log-requests -d 'Most log streams followed at once (Kubernetes pods, containers)' -r
+complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand doctor" -l raw-bytes -d 'With -o raw: write the lines\' bytes even to a terminal (control characters unescaped)'
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand doctor" -l no-pager -d 'Do not page output ($ZISK_LOGS_PAGER, then $PAGER, else less; never in a pipe or with -f)'
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand doctor" -l no-trunc -d 'Do not fit tables, the summary and the timeline to the terminal\'s width'
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand doctor" -l local -d 'Show times in the local zone (also when TZ is set); default UTC'
@@ -253,6 +261,7 @@ always\t''
 never\t''"
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand man" -l ssh-option -d 'Extra ssh option for remote journald sources, passed as `-o OPTION` (repeatable)' -r
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand man" -l max-log-requests -d 'Most log streams followed at once (Kubernetes pods, containers)' -r
+complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand man" -l raw-bytes -d 'With -o raw: write the lines\' bytes even to a terminal (control characters unescaped)'
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand man" -l no-pager -d 'Do not page output ($ZISK_LOGS_PAGER, then $PAGER, else less; never in a pipe or with -f)'
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand man" -l no-trunc -d 'Do not fit tables, the summary and the timeline to the terminal\'s width'
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand man" -l local -d 'Show times in the local zone (also when TZ is set); default UTC'
@@ -270,6 +279,7 @@ always\t''
 never\t''"
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand completions" -l ssh-option -d 'Extra ssh option for remote journald sources, passed as `-o OPTION` (repeatable)' -r
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand completions" -l max-log-requests -d 'Most log streams followed at once (Kubernetes pods, containers)' -r
+complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand completions" -l raw-bytes -d 'With -o raw: write the lines\' bytes even to a terminal (control characters unescaped)'
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand completions" -l no-pager -d 'Do not page output ($ZISK_LOGS_PAGER, then $PAGER, else less; never in a pipe or with -f)'
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand completions" -l no-trunc -d 'Do not fit tables, the summary and the timeline to the terminal\'s width'
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand completions" -l local -d 'Show times in the local zone (also when TZ is set); default UTC'

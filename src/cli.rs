@@ -77,6 +77,10 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
 
+    /// With -o raw: write the lines' bytes even to a terminal (control characters unescaped)
+    #[arg(long, global = true)]
+    pub raw_bytes: bool,
+
     /// Extra ssh option for remote journald sources, passed as `-o OPTION` (repeatable)
     #[arg(long = "ssh-option", global = true, value_name = "OPTION")]
     pub ssh_option: Vec<String>,
@@ -415,6 +419,7 @@ impl GlobalArgs {
             source_ids,
             format,
             color,
+            raw_escaped: stdout_tty && !global.raw_bytes,
             source_options,
             terminal,
             truncate: !global.no_trunc,
@@ -518,5 +523,19 @@ mod tests {
             (j.since.as_deref(), j.until.as_deref()),
             (Some("-2d"), Some("today"))
         );
+    }
+
+    #[test]
+    fn raw_bytes_is_a_global_switch() {
+        let cli = Cli::try_parse_from(["zisk-logs", "tail", "-o", "raw", "--raw-bytes", "x.log"])
+            .unwrap();
+        assert!(cli.global.raw_bytes);
+        assert!(
+            !Cli::try_parse_from(["zisk-logs", "tail"])
+                .unwrap()
+                .global
+                .raw_bytes
+        );
+        assert!(Cli::try_parse_from(["zisk-logs", "tail", "--raw-bytes=yes"]).is_err());
     }
 }

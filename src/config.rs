@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use regex::Regex;
 
+use crate::escape::Net;
 use crate::event::{Level, Phase, Role};
 use crate::filter::IdQuery;
 use crate::render::Format;
@@ -25,6 +26,8 @@ pub struct Config {
     pub source_ids: HashMap<String, String>,
     pub format: Format,
     pub color: bool,
+    /// `-o raw` shows control characters escaped (to a terminal, unless `--raw-bytes`).
+    pub raw_escaped: bool,
     pub source_options: SourceOptions,
     /// The terminal on stdout; `None` in a pipe.
     pub terminal: Option<Terminal>,
@@ -44,6 +47,19 @@ impl Config {
             .map(|t| t.columns)
             .or_else(crate::terminal::columns_variable)
             .unwrap_or(100)
+    }
+}
+
+impl Config {
+    /// The last escaping net on stdout: off only for bytes meant for a program (`-o raw`
+    /// into a pipe or with `--raw-bytes`, OpenMetrics for promtool).
+    pub fn output_net(&self) -> Net {
+        match self.format {
+            Format::Json => Net::Json,
+            Format::Raw if !self.raw_escaped => Net::Off,
+            Format::Openmetrics => Net::Off,
+            _ => Net::Text,
+        }
     }
 }
 
@@ -90,8 +106,28 @@ pub fn parse_job_query(s: &str) -> Result<IdQuery, String> {
     Ok(q)
 }
 
+/// The largest a `--grep` pattern may compile to (the regex crate's default, said here).
+const REGEX_SIZE_LIMIT: usize = 10 << 20;
+/// The lazy DFA's cache per matching thread. At the crate's default (2 MiB) a long pattern of
+/// bounded repetitions (`a[a-z ]{8,35}q[0-9]{2}|…`, 54 KB) clears the cache on nearly every
+/// line and falls back to the slow NFA simulation: minutes where `grep -E` takes seconds.
+/// It grows only as a pattern needs it.
+const REGEX_DFA_LIMIT: usize = 64 << 20;
+
 pub fn parse_regex(s: &str, flag: &str) -> Result<Regex, String> {
-    Regex::new(s).map_err(|e| format!("{flag}: bad regular expression: {e}"))
+    regex::RegexBuilder::new(s)
+        .size_limit(REGEX_SIZE_LIMIT)
+        .dfa_size_limit(REGEX_DFA_LIMIT)
+        .build()
+        .map_err(|e| match e {
+            regex::Error::CompiledTooBig(limit) => format!(
+                "{flag}: the regular expression is too large once compiled (over {} MiB; \
+                 bounded repetitions like {{1,40}} and Unicode classes like \\w multiply it): \
+                 use fewer alternatives, smaller counts, or (?-u:\\w)",
+                limit >> 20
+            ),
+            e => format!("{flag}: bad regular expression: {e}"),
+        })
 }
 
 #[cfg(test)]

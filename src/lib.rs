@@ -7,9 +7,12 @@ pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod derive;
+pub mod escape;
 pub mod event;
 pub mod filter;
 pub mod fit;
+#[cfg(any(test, feature = "fuzz-targets"))]
+pub mod fuzz;
 pub mod merge;
 pub mod metrics;
 pub mod pager;

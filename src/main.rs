@@ -4,7 +4,7 @@ use std::io::BufWriter;
 
 use clap::Parser;
 use zisk_logs::cli::{Cli, Command};
-use zisk_logs::{commands, pager, progress, render, source, zone};
+use zisk_logs::{commands, escape, pager, progress, render, source, zone};
 
 /// mimalloc: parsing allocates per event on one thread and frees on another, where glibc's
 /// allocator spends a third of the time of a filtered read.
@@ -13,6 +13,7 @@ static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
     no_huge_pages();
+    zisk_logs::report::report_panics();
     let cli = Cli::parse();
     progress::enable_if_terminal();
     let result = run(cli);
@@ -58,10 +59,13 @@ fn run(cli: Cli) -> Result<i32, String> {
         cli.global.no_pager,
         follows(&cli.command),
     );
-    let out = BufWriter::with_capacity(64 * 1024, pager::Output::new(pager));
     if config.format == render::Format::Openmetrics && !matches!(cli.command, Command::Metrics(_)) {
         return Err("-o openmetrics is the output of the metrics command only".into());
     }
+    let out = escape::Guard::new(
+        BufWriter::with_capacity(64 * 1024, pager::Output::new(pager)),
+        config.output_net(),
+    );
     match &cli.command {
         Command::Tail(args) => commands::tail::run(&config, args, out),
         Command::Job(args) => commands::job::run(&config, args, out),

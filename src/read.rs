@@ -32,6 +32,30 @@ pub fn open_source(spec: &SourceSpec, options: &SourceOptions) -> Result<RoleSou
     })
 }
 
+/// What a SOURCE reads, for finding one named twice: a file's canonical path (`a.log`,
+/// `./a.log` and `file:a.log` are one), else the SOURCE as written.
+pub fn source_key(spec: &str) -> String {
+    let path = spec.strip_prefix("file:").unwrap_or(spec);
+    std::fs::canonicalize(path).map_or_else(|_| spec.to_string(), |p| p.display().to_string())
+}
+
+/// The items with the same [`source_key`] kept once, the first; each one dropped is a notice
+/// (its lines would otherwise be shown twice).
+pub fn once_each<T>(items: Vec<T>, key: impl Fn(&T) -> String) -> Vec<T> {
+    let mut seen = std::collections::HashSet::new();
+    items
+        .into_iter()
+        .filter(|item| {
+            let k = key(item);
+            let first = seen.insert(k.clone());
+            if !first {
+                report::notice(&format!("{k}: named more than once, read once"));
+            }
+            first
+        })
+        .collect()
+}
+
 /// Reads every source through the merge into `out`. Returns how many sources were started.
 pub fn read(
     sources: Vec<RoleSource>,

@@ -10,6 +10,8 @@ use owo_colors::OwoColorize;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+pub use crate::escape::sanitize;
+use crate::escape::sanitize_line;
 use crate::event::{Event, IdRef, Level};
 use crate::palette::{level_style, SourcePalette};
 
@@ -61,6 +63,7 @@ pub struct Renderer<W: Write> {
     palette: SourcePalette,
     /// The `-g` patterns, whose matches are highlighted in colour output.
     highlight: Option<regex::Regex>,
+    raw_escaped: bool,
 }
 
 impl<W: Write> Renderer<W> {
@@ -73,7 +76,14 @@ impl<W: Write> Renderer<W> {
             label_width: 10,
             palette: SourcePalette::default(),
             highlight: None,
+            raw_escaped: false,
         }
+    }
+
+    /// `-o raw` to a terminal: control characters are shown escaped, as in every other mode.
+    pub fn escape_raw(mut self, escaped: bool) -> Renderer<W> {
+        self.raw_escaped = escaped;
+        self
     }
 
     pub fn event(&mut self, e: &Event) -> io::Result<()> {
@@ -88,6 +98,10 @@ impl<W: Write> Renderer<W> {
     /// An event; `around`: shown only as a line around a match (`-A/-B/-C`).
     pub fn event_around(&mut self, e: &Event, around: bool) -> io::Result<()> {
         match self.format {
+            Format::Raw if self.raw_escaped => {
+                self.out.write_all(&crate::escape::sanitize_bytes(&e.raw))?;
+                self.out.write_all(b"\n")
+            }
             Format::Raw => {
                 self.out.write_all(&e.raw)?;
                 self.out.write_all(b"\n")
@@ -146,7 +160,7 @@ impl<W: Write> Renderer<W> {
             e.ts.map(|t| t.to_string())
                 .unwrap_or_else(|| "-".repeat(27));
         let level = format!("{:<5}", e.level.map_or("-", Level::as_str));
-        let source = sanitize(&e.source);
+        let source = sanitize_line(&e.source);
         if self.color {
             let source = self.palette.paint(&e.source, &source);
             let level = level.style(level_style(e.level));
@@ -161,10 +175,10 @@ impl<W: Write> Renderer<W> {
             write!(self.out, " (around)")?;
         }
         if let Some(p) = &e.phase {
-            write!(self.out, " [{p}]")?;
+            write!(self.out, " [{}]", sanitize_line(p.as_str()))?;
         }
         if let Some(j) = &e.job_id {
-            write!(self.out, " [job {}]", short_id(j))?;
+            write!(self.out, " [job {}]", sanitize_line(&short_id(j)))?;
         }
         let message = sanitize(&one_line(&e.message)).into_owned();
         writeln!(self.out, " {}", self.marked(&message))
@@ -181,19 +195,19 @@ impl<W: Write> Renderer<W> {
         } else {
             " "
         };
-        let label = sanitize(&e.source);
+        let label = sanitize_line(&e.source);
         self.label_width = self.label_width.max(label.chars().count()).min(28);
         let label = format!("{label:<width$}", width = self.label_width);
         let level = format!("{:<5}", e.level.map_or("", Level::as_str));
         let phase = e
             .phase
             .as_ref()
-            .map(|p| format!(" {:<9}", short_phase(p.as_str())))
+            .map(|p| format!(" {:<9}", sanitize_line(short_phase(p.as_str()))))
             .unwrap_or_else(|| " ".repeat(10));
         let job = e
             .job_id
             .as_ref()
-            .map(|j| format!(" {:<9}", short_id(j)))
+            .map(|j| format!(" {:<9}", sanitize_line(&short_id(j))))
             .unwrap_or_else(|| " ".repeat(10));
         let message = sanitize(&e.message).into_owned();
         let message = self.marked(&message).into_owned();
@@ -275,25 +289,6 @@ pub fn write_ndjson<T: Serialize>(out: &mut impl Write, rows: &[T]) -> io::Resul
         serde_json::to_writer(&mut *out, row)?;
         out.write_all(b"\n")
     })
-}
-
-/// Makes text safe for a terminal: control characters (ESC, CR, BEL, C1 controls...) are shown
-/// as visible escapes instead of being interpreted. Newlines and tabs are kept.
-pub fn sanitize(s: &str) -> std::borrow::Cow<'_, str> {
-    let unsafe_char =
-        |c: char| (c.is_control() && c != '\n' && c != '\t') || c == '\u{2028}' || c == '\u{2029}';
-    if !s.chars().any(unsafe_char) {
-        return std::borrow::Cow::Borrowed(s);
-    }
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        if unsafe_char(c) {
-            out.push_str(&c.escape_unicode().to_string());
-        } else {
-            out.push(c);
-        }
-    }
-    std::borrow::Cow::Owned(out)
 }
 
 /// The NDJSON event object; key order is part of the schema.
@@ -472,13 +467,6 @@ fn needs_json_escape(b: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sanitize_escapes_control_characters() {
-        assert_eq!(sanitize("a\x1b[31mb\rc"), "a\\u{1b}[31mb\\u{d}c");
-        assert_eq!(sanitize("tab\tok\nline"), "tab\tok\nline");
-        assert_eq!(sanitize("c1 \u{9b}31m"), "c1 \\u{9b}31m");
-    }
 
     /// Events whose strings need every kind of escaping, and none.
     fn events_to_escape() -> Vec<Event> {

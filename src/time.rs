@@ -34,9 +34,11 @@ impl Timestamp {
 
     /// Parses an RFC 3339 timestamp at the start of `s` (as tracing, Docker and the kubelet
     /// write them), returning it and the number of bytes it took. Fractions of any length are
-    /// cut to microseconds; `Z` and `±HH:MM` offsets are accepted.
+    /// cut to microseconds; `Z` and `±HH:MM` offsets are accepted, and a time without either
+    /// is read as UTC (as `--since` reads one). Impossible dates (`2026-02-31`) and offsets
+    /// (`+99:99`) are not times.
     pub fn parse_rfc3339_prefix(s: &[u8]) -> Option<(Timestamp, usize)> {
-        if s.len() < 20 {
+        if s.len() < 19 {
             return None;
         }
         let d = |i: usize| -> Option<i64> {
@@ -76,22 +78,28 @@ impl Timestamp {
                 micros *= 10;
             }
         }
-        let offset_secs = match s.get(i)? {
-            b'Z' | b'z' => {
+        let offset_secs = match s.get(i) {
+            Some(b'Z' | b'z') => {
                 i += 1;
                 0
             }
-            b'+' | b'-' if s.len() >= i + 6 && s[i + 3] == b':' => {
+            Some(b'+' | b'-') if s.len() >= i + 6 && s[i + 3] == b':' => {
                 let sign = if s[i] == b'-' { -1 } else { 1 };
                 let oh = d(i + 1)? * 10 + d(i + 2)?;
                 let om = d(i + 4)? * 10 + d(i + 5)?;
+                if oh > 23 || om > 59 {
+                    return None;
+                }
                 i += 6;
                 sign * (oh * 3600 + om * 60)
             }
+            // No zone: UTC, when the time ends there (not `10:00:00+5` or `10:00:00Zulu`).
+            None => 0,
+            Some(c) if !c.is_ascii_alphanumeric() && !matches!(c, b'+' | b'-' | b'.' | b':') => 0,
             _ => return None,
         };
         if !(1..=12).contains(&month)
-            || !(1..=31).contains(&day)
+            || !(1..=days_in_month(year, month)).contains(&day)
             || hour > 23
             || min > 59
             || sec > 60
@@ -111,11 +119,17 @@ impl Timestamp {
             return Ok(now);
         }
         if let Some(epoch) = s.strip_prefix('@') {
-            let secs: f64 = epoch.parse().map_err(|_| format!("bad epoch time {s:?}"))?;
-            return Ok(Timestamp((secs * 1e6) as i64));
+            // `@nan` and `@inf` parse as floats; they are not times.
+            let micros = epoch
+                .parse::<f64>()
+                .ok()
+                .map(|secs| secs * 1e6)
+                .filter(|m| m.is_finite() && DateTime::from_timestamp_micros(*m as i64).is_some())
+                .ok_or_else(|| format!("bad epoch time {s:?}: expected seconds since 1970"))?;
+            return Ok(Timestamp(micros as i64));
         }
         if let Some(age) = parse_age(s) {
-            return Ok(Timestamp(now.0 - age));
+            return Ok(Timestamp(now.0.saturating_sub(age)));
         }
         if let Some((ts, used)) = Timestamp::parse_rfc3339_prefix(s.as_bytes()) {
             if used == s.len() {
@@ -147,7 +161,7 @@ impl Timestamp {
 pub fn parse_age(s: &str) -> Option<i64> {
     let split = s.find(|c: char| !c.is_ascii_digit() && c != '.')?;
     let (num, unit) = s.split_at(split);
-    let n: f64 = num.parse().ok()?;
+    let n: f64 = num.parse().ok().filter(|n: &f64| n.is_finite())?;
     let unit_micros = match unit {
         "ms" => 1e3,
         "s" | "sec" | "secs" => 1e6,
@@ -158,6 +172,15 @@ pub fn parse_age(s: &str) -> Option<i64> {
         _ => return None,
     };
     Some((n * unit_micros) as i64)
+}
+
+fn days_in_month(year: i64, month: i64) -> i64 {
+    match month {
+        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
 }
 
 /// Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's algorithm).
@@ -283,5 +306,49 @@ mod tests {
         );
         assert_eq!(Timestamp::parse_user("@0", now).unwrap(), Timestamp(0));
         assert!(Timestamp::parse_user("yesterday-ish", now).is_err());
+    }
+
+    /// Issue 20, defect 17: `@nan` is not epoch 0, `2026-02-31` and `+99:99` are not times,
+    /// and a time without a zone is UTC.
+    #[test]
+    fn impossible_times_are_refused_and_zoneless_ones_are_utc() {
+        let now = Timestamp(1_795_000_000_000_000);
+        for bad in [
+            "@nan",
+            "@inf",
+            "@-inf",
+            "@1e300",
+            "2026-02-31",
+            "2026-02-29T00:00:00Z",
+            "2026-11-21T10:00:00+99:99",
+            "2026-11-21T10:00:00+24:00",
+            "2026-04-31 10:00:00",
+        ] {
+            assert!(Timestamp::parse_user(bad, now).is_err(), "{bad}");
+        }
+        assert!(Timestamp::parse_user("2028-02-29", now).is_ok());
+        assert!(
+            Timestamp::parse_user("99999999999999w", now).is_ok(),
+            "no overflow"
+        );
+        let utc = Timestamp::parse_rfc3339_prefix(b"2026-11-21T10:00:00Z")
+            .unwrap()
+            .0;
+        assert_eq!(
+            Timestamp::parse_rfc3339_prefix(b"2026-11-21T10:00:00"),
+            Some((utc, 19))
+        );
+        assert_eq!(
+            Timestamp::parse_rfc3339_prefix(b"2026-11-21 10:00:00.5 INFO x"),
+            Some((Timestamp(utc.0 + 500_000), 21))
+        );
+        assert_eq!(
+            Timestamp::parse_rfc3339_prefix(b"2026-11-21T10:00:00+5"),
+            None
+        );
+        assert_eq!(
+            Timestamp::parse_rfc3339_prefix(b"2026-02-30T10:00:00Z"),
+            None
+        );
     }
 }

@@ -93,21 +93,36 @@ pub fn load(path: &Path, options: &SourceOptions) -> Result<Topology, String> {
     Ok(topo)
 }
 
-/// `file:logs/w.log` in a file under `/etc/zisk` → `file:/etc/zisk/logs/w.log`; other forms unchanged.
+/// `file:logs/w.log` in a file under `/etc/zisk` → `file:/etc/zisk/logs/w.log`; so are the
+/// folders of `journald:UNIT?dir=` and `?file=` and `launchd:DIR`; other forms unchanged.
 fn relative_to(base: &Path, spec: &str) -> String {
     let (prefix, path) = match spec.split_once(':') {
         Some(("file", rest)) => ("file:", rest),
-        Some((scheme, _))
-            if ["journald", "launchd", "compose", "docker", "k8s"].contains(&scheme) =>
-        {
+        Some(("launchd", "")) => return spec.to_string(),
+        Some(("launchd", dir)) => ("launchd:", dir),
+        Some(("journald", rest)) => {
+            let located = ["?dir=", "?file="]
+                .iter()
+                .find_map(|key| rest.split_once(key).map(|(unit, p)| (unit, *key, p)));
+            return match located {
+                Some((unit, key, p)) => format!("journald:{unit}{key}{}", joined(base, p)),
+                None => spec.to_string(),
+            };
+        }
+        Some((scheme, _)) if ["compose", "docker", "k8s"].contains(&scheme) => {
             return spec.to_string()
         }
         _ => ("", spec),
     };
+    format!("{prefix}{}", joined(base, path))
+}
+
+/// `path` taken from `base` when it is relative (`-`, stdin, stays).
+fn joined(base: &Path, path: &str) -> String {
     if path == "-" || Path::new(path).is_absolute() || base.as_os_str().is_empty() {
-        return spec.to_string();
+        return path.to_string();
     }
-    format!("{prefix}{}", base.join(path).display())
+    base.join(path).display().to_string()
 }
 
 /// Parses topology text; `name` is used in messages (`FILE:LINE: what was expected`).
@@ -196,6 +211,22 @@ mod tests {
             "journald:zisk-worker@h"
         );
         assert_eq!(relative_to(Path::new(""), "file:a.log"), "file:a.log");
+        // Issue 20, defect 17: journal folders and launchd folders too.
+        let base = Path::new("/etc/zisk");
+        assert_eq!(
+            relative_to(base, "journald:zisk-worker?dir=journal/remote"),
+            "journald:zisk-worker?dir=/etc/zisk/journal/remote"
+        );
+        assert_eq!(
+            relative_to(base, "journald:zc@h?file=j/system.journal"),
+            "journald:zc@h?file=/etc/zisk/j/system.journal"
+        );
+        assert_eq!(
+            relative_to(base, "journald:zc?dir=/var/log/journal"),
+            "journald:zc?dir=/var/log/journal"
+        );
+        assert_eq!(relative_to(base, "launchd:logs"), "launchd:/etc/zisk/logs");
+        assert_eq!(relative_to(base, "launchd:"), "launchd:");
     }
 
     #[test]

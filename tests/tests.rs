@@ -13,6 +13,7 @@ mod formats;
 mod generated_metrics;
 mod grep;
 mod help;
+mod hostile;
 mod io_errors;
 mod journald;
 mod k8s;

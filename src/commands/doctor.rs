@@ -106,6 +106,7 @@ fn check_source(config: &Config, spec: &SourceSpec) -> DoctorRow {
         grep_literal: None,
         prefilter: Prefilter::default(),
         keep: Keep::Shown { message: false },
+        blank_lines: false,
         select: Arc::new(move |e: &Event| {
             seen_lines.fetch_add(1, Ordering::Relaxed);
             let mut s = seen_streams.lock().unwrap_or_else(|p| p.into_inner());

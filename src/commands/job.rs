@@ -46,7 +46,8 @@ pub fn run(config: &Config, args: &JobArgs, out: impl Write) -> Result<i32, Stri
     let mut plan = stitch::plan(config, &record, margin);
     stitch::resolve_unfound(config, coordinator, &mut plan);
     let sources = 1 + plan.worker_sources.len();
-    let mut renderer = Renderer::new(out, config.format, config.color);
+    let mut renderer =
+        Renderer::new(out, config.format, config.color).escape_raw(config.raw_escaped);
     let follow = args.follow && record.outcome() == Outcome::Running;
     let result = if follow {
         follow_job(

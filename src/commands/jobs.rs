@@ -12,11 +12,12 @@ use serde::Serialize;
 use crate::cli::{JobSort, JobsArgs};
 use crate::commands::job::coordinator_of;
 use crate::config::Config;
+use crate::escape::sanitize_line;
 use crate::event::{Event, IdRef, Role};
 use crate::filter::IdQuery;
 use crate::fit::{write_table, Cell, Column};
 use crate::parse::Prefilter;
-use crate::render::{sanitize, Format};
+use crate::render::Format;
 use crate::report;
 use crate::source::Selector;
 use crate::time::Timestamp;
@@ -366,7 +367,7 @@ fn table(
                 _ => None,
             };
             vec![
-                Cell::new(sanitize(&r.job_id)),
+                Cell::new(sanitize_line(&r.job_id)),
                 Cell::new(format!("{:?}", r.job_kind).to_lowercase()),
                 Cell::new(when).short(short),
                 Cell::new(
@@ -376,7 +377,7 @@ fn table(
                 ),
                 Cell::new(format!("{:?}", r.outcome).to_lowercase()).color(outcome_color),
                 Cell::new(r.worker_count.to_string()),
-                Cell::new(r.reason.as_deref().map(sanitize).unwrap_or_default()),
+                Cell::new(r.reason.as_deref().map(sanitize_line).unwrap_or_default()),
             ]
         })
         .collect();

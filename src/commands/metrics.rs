@@ -7,11 +7,12 @@ use clap::Args;
 use serde::Serialize;
 
 use crate::config::Config;
+use crate::escape::{column_width, pad, sanitize_line};
 use crate::metrics::derive::{derive, Derived, Kind};
 use crate::metrics::series::{Grid, NAME};
 use crate::metrics::vocab::Vocabulary;
 use crate::metrics::{openmetrics, read_facts};
-use crate::render::{sanitize, Format};
+use crate::render::Format;
 use crate::report;
 use crate::time::{parse_age, Timestamp};
 
@@ -154,30 +155,27 @@ fn table(out: &mut dyn Write, rows: &[MetricRow]) -> std::io::Result<()> {
             .collect::<Vec<_>>()
             .join(" ")
     };
-    let name_w = rows
+    let labels: Vec<String> = rows
         .iter()
-        .map(|r| r.metric.len())
-        .max()
-        .unwrap_or(6)
-        .max(6);
-    let label_w = rows
-        .iter()
-        .map(|r| shown(r).chars().count())
-        .max()
-        .unwrap_or(6)
-        .max(6);
+        .map(|r| sanitize_line(&shown(r)).into_owned())
+        .collect();
+    let name_w = column_width(rows.iter().map(|r| r.metric.as_str()), 6);
+    let label_w = column_width(labels.iter().map(String::as_str), 6);
     writeln!(
         out,
-        "{:<name_w$}  {:<label_w$}  {:>10}  {:>10}",
-        "METRIC", "LABELS", "VALUE", "INCREASE"
+        "{}  {}  {:>10}  {:>10}",
+        pad("METRIC", name_w),
+        pad("LABELS", label_w),
+        "VALUE",
+        "INCREASE"
     )?;
-    for r in rows {
+    for (r, shown) in rows.iter().zip(&labels) {
         let num = |v: Option<f64>| v.map(openmetrics::value).unwrap_or_else(|| "-".into());
         writeln!(
             out,
-            "{:<name_w$}  {:<label_w$}  {:>10}  {:>10}",
-            r.metric,
-            sanitize(&shown(r)),
+            "{}  {}  {:>10}  {:>10}",
+            pad(&r.metric, name_w),
+            pad(shown, label_w),
             num(r.value),
             num(r.increase.map(|v| (v * 1000.0).round() / 1000.0)),
         )?;

@@ -56,9 +56,11 @@ pub fn run(config: &Config, args: &TailArgs, out: impl Write) -> Result<i32, Str
         grep_literal,
         prefilter: select.prefilter(),
         keep,
+        blank_lines: config.format == Format::Raw,
         select: Arc::new(move |e| select.matches(e)),
     };
-    let mut renderer = Renderer::new(out, config.format, config.color);
+    let mut renderer =
+        Renderer::new(out, config.format, config.color).escape_raw(config.raw_escaped);
     renderer.highlight(filter.grep.clone().filter(|_| !filter.invert));
     if let Some(job) = &typed_job {
         renderer.ids.learn(&crate::event::IdRef::full(job.as_str()));
@@ -212,6 +214,7 @@ fn aligning(config: &Config, args: &TailArgs) -> bool {
 
 fn sources_to_read(config: &Config, paths: &[String]) -> Result<Vec<RoleSource>, String> {
     if !paths.is_empty() {
+        let paths = read::once_each(paths.to_vec(), |p| read::source_key(p));
         return Ok(paths
             .iter()
             .map(|p| RoleSource {
@@ -221,7 +224,9 @@ fn sources_to_read(config: &Config, paths: &[String]) -> Result<Vec<RoleSource>,
             .collect());
     }
     if !config.sources.is_empty() {
-        return read::open_sources(&config.sources, &config.source_options);
+        // One SOURCE as the coordinator's and a worker's would show each line twice here.
+        let specs = read::once_each(config.sources.clone(), |s| read::source_key(&s.spec));
+        return read::open_sources(&specs, &config.source_options);
     }
     if stdin_is_piped() {
         return read::open_sources(

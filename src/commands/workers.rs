@@ -10,10 +10,11 @@ use serde::Serialize;
 use crate::cli::WorkersArgs;
 use crate::clock::{pairs, Clock, PairBook, StreamOffset};
 use crate::config::Config;
+use crate::escape::sanitize_line;
 use crate::event::{Event, IdRef, Level, Role};
 use crate::fit::{write_table, Cell, Column};
 use crate::parse::Prefilter;
-use crate::render::{sanitize, Format};
+use crate::render::Format;
 use crate::report;
 use crate::source::Selector;
 use crate::time::Timestamp;
@@ -390,7 +391,7 @@ fn table(
         .zip(rows)
         .map(|(w, r)| {
             vec![
-                Cell::new(sanitize(&r.worker_id)),
+                Cell::new(sanitize_line(&r.worker_id)),
                 time(w.first),
                 time(w.last),
                 Cell::new(r.registrations.to_string()),
@@ -400,7 +401,7 @@ fn table(
                 Cell::new(
                     r.source
                         .as_deref()
-                        .map(sanitize)
+                        .map(sanitize_line)
                         .unwrap_or("(logs not found)".into()),
                 ),
             ]

@@ -74,6 +74,8 @@ pub struct DataProblems {
     pub first_invalid_utf8_line: Option<u64>,
     pub cut_lines: u64,
     pub first_cut_line: Option<u64>,
+    pub cut_events: u64,
+    pub first_cut_event: Option<u64>,
 }
 
 impl DataProblems {
@@ -92,6 +94,14 @@ impl DataProblems {
                 self.cut_lines,
                 MAX_LINE_BYTES >> 20,
                 self.first_cut_line.unwrap_or(0)
+            ));
+        }
+        if self.cut_events > 0 {
+            out.push(format!(
+                "{} multi-line event(s) longer than {} MiB cut short (first at line {})",
+                self.cut_events,
+                MAX_LINE_BYTES >> 20,
+                self.first_cut_event.unwrap_or(0)
             ));
         }
         out

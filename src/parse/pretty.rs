@@ -94,7 +94,8 @@ fn split_pretty_fields(s: &str) -> (&str, Vec<(String, Value)>) {
             }
             (start, scalar(v))
         };
-        if value_start < 2 || &s[value_start - 2..value_start] != ": " {
+        // Compared as bytes: the two bytes before may be the end of a multi-byte character.
+        if value_start < 2 || &b[value_start - 2..value_start] != b": " {
             break;
         }
         let key_end = value_start - 2;
@@ -102,7 +103,7 @@ fn split_pretty_fields(s: &str) -> (&str, Vec<(String, Value)>) {
         if key_start == key_end {
             break;
         }
-        if key_start >= 2 && &s[key_start - 2..key_start] == ", " {
+        if key_start >= 2 && &b[key_start - 2..key_start] == b", " {
             pairs.push((s[key_start..key_end].to_string(), value));
             end = key_start - 2;
         } else if key_start == 0 {
@@ -168,5 +169,25 @@ mod tests {
         );
         assert_eq!(p.fields["line_number"], 42);
         assert!(!is_continuation("   Worker ID abc"));
+    }
+
+    /// Issue 20, defect 2: a multi-byte character just before `key: value` (the byte two
+    /// before the key is inside `→`).
+    #[test]
+    fn non_ascii_before_a_field_is_not_cut_inside_a_character() {
+        let h = "  2026-11-21T10:00:01.000000Z  INFO zisk_worker::worker: Phase → Prove: done";
+        let p = parse_header(h).unwrap();
+        assert_eq!(p.message, "Phase → Prove: done");
+        for tail in [
+            "é: x",
+            "→k: v",
+            "a, → k: v",
+            "«k»: \"v\"",
+            "→: 1",
+            "ü, k: 1",
+        ] {
+            let line = format!("  2026-11-21T10:00:01Z  INFO t: m {tail}");
+            assert!(parse_header(&line).is_some(), "{line}");
+        }
     }
 }

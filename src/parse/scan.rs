@@ -230,7 +230,16 @@ fn scan_part(prefilter: &Prefilter, keep: Keep, part: &[u8]) -> Scan {
         let parsed = (shaped && memchr::memchr(0x1b, text).is_none() && may_match())
             .then(|| std::str::from_utf8(text).ok())
             .flatten()
-            .map(|text| ParsedAhead::parse(text, keep));
+            .map(|text| {
+                let mut ahead = ParsedAhead::parse(text, keep);
+                // As the stream parser keeps it: the line as read, `\r` and all.
+                if let Some(ahead) = ahead.as_mut().filter(|_| {
+                    part[pos..end].ends_with(b"\r\n") || part[pos..end].ends_with(b"\r")
+                }) {
+                    ahead.raw.push(b'\r');
+                }
+                ahead
+            });
         marks.push(Mark {
             at: pos,
             line,

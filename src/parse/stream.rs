@@ -37,6 +37,8 @@ pub struct StreamParser {
     open: Option<Event>,
     /// Blank lines seen since: kept only if a continuation follows.
     open_blanks: usize,
+    /// The held event reached the cap: its further lines are dropped.
+    open_cut: bool,
     /// The last timed line was skipped by the prefilter: its continuation lines go with it.
     open_skipped: bool,
     /// What a line's phase hangs on: the release, the worker's window, the jobs' phases.
@@ -55,6 +57,11 @@ pub struct StreamParser {
     /// A line with its own time was seen (a backend's envelope time does not count), so the
     /// start-up banner is over.
     own_timed: bool,
+    /// The pending event reached [`MAX_LINE_BYTES`] and went out: its further continuation
+    /// lines are dropped, so that one runaway event cannot exhaust memory.
+    cutting_event: bool,
+    /// Blank lines are events (`-o raw` shows the lines as read).
+    blank_lines: bool,
     pub problems: DataProblems,
 }
 
@@ -81,6 +88,7 @@ impl StreamParser {
             phases: super::phases::PhaseState::default(),
             open: None,
             open_blanks: 0,
+            open_cut: false,
             open_skipped: false,
             last_ts: None,
             skipped: Vec::new(),
@@ -90,6 +98,8 @@ impl StreamParser {
             pending: None,
             leading: Vec::new(),
             own_timed: false,
+            cutting_event: false,
+            blank_lines: false,
             problems: DataProblems::default(),
         }
     }
@@ -97,6 +107,12 @@ impl StreamParser {
     /// Events for a consumer that reads only what `keep` says.
     pub fn keeping(mut self, keep: Keep) -> StreamParser {
         self.keep = keep;
+        self
+    }
+
+    /// Blank lines become events (untimed, empty), for a consumer that shows lines as read.
+    pub fn keeping_blank_lines(mut self, blank_lines: bool) -> StreamParser {
+        self.blank_lines = blank_lines;
         self
     }
 
@@ -152,6 +168,9 @@ impl StreamParser {
             Some(None) => Some(None),
             None => None,
         };
+        // The line as read keeps a `\r` before its newline (`-o raw` shows it); the text
+        // parsed does not.
+        let as_read = line.strip_suffix(b"\n").unwrap_or(line);
         let line = strip_line_ending(line);
         let line = if line.len() > MAX_LINE_BYTES {
             self.problems.cut_lines += 1;
@@ -160,10 +179,20 @@ impl StreamParser {
         } else {
             line
         };
+        let as_read = if as_read.len() == line.len() + 1 {
+            as_read
+        } else {
+            line
+        };
         if line.iter().all(|c| c.is_ascii_whitespace()) {
-            // Blank lines separate pretty events; they are not events.
+            // Blank lines separate pretty events; they are events only for `-o raw`.
             self.finish_pending(out);
-            self.open_blanks += 1;
+            self.cutting_event = false;
+            if self.blank_lines {
+                self.emit(None, None, "", as_read.to_vec(), line_no, envelope, out);
+            } else {
+                self.open_blanks += 1;
+            }
             return;
         }
         // A line shaped like an event is neither a continuation nor a pretty header: when it
@@ -182,11 +211,22 @@ impl StreamParser {
             .as_mut()
             .filter(|_| pretty::is_continuation(&clean))
         {
+            if pending.raw.len() + 1 + line.len() > MAX_LINE_BYTES {
+                self.problems.cut_events += 1;
+                self.problems.first_cut_event.get_or_insert(pending.line_no);
+                self.finish_pending(out);
+                self.cutting_event = true;
+                return;
+            }
             pending.raw.push(b'\n');
             pending.raw.extend_from_slice(line);
             pretty::apply_continuation(&clean, &mut pending.parsed.fields);
             return;
         }
+        if self.cutting_event && pretty::is_continuation(&clean) {
+            return;
+        }
+        self.cutting_event = false;
         self.finish_pending(out);
         if pretty::is_header(&clean) {
             if let Some(parsed) = pretty::parse_header(&clean) {
@@ -210,7 +250,7 @@ impl StreamParser {
             self.continue_open(line, &clean);
             return;
         }
-        let raw = line.to_vec();
+        let raw = as_read.to_vec();
         self.emit(parsed, None, &clean, raw, line_no, envelope, out);
     }
 
@@ -221,6 +261,16 @@ impl StreamParser {
         let Some(open) = self.open.as_mut() else {
             return;
         };
+        // An event is capped like a line: past it, its further lines are dropped, once said.
+        if self.open_cut || open.raw.len() + blanks + 1 + line.len() > MAX_LINE_BYTES {
+            if !self.open_cut {
+                self.open_cut = true;
+                self.problems.cut_events += 1;
+                let first = open.origin.as_ref().map_or(0, |o| o.line);
+                self.problems.first_cut_event.get_or_insert(first);
+            }
+            return;
+        }
         for _ in 0..blanks {
             open.raw.push(b'\n');
         }
@@ -519,6 +569,7 @@ impl StreamParser {
                 // A text line's message may go on over untimed lines; a JSON line's cannot.
                 if own_ts.is_some() && event.raw.first() != Some(&b'{') {
                     self.open_blanks = 0;
+                    self.open_cut = false;
                     self.open = Some(event);
                 } else {
                     out(event);
@@ -526,6 +577,10 @@ impl StreamParser {
             }
             None => {
                 self.release_open(out);
+                // Past the cap the held lines go first, in order (they were read first).
+                for early in self.leading.drain(..) {
+                    out(early);
+                }
                 out(event);
             }
         }

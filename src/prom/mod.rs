@@ -57,6 +57,24 @@ struct MatrixSeries {
     values: Vec<(f64, String)>,
 }
 
+/// What the client makes of untrusted response bodies, without a server: every data shape it
+/// decodes and the matrix merge (for the fuzz targets).
+#[cfg(any(test, feature = "fuzz-targets"))]
+pub(crate) fn read_responses(body: &str) {
+    if let Ok(ApiResponse::<MatrixData> {
+        data: Some(data), ..
+    }) = serde_json::from_str(body)
+    {
+        for s in data.result {
+            for (t, v) in &s.values {
+                let _ = ((t * 1000.0).round() as i64, parse_value(v));
+            }
+        }
+    }
+    let _ = serde_json::from_str::<ApiResponse<Vec<BTreeMap<String, String>>>>(body);
+    let _ = interval_in_config(body, "zisk-coordinator");
+}
+
 /// A failed request, as one line.
 #[derive(Debug, Clone)]
 pub enum Failure {
@@ -349,15 +367,49 @@ pub fn interval_in_config(yaml: &str, job: &str) -> Option<i64> {
         .find(|s| s.job_name == job)
         .and_then(|s| s.scrape_interval.clone());
     let text = job_interval.or(c.global.unwrap_or_default().scrape_interval)?;
-    promql_parser::util::parse_duration(&text)
-        .ok()
-        .map(|d| d.as_millis() as i64)
-        .filter(|&ms| ms > 0)
+    duration_ms(&text).ok().filter(|&ms| ms > 0)
+}
+
+/// A Prometheus duration (`15s`, `1h30m`, or plain seconds) in milliseconds. Plain seconds are
+/// checked here first: promql_parser hands them to `Duration::from_secs_f64`, which panics on
+/// `INF`, `NaN`, negatives and values past `u64` seconds (found by fuzzing).
+pub fn duration_ms(text: &str) -> Result<i64, String> {
+    if let Ok(secs) = text.parse::<f64>() {
+        // Ten years: far past any scrape interval or `for:`.
+        return if secs.is_finite() && (0.0..=315_576_000.0).contains(&secs) && secs != 0.0 {
+            Ok((secs * 1000.0).round() as i64)
+        } else {
+            Err(format!("not a duration: {text:?}"))
+        };
+    }
+    promql_parser::util::parse_duration(text)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 20 fuzzing: a configuration's interval of `INF` or 32 digits panicked inside
+    /// promql_parser (`Duration::from_secs_f64`).
+    #[test]
+    fn impossible_plain_second_durations_are_refused_not_panics() {
+        for bad in [
+            "INF",
+            "inf",
+            "NaN",
+            "-5",
+            "11111111111111111111111111111111",
+            "1e400",
+        ] {
+            assert!(duration_ms(bad).is_err(), "{bad}");
+            let yaml = format!("global:\n  scrape_interval: {bad}\n");
+            assert_eq!(interval_in_config(&yaml, "zisk"), None, "{bad}");
+        }
+        assert_eq!(duration_ms("15s"), Ok(15_000));
+        assert_eq!(duration_ms("1.5"), Ok(1_500));
+        assert_eq!(duration_ms("1h30m"), Ok(5_400_000));
+    }
 
     #[test]
     fn the_scrape_interval_is_the_jobs_else_the_global_one() {

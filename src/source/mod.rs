@@ -36,6 +36,8 @@ pub struct ReadRequest {
     pub prefilter: Prefilter,
     /// What the consumer reads of the events.
     pub keep: Keep,
+    /// Blank lines are events too (`-o raw`: the lines as read).
+    pub blank_lines: bool,
     pub select: Selector,
 }
 
@@ -172,7 +174,9 @@ impl LineFeeder {
         path: Option<Arc<str>>,
     ) -> LineFeeder {
         let sink = set.add();
-        let parser = StreamParser::new(label, role, path, req.prefilter.clone()).keeping(req.keep);
+        let parser = StreamParser::new(label, role, path, req.prefilter.clone())
+            .keeping(req.keep)
+            .keeping_blank_lines(req.blank_lines);
         LineFeeder {
             parser,
             sink,
@@ -183,6 +187,7 @@ impl LineFeeder {
 
     /// Feeds one physical line; false once the consumer has gone.
     pub fn line(&mut self, line: &[u8], line_no: u64, envelope: Envelope) -> bool {
+        crate::report::reading(self.parser.label());
         if self.drop_line.is_some_and(|drop| drop(line)) {
             return !self.sink.is_closed();
         }
@@ -199,6 +204,7 @@ impl LineFeeder {
     /// [`StreamParser::apply_block`]); returns how many lines it held, and false once the
     /// consumer has gone.
     pub fn block(&mut self, block: &[u8], first_line_no: u64) -> (u64, bool) {
+        crate::report::reading(self.parser.label());
         if self.drop_line.is_some() {
             // Lines the backend drops are recognised one by one.
             let mut lines = 0;
@@ -221,6 +227,7 @@ impl LineFeeder {
         scanned: ScannedBlock,
         first_line_no: u64,
     ) -> (u64, bool) {
+        crate::report::reading(self.parser.label());
         if self.drop_line.is_some() {
             return self.block(block, first_line_no);
         }
@@ -289,10 +296,9 @@ pub trait Source: Send + Sync {
 /// `compose:[PROJECT/]SERVICE`, `docker:CONTAINER`, `k8s:NAMESPACE/SELECTOR[?opts]`, or a bare path.
 pub fn open(spec: &str, options: &SourceOptions) -> Result<Box<dyn Source>, String> {
     let (scheme, rest) = match spec.split_once(':') {
-        Some((scheme, rest))
-            if ["file", "journald", "launchd", "compose", "docker", "k8s"].contains(&scheme) =>
-        {
-            (scheme, rest)
+        Some((scheme, rest)) if KINDS.contains(&scheme) => (scheme, rest),
+        Some((scheme, _)) if looks_like_kind(scheme) && !file::names_something(spec) => {
+            return Err(unknown_kind(spec, scheme));
         }
         _ => ("file", spec),
     };
@@ -308,6 +314,58 @@ pub fn open(spec: &str, options: &SourceOptions) -> Result<Box<dyn Source>, Stri
         "k8s" => k8s::open(spec, rest, options),
         _ => unreachable!("scheme list above"),
     }
+}
+
+/// The source kinds, as written before the `:` of a SOURCE.
+const KINDS: [&str; 6] = ["file", "journald", "launchd", "compose", "docker", "k8s"];
+
+/// `word:` at the start of a SOURCE reads as a kind when the word could be one (letters,
+/// digits, `-`, `_`; two characters at least, so `C:` stays a path).
+fn looks_like_kind(word: &str) -> bool {
+    word.len() >= 2
+        && word.starts_with(|c: char| c.is_ascii_alphabetic())
+        && word
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// A usage error for `kafka:x` or `jounrald:x` (as ripgrep says of an unknown type, with git's
+/// "did you mean" when a kind is close).
+fn unknown_kind(spec: &str, word: &str) -> String {
+    let lower = word.to_ascii_lowercase();
+    let nearest = KINDS
+        .iter()
+        .map(|k| (edit_distance(&lower, k), *k))
+        .min()
+        .filter(|(d, _)| *d <= 2)
+        .map(|(_, k)| format!("; did you mean {k}:{}?", &spec[word.len() + 1..]))
+        .unwrap_or_default();
+    format!(
+        "source {spec:?}: unknown kind {word:?}{nearest} (kinds: {}; a path with ':' is read as a file when it exists, or write file:PATH)",
+        KINDS.join(", ")
+    )
+}
+
+/// Levenshtein distance, counting a swap of two neighbours as one edit.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    d[0] = (0..=b.len()).collect();
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            d[i][j] = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
+            }
+        }
+    }
+    d[a.len()][b.len()]
 }
 
 /// Ends what sources started that would outlive the process (journalctl and ssh children);
@@ -334,5 +392,30 @@ mod tests {
         let s = open("fixtures/x.log", &SourceOptions::default()).unwrap();
         assert_eq!(s.name(), "fixtures/x.log");
         assert!(open("file:", &SourceOptions::default()).is_err());
+    }
+
+    /// Issue 20, defect 15: a misspelled or unknown kind is a usage error naming the nearest
+    /// kind, not a file that does not exist; a path with ':' that exists is still a file.
+    #[test]
+    fn unknown_kinds_are_usage_errors_with_the_nearest_kind() {
+        let err = |spec| open(spec, &SourceOptions::default()).err().unwrap();
+        let e = err("jounrald:zisk-worker");
+        assert!(
+            e.contains("unknown kind \"jounrald\"; did you mean journald:zisk-worker?"),
+            "{e}"
+        );
+        assert!(err("dokcer:c1").contains("did you mean docker:c1?"));
+        assert!(err("k8:ns/app=x").contains("did you mean k8s:ns/app=x?"));
+        let e = err("kafka:topic");
+        assert!(
+            e.contains("unknown kind \"kafka\" (kinds: file, journald"),
+            "{e}"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let odd = dir.path().join("kafka:topic.log");
+        std::fs::write(&odd, "x\n").unwrap();
+        let spec = odd.to_str().unwrap();
+        assert_eq!(open(spec, &SourceOptions::default()).unwrap().name(), spec);
+        assert!(open("C:\\logs\\x.log", &SourceOptions::default()).is_ok());
     }
 }

@@ -38,6 +38,7 @@ pub fn request(
         grep_literal: literal,
         prefilter,
         keep: Keep::Everything,
+        blank_lines: false,
         select,
     }
 }

@@ -401,6 +401,7 @@ impl Plan {
             grep_literal: None,
             prefilter,
             keep: Keep::Everything,
+            blank_lines: false,
             select,
         };
         let job_literal = id_key(&self.job.id.text);

@@ -7,8 +7,9 @@ use std::io::{self, Write};
 use owo_colors::OwoColorize;
 use serde::Serialize;
 
+use crate::escape::sanitize_line;
 use crate::event::{Event, Level, Role};
-use crate::render::{sanitize, JsonEvent};
+use crate::render::JsonEvent;
 use crate::time::Timestamp;
 use crate::trail::record::{worker_cancel_reason, JobKind, JobRecord};
 use crate::trail::stitch::WorkerTie;
@@ -302,9 +303,9 @@ pub fn write_pretty(
         }
     };
     let kind = format!("{:?}", s.job_kind).to_lowercase();
-    writeln!(out, "job {}  {}  {kind}", sanitize(&s.job_id), outcome)?;
+    writeln!(out, "job {}  {}  {kind}", sanitize_line(&s.job_id), outcome)?;
     if let Some(r) = &s.reason {
-        writeln!(out, "  reason    {}", sanitize(r))?;
+        writeln!(out, "  reason    {}", sanitize_line(r))?;
     }
     let dur = s
         .duration_s
@@ -328,7 +329,7 @@ pub fn write_pretty(
         writeln!(
             out,
             "  phase     {:<14} {} → {}  {d}",
-            p.name.as_str(),
+            sanitize_line(p.name.as_str()),
             p.start.map_or("?".into(), |t| same_day_clock(start, t)),
             p.end.map_or("?".into(), |t| same_day_clock(start, t)),
         )?;
@@ -344,8 +345,8 @@ pub fn write_pretty(
             Some(src) => writeln!(
                 out,
                 "  worker    {}  {}{clock}",
-                sanitize(&w.worker_id),
-                sanitize(src)
+                sanitize_line(&w.worker_id),
+                sanitize_line(src)
             )?,
             None => {
                 let what = if color {
@@ -356,8 +357,8 @@ pub fn write_pretty(
                 writeln!(
                     out,
                     "  worker    {}  {what} (searched: {})",
-                    sanitize(&w.worker_id),
-                    sanitize(&searched.join(", "))
+                    sanitize_line(&w.worker_id),
+                    sanitize_line(&searched.join(", "))
                 )?
             }
         }
@@ -368,8 +369,8 @@ pub fn write_pretty(
             out,
             "  first error {} {}: {}",
             e.ts.map(|t| same_day_clock(start, t)).unwrap_or_default(),
-            sanitize(&e.source),
-            sanitize(&e.message)
+            sanitize_line(&e.source),
+            sanitize_line(&e.message)
         )?;
     }
     if let Some(e) = earlier_context_error(events, first) {
@@ -377,19 +378,19 @@ pub fn write_pretty(
             out,
             "  earlier error (names no job) {} {}: {}",
             e.ts.map(|t| same_day_clock(start, t)).unwrap_or_default(),
-            sanitize(&e.source),
-            sanitize(&e.message)
+            sanitize_line(&e.source),
+            sanitize_line(&e.message)
         )?;
     }
     for f in &s.findings {
-        writeln!(out, "  finding   {}", sanitize(&f.message))?;
+        writeln!(out, "  finding   {}", sanitize_line(&f.message))?;
     }
     for f in &s.sources_failed {
         writeln!(
             out,
             "  unreadable {}: {}",
-            sanitize(&f.source),
-            sanitize(&f.error)
+            sanitize_line(&f.source),
+            sanitize_line(&f.error)
         )?;
     }
     super::timeline::write(out, record, events, workers, color, width)?;

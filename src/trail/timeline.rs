@@ -5,8 +5,8 @@ use std::io::{self, Write};
 
 use owo_colors::{AnsiColors, OwoColorize};
 
+use crate::escape::sanitize_line;
 use crate::event::{Event, Level, Phase, Role};
-use crate::render::sanitize;
 use crate::time::Timestamp;
 use crate::trail::record::JobRecord;
 use crate::trail::stitch::WorkerTie;
@@ -45,7 +45,7 @@ struct Row {
 impl Row {
     fn new(label: &str, n: usize) -> Row {
         Row {
-            label: label.chars().take(LABEL - 1).collect(),
+            label: sanitize_line(label).chars().take(LABEL - 1).collect(),
             cells: vec![('·', None); n],
         }
     }
@@ -64,8 +64,11 @@ impl Axis {
         x.clamp(0.0, (self.n - 1) as f64) as usize
     }
 
+    /// Marks the cells from `from` to `to`, in either order: a clock stepped back can log a
+    /// phase's end before its start.
     fn fill(&self, row: &mut Row, from: Timestamp, to: Timestamp, c: char, color: AnsiColors) {
-        for cell in &mut row.cells[self.col(from)..=self.col(to)] {
+        let (a, b) = (self.col(from), self.col(to));
+        for cell in &mut row.cells[a.min(b)..=a.max(b)] {
             *cell = (c, Some(color));
         }
     }
@@ -167,7 +170,7 @@ pub fn write(
     }
     writeln!(out)?;
     for row in rows {
-        let label = format!("{:<LABEL$}", sanitize(&row.label));
+        let label = format!("{:<LABEL$}", row.label);
         write!(out, "  {label}")?;
         if !color {
             writeln!(

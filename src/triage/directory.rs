@@ -53,10 +53,12 @@ impl Directory {
     /// `worker-02 (f38b6922)`, or the short ID alone when no source holds its logs.
     pub fn shown(&self, id: &IdRef) -> String {
         let short: String = id.text.chars().take(8).collect();
-        match self.find(id) {
+        let shown = match self.find(id) {
             Some(e) => format!("{} ({short})", e.name),
             None => short,
-        }
+        };
+        // Both come from logs: shown as every log-derived field is (see crate::escape).
+        crate::escape::sanitize_line(&shown).into_owned()
     }
 
     /// Every worker whose logs were found, and the stream that holds them.

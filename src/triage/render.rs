@@ -82,12 +82,12 @@ pub fn headline(s: &Story, dir: &Directory) -> String {
                 let held = slowest_phase
                     .map(|(p, d)| {
                         let by = p.held_by.as_ref().map(|w| format!(" held up by {}", dir.shown(w))).unwrap_or_default();
-                        format!(", {} {d:.1}s{by}", p.name)
+                        format!(", {} {d:.1}s{by}", sanitize(&p.name.to_string()))
                     })
                     .unwrap_or_default();
                 format!(
                     "slowest job {} took {:.1}s{held}",
-                    j.job.id.text,
+                    sanitize(&j.job.id.text),
                     j.job.duration_s().unwrap_or(0.0)
                 )
             }
@@ -254,7 +254,7 @@ pub fn write_story(
                 let who = match (s.rule.topic, slowest) {
                     (Topic::Latency, Some((p, d))) => format!(
                         "{} {d:.1}s held up by {}",
-                        p.name,
+                        sanitize(&p.name.to_string()),
                         p.held_by
                             .as_ref()
                             .map(|w| dir.shown(w))
@@ -283,7 +283,7 @@ pub fn write_story(
                 }
             }
             if let Some(j) = s.jobs.first() {
-                writeln!(out, "  → zisk-logs job {}", j.job.id.text)?;
+                writeln!(out, "  → zisk-logs job {}", sanitize(&j.job.id.text))?;
             }
         }
         Topic::Fleet => {
@@ -342,7 +342,7 @@ fn quote(e: &Event) -> String {
             .unwrap_or_default();
     let level = e.level.map(|l| l.as_str()).unwrap_or("");
     let msg: String = e.message.chars().take(160).collect();
-    format!("{}  {t}  {level} {}", e.source, sanitize(&msg))
+    format!("{}  {t}  {level} {}", sanitize(&e.source), sanitize(&msg))
 }
 
 /// The marks a story's topic puts on the log row.

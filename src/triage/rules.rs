@@ -181,9 +181,7 @@ fn rule(name: String, raw: RawRule) -> Result<Rule, String> {
         None | Some("") => 0,
         // `0s` is a valid `for:` that the duration parser refuses.
         Some(d) if d.chars().all(|c| c == '0' || c.is_ascii_alphabetic()) => 0,
-        Some(d) => promql_parser::util::parse_duration(d)
-            .map_err(|e| format!("bad for: {d:?}: {e}"))?
-            .as_millis() as i64,
+        Some(d) => crate::prom::duration_ms(d).map_err(|e| format!("bad for: {d:?}: {e}"))?,
     };
     let sel = selectors(&parsed);
     let names: Vec<&str> = sel

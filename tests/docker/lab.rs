@@ -38,6 +38,7 @@ case "$1" in
     $B head -c 40000 /dev/zero | $B tr '\0' x; echo
     echo "to stderr" >&2
     printf '\033[32mgreen\033[0m after\n'
+    printf 'hostile \033]52;c;cHduZWQ=\007\033[2J JobId(\033]0;x\007) c1 \302\2332J\n'
     f=/dev/null ;;
   *) f=$1 ;;
 esac

@@ -224,7 +224,7 @@ fn docker_tty_ansi_and_long_lines() {
     lab.run(&tty, true, "long");
     lab.run(&ansi, true, "/logs/ansi/coordinator.log");
     for c in [&plain, &tty] {
-        wait_logged(c, 4);
+        wait_logged(c, 5);
     }
     wait_logged(
         &ansi,
@@ -244,6 +244,7 @@ fn docker_tty_ansi_and_long_lines() {
             long.as_str(),
             "to stderr",
             "\u{1b}[32mgreen\u{1b}[0m after",
+            "hostile \u{1b}]52;c;cHduZWQ=\u{7}\u{1b}[2J JobId(\u{1b}]0;x\u{7}) c1 \u{9b}2J",
         ];
         want.sort();
         assert_eq!(raws, want, "{c}");
@@ -253,6 +254,27 @@ fn docker_tty_ansi_and_long_lines() {
             events.iter().any(|e| e["message"] == "green after"),
             "{c}: ANSI not stripped from the message"
         );
+        // Issue 20, defect 1: Docker-origin text reaches no terminal raw, in any text mode.
+        for mode in ["compact", "pretty"] {
+            let r = run(zl().args(["-o", mode, "--worker", &format!("docker:{c}"), "tail"]));
+            assert_eq!(r.code, 0, "{}", r.stderr);
+            let line = r
+                .stdout
+                .lines()
+                .find(|l| l.contains("hostile"))
+                .unwrap_or("");
+            // The message has its escape sequences removed; the C1 CSI is shown, escaped.
+            assert!(
+                line.ends_with(r"JobId() c1 \u{9b}2J"),
+                "{c} {mode}: {line:?}"
+            );
+            for bad in ["\u{1b}]", "\u{1b}[2J", "\u{7}", "\u{9b}"] {
+                assert!(
+                    !r.stdout.contains(bad),
+                    "{c} {mode}: raw {bad:?} in {line:?}"
+                );
+            }
+        }
     }
 
     // A TTY container printing ANSI-coloured tracing: the same events as the file.

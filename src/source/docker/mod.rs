@@ -3,6 +3,8 @@
 //! watches the engine's events to follow containers that start later or restart.
 
 mod decode;
+#[cfg(any(test, feature = "fuzz-targets"))]
+pub(crate) use decode::{daemon_error, split_prefix, split_tty_item, LineJoiner, Stream};
 mod reader;
 
 use std::collections::HashMap;

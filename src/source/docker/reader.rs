@@ -219,6 +219,9 @@ fn feed(
     ts: Option<Timestamp>,
 ) {
     *line_no += 1;
+    // A TTY container's lines end in "\r\n": the terminal's, not the program's.
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
     let mut fields = fields.clone();
     if stream == Some(Stream::Stderr) {
         fields.insert("stream".into(), Value::String("stderr".into()));

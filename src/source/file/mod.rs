@@ -8,7 +8,7 @@ mod pipe;
 mod plan;
 mod sniff;
 
-pub use plan::{group_files, plan, FileGroup};
+pub use plan::{group_files, names_something, plan, FileGroup};
 
 use std::fs::File;
 use std::io::{self, BufReader, IsTerminal, Read};

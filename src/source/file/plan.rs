@@ -23,6 +23,13 @@ impl FileGroup {
     }
 }
 
+/// Does `path` name an existing file or folder, or a glob that matches one?
+pub fn names_something(path: &str) -> bool {
+    Path::new(path).exists()
+        || (path.contains(['*', '?', '['])
+            && glob::glob(path).is_ok_and(|mut g| g.any(|p| p.is_ok())))
+}
+
 /// Expands a path, folder or glob into log groups.
 pub fn plan(path: &str) -> Result<Vec<FileGroup>, String> {
     let mut files = Vec::new();
@@ -239,9 +246,20 @@ fn is_log_file(p: &Path) -> bool {
     !(name.starts_with('.')
         || name.ends_with(".journal")
         || name.ends_with(".journal~")
-        || name.ends_with(".json") && !name.ends_with(".log.json")
+        || name.ends_with(".json") && !starts_with_a_json_line(p)
         || name.ends_with(".jsonl") && name.contains("events")
         || name.ends_with(".toml"))
+}
+
+/// A `.json` file in a folder is a log when its first line starts an object with its first
+/// key (one event per line, as tracing's json format writes), not a document spread over
+/// lines (`{` alone, as a pretty-printed file such as the fixtures' truth.json starts).
+fn starts_with_a_json_line(p: &Path) -> bool {
+    let mut head = [0u8; 64];
+    let n = std::fs::File::open(p)
+        .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
+        .unwrap_or(0);
+    head[..n].trim_ascii_start().starts_with(b"{\"")
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use crate::time::Timestamp;
 
 /// One journal entry, as far as we use it.
 #[derive(Debug, Default, PartialEq)]
-pub(super) struct Entry {
+pub(crate) struct Entry {
     pub(super) message: Option<Vec<u8>>,
     /// MESSAGE was `null`: too large, which `--all` should prevent.
     pub(super) message_null: bool,
@@ -26,7 +26,7 @@ pub(super) struct Entry {
 }
 
 /// Decodes one line of `journalctl -o json`.
-pub(super) fn parse_entry(line: &[u8]) -> Result<Entry, String> {
+pub(crate) fn parse_entry(line: &[u8]) -> Result<Entry, String> {
     let map: Map<String, Value> =
         serde_json::from_slice(line).map_err(|e| format!("unreadable journalctl output: {e}"))?;
     let text = |k: &str| {

@@ -35,6 +35,8 @@ mod history;
 mod hosts;
 mod process;
 
+#[cfg(any(test, feature = "fuzz-targets"))]
+pub(crate) use entry::parse_entry;
 pub use process::kill_children;
 
 use std::sync::Arc;

@@ -12,6 +12,8 @@
 
 mod errors;
 mod stream;
+#[cfg(any(test, feature = "fuzz-targets"))]
+pub(crate) use stream::{split_kubelet_ts, Position};
 mod watch;
 
 use std::collections::HashMap;

@@ -99,6 +99,9 @@ struct Reading<'a> {
 impl Reading<'_> {
     fn line(&mut self, line: &[u8]) -> bool {
         let (ts, text) = split_kubelet_ts(line);
+        // A TTY container's lines end in "\r\n": the terminal's, not the program's.
+        let text = text.strip_suffix(b"\n").unwrap_or(text);
+        let text = text.strip_suffix(b"\r").unwrap_or(text);
         if !self.pos.admit(ts) {
             return true;
         }

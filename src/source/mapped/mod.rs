@@ -66,7 +66,12 @@ pub fn read_mapped(
     feeder: &mut LineFeeder,
     line_no: &mut u64,
 ) -> io::Result<()> {
-    let (offset, len) = time_range(file, len, window.0, window.1);
+    let (offset, len) = time_range(file, len, window.0, window.1).unwrap_or_else(|| {
+        crate::report::notice_once(&format!(
+            "{shown}: lines out of time order (a clock stepped back?): read whole for the time window"
+        ));
+        (0, len)
+    });
     let known = Known::of(file);
     if offset > 0 {
         // The lines passed over still leave their state: the last banner, the last time.

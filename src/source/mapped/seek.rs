@@ -22,15 +22,26 @@ const PROBE: usize = 64 << 10;
 /// How far a probe looks for a line that carries its own time.
 const PROBE_REACH: u64 = 1 << 20;
 
+/// Evenly spread probes that check a file is in time order before it is bisected.
+const ORDER_PROBES: u64 = 32;
+
 /// The byte range of `file` that can hold lines timed within [since, until] (each widened by
 /// [`SLACK_US`]), assuming the file is written in time order: every line before the start is
-/// earlier than the window, every line from the end on later. Both are line starts.
+/// earlier than the window, every line from the end on later. Both are line starts. `None`
+/// when probes through the file find it out of order (a clock stepped back by more than the
+/// slack): bisection would then skip lines of the window, so the whole file must be read.
 pub fn time_range(
     file: &File,
     len: u64,
     since: Option<Timestamp>,
     until: Option<Timestamp>,
-) -> (u64, u64) {
+) -> Option<(u64, u64)> {
+    if since.is_none() && until.is_none() {
+        return Some((0, len));
+    }
+    if !in_time_order(file, len) {
+        return None;
+    }
     let start = since.map_or(0, |t| {
         bisect(file, len, Timestamp(t.0.saturating_sub(SLACK_US))).0
     });
@@ -39,7 +50,25 @@ pub fn time_range(
             .1
             .unwrap_or(len)
     });
-    (start, end.max(start))
+    Some((start, end.max(start)))
+}
+
+/// Do lines timed at [`ORDER_PROBES`] points through the file come in time order (within
+/// [`SLACK_US`])? A step back between two probes is not seen; one across them is.
+fn in_time_order(file: &File, len: u64) -> bool {
+    let mut buf = vec![0u8; PROBE];
+    let mut latest = Timestamp::MIN;
+    for i in 0..ORDER_PROBES {
+        let from = len / ORDER_PROBES * i;
+        let Some((_, ts)) = timed_line_after(file, from, len, &mut buf) else {
+            continue;
+        };
+        if ts.0 < latest.0.saturating_sub(SLACK_US) {
+            return false;
+        }
+        latest = latest.max(ts);
+    }
+    true
 }
 
 /// Bisects the file for time `t`: a line start before which every line is earlier than `t`,
@@ -353,5 +382,33 @@ mod tests {
         let (before, at) = bisect(&file, len, t);
         let at = at.unwrap() as usize;
         assert!(before as usize <= at && data[at..].starts_with(b"2026-11-21T10:00:2"));
+    }
+
+    /// Issue 20, defect 8: a file whose clock stepped back is not bisected.
+    #[test]
+    fn a_file_out_of_time_order_is_not_bisected() {
+        let mut data = Vec::new();
+        for day in ["2026-12-01", "2026-11-21"] {
+            for i in 0..30_000 {
+                let line = format!(
+                    "{day}T10:{:02}:{:02}.000000Z  INFO x: line {i}\n",
+                    i / 600,
+                    i / 10 % 60
+                );
+                data.extend_from_slice(line.as_bytes());
+            }
+        }
+        let mut file = tempfile::tempfile().unwrap();
+        std::io::Write::write_all(&mut file, &data).unwrap();
+        let len = data.len() as u64;
+        let since = line_time(b"2026-11-30T00:00:00Z INFO: x");
+        assert_eq!(time_range(&file, len, since, None), None);
+        assert!(!in_time_order(&file, len));
+        // In order, the same file halves are bisected.
+        let ordered = [&data[data.len() / 2..], &data[..data.len() / 2]].concat();
+        let mut file = tempfile::tempfile().unwrap();
+        std::io::Write::write_all(&mut file, &ordered).unwrap();
+        let (start, end) = time_range(&file, len, since, None).unwrap();
+        assert!(start > len / 3 && end == len, "{start} {end}");
     }
 }
