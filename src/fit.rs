@@ -176,6 +176,9 @@ const GAP: &str = "  ";
 /// Writes a table with two spaces between columns, fitted to `max` columns when given: in
 /// `gives_way` order, each column switches to its short forms, then narrows to its minimum,
 /// until the table fits; a line still too long is cut. No rows: nothing, not even the header. Colour is painted after padding, so it never moves a column.
+/// The widest an unfitted column is padded to.
+const UNFITTED_COLUMN_CAP: usize = 64;
+
 pub fn write_table(
     out: &mut dyn std::io::Write,
     columns: &[Column],
@@ -196,6 +199,13 @@ pub fn write_table(
             .unwrap_or(0)
     };
     let mut widths: Vec<usize> = (0..columns.len()).map(|i| natural(i, false)).collect();
+    if max.is_none() {
+        // Unfitted (a pipe, --no-trunc): nothing is cut, and one huge cell (an ID of 70,000
+        // characters) overflows its column instead of padding every row to its width.
+        for w in &mut widths {
+            *w = (*w).min(UNFITTED_COLUMN_CAP);
+        }
+    }
     if let Some(max) = max {
         let total = |w: &[usize]| w.iter().sum::<usize>() + GAP.len() * w.len().saturating_sub(1);
         let mut order: Vec<usize> = (0..columns.len()).collect();
@@ -221,7 +231,9 @@ pub fn write_table(
             if i > 0 {
                 line.push_str(GAP);
             }
-            let text = if columns[i].keep_end {
+            let text = if max.is_none() {
+                Cow::Borrowed(text)
+            } else if columns[i].keep_end {
                 cut_start(text, widths[i])
             } else {
                 cut(text, widths[i])

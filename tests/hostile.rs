@@ -501,7 +501,7 @@ fn raw_output_keeps_bytes_in_a_pipe_and_escapes_them_on_a_terminal() {
     }
     let on_tty = |extra: &str| {
         let bin = env!("CARGO_BIN_EXE_zisk-logs");
-        let cmd = format!("{bin} -o raw {extra} tail {p} 2>/dev/null");
+        let cmd = format!("{bin} -o raw --no-pager {extra} tail {p} 2>/dev/null");
         let out = std::process::Command::new("script")
             .args(["-qec", &cmd, "/dev/null"])
             .env("XDG_CONFIG_HOME", "/nonexistent-zisk-logs-test")
