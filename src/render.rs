@@ -327,7 +327,7 @@ impl<'a> JsonEvent<'a> {
             level: e.level.map(Level::as_str),
             source: &e.source,
             role: e.role.map(|r| r.as_str()),
-            worker_id: e.worker_id.as_ref().map(IdRef::display),
+            worker_id: e.worker_id.as_ref().map(|w| w.text.to_string()),
             job_id,
             phase: e.phase.as_ref().map(|p| p.as_str()),
             target: e.target.as_deref(),
@@ -419,20 +419,13 @@ fn write_json_opt(out: &mut impl Write, s: Option<&str>) -> io::Result<()> {
     }
 }
 
-/// An ID as [`IdRef::display`] shows it (`…` needs no escaping).
+/// An ID as JSON gives it (docs/SCHEMA.md): the full ID, or the prefix as logged without the
+/// ellipsis a truncated one prints with.
 fn write_json_id(out: &mut impl Write, id: Option<&IdRef>) -> io::Result<()> {
-    let Some(id) = id else {
-        return out.write_all(b"null");
-    };
-    if !id.truncated {
-        return write_json_str(out, &id.text);
+    match id {
+        Some(id) => write_json_str(out, &id.text),
+        None => out.write_all(b"null"),
     }
-    if needs_json_escape(id.text.as_bytes()) {
-        return serde_json::to_writer(&mut *out, &id.display()).map_err(io::Error::from);
-    }
-    out.write_all(b"\"")?;
-    out.write_all(id.text.as_bytes())?;
-    out.write_all("…\"".as_bytes())
 }
 
 /// A JSON string, escaped as serde_json escapes it: the runs between bytes that need it are
@@ -457,11 +450,6 @@ fn write_json_str(out: &mut impl Write, s: &str) -> io::Result<()> {
     }
     out.write_all(rest)?;
     out.write_all(b"\"")
-}
-
-/// Does the text hold a byte JSON escapes (a control character, `"` or `\\`)?
-fn needs_json_escape(b: &[u8]) -> bool {
-    crate::parse::json_special_at(b).is_some()
 }
 
 #[cfg(test)]
@@ -530,9 +518,11 @@ mod tests {
             for job in [e.job_id.clone(), None] {
                 let mut ours = Vec::new();
                 write_json_event(&mut ours, &e, job.as_ref(), false).unwrap();
-                let serde =
-                    serde_json::to_string(&JsonEvent::new(&e, job.as_ref().map(IdRef::display)))
-                        .unwrap();
+                let serde = serde_json::to_string(&JsonEvent::new(
+                    &e,
+                    job.as_ref().map(|j| j.text.to_string()),
+                ))
+                .unwrap();
                 assert_eq!(String::from_utf8(ours).unwrap(), serde);
             }
         }
@@ -541,7 +531,10 @@ mod tests {
             for byte in [b'"', b'\\', 0, 0x1f] {
                 let mut text = vec![b'a'; 24];
                 text[at] = byte;
-                assert!(needs_json_escape(&text), "{byte} at {at}");
+                assert!(
+                    crate::parse::json_special_at(&text).is_some(),
+                    "{byte} at {at}"
+                );
             }
             let clean: Vec<u8> = (0x20..0x7f)
                 .chain(0x80..=0xff)
@@ -553,7 +546,7 @@ mod tests {
                 .into_iter()
                 .filter(|&c| c != b'"' && c != b'\\')
                 .collect();
-            assert!(!needs_json_escape(&clean));
+            assert!(crate::parse::json_special_at(&clean).is_none());
         }
     }
 

@@ -84,10 +84,9 @@ pub fn tail_cluster(cluster: &str, extra: &[&str]) -> BTreeMap<(String, u64), Va
 fn same_id(ours: &Value, truth: &Value) -> bool {
     match (ours.as_str(), truth.as_str()) {
         (None, None) => true,
-        (Some(o), Some(t)) => match o.strip_suffix('…') {
-            Some(prefix) => t.starts_with(prefix),
-            None => o == t,
-        },
+        // The full ID, or (where the line printed no more) its 8-character prefix, without
+        // the ellipsis (docs/SCHEMA.md).
+        (Some(o), Some(t)) => o == t || (o.chars().count() == 8 && t.starts_with(o)),
         _ => false,
     }
 }

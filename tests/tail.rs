@@ -158,7 +158,10 @@ fn json_output_has_exactly_the_schema_keys() {
     assert!(events.iter().all(|e| e["job_id"] == JOB), "{events:?}");
     // Without it, lines before the first full mention show what they show.
     let all = ndjson(&run(zl().args(["tail", "-o", "json", &log])).stdout);
-    assert_eq!(all[0]["job_id"], "1a2b3c4d…");
+    assert_eq!(
+        all[0]["job_id"], "1a2b3c4d",
+        "as logged, without the ellipsis"
+    );
     assert_eq!(all[3]["job_id"], JOB);
     assert_eq!(events[0]["context"], false);
 }

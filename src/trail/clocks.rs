@@ -28,7 +28,7 @@ pub fn report(clock: &Clock, workers: &[WorkerTie], rows: &mut [SummaryWorker]) 
         paired += 1;
         row.clock_offset_ms = Some(o.offset_ms());
         row.clock_offset_uncertainty_ms = o.uncertainty_ms();
-        let id = Some(w.id.display());
+        let id = Some(w.id.text.to_string());
         if let Some(message) = o.finding(host) {
             findings.push(Finding {
                 kind: "clock_offset",

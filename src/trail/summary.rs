@@ -265,11 +265,12 @@ pub fn build<'a>(
     }
 }
 
+/// The job's ID in JSON: the full one when the record knows it, else as logged (no ellipsis).
 fn job_id_display(e: &Event, record: &JobRecord) -> String {
     match &e.job_id {
         Some(id) if id.truncated && !record.id.truncated => record.id.text.to_string(),
-        Some(id) => id.display(),
-        None => record.id.display(),
+        Some(id) => id.text.to_string(),
+        None => record.id.text.to_string(),
     }
 }
 
