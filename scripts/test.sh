@@ -29,7 +29,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "installing test dependencies: ${missing[*]}"
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  enabled_units() { systemctl list-unit-files --state=enabled --no-legend 2>/dev/null | awk '{print $1}' | sort; }
+  # (Nothing to compare where systemctl is missing or cannot list: then nothing is disabled.)
+  enabled_units() { { systemctl list-unit-files --state=enabled --no-legend 2>/dev/null || true; } | awk '{print $1}' | sort; }
   before=$(enabled_units)
   # No service is started by the install (policy-rc.d 101: "action forbidden").
   policy=""
