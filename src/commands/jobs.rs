@@ -103,19 +103,28 @@ pub fn read_jobs_and_streams(
     book.settle();
     // The workers' setup lines carry full job IDs, and say which worker got which job.
     let index: Arc<Mutex<StreamIndex>> = shared();
-    let seen: Arc<Mutex<Vec<Sighting>>> = shared();
+    // One sighting per job and stream, its IDs the most complete seen: a worker names its job
+    // on most of its lines, and a day of them is millions.
+    let seen: Arc<Mutex<HashMap<(String, StreamName), Sighting>>> = shared();
     let cancels: Arc<Mutex<Vec<(String, String)>>> = shared();
     {
         let (index, seen, cancels) = (index.clone(), seen.clone(), cancels.clone());
         let look = Arc::new(move |source: usize, e: &Event| {
             if let (Some(job), Some(worker)) = (&e.job_id, &e.worker_id) {
+                let key = id_key(&job.text);
+                let stream = (source, e.source.clone());
                 seen.lock()
                     .unwrap_or_else(|p| p.into_inner())
-                    .push(Sighting {
-                        key: id_key(&job.text),
+                    .entry((key.clone(), stream.clone()))
+                    .and_modify(|s| {
+                        better_id(&mut s.job, job);
+                        better_id(&mut s.worker, worker);
+                    })
+                    .or_insert_with(|| Sighting {
+                        key,
                         job: job.clone(),
                         worker: worker.clone(),
-                        stream: (source, e.source.clone()),
+                        stream,
                     });
             }
             if let (Some(job), Some(reason)) = (&e.job_id, worker_cancel_reason(&e.message)) {
@@ -150,8 +159,8 @@ pub fn read_jobs_and_streams(
     // Sources are read in parallel: put what they saw in an order that does not vary.
     let mut cancels = take(&cancels);
     cancels.sort();
-    let mut sightings = take(&seen);
-    sightings.sort_by(|a, b| a.stream.cmp(&b.stream));
+    let mut sightings: Vec<Sighting> = take(&seen).into_values().collect();
+    sightings.sort_by(|a, b| (&a.stream, &a.key).cmp(&(&b.stream, &b.key)));
     for (key, reason) in cancels {
         if let Some(rec) = book
             .by_key_mut(&key)
