@@ -168,7 +168,14 @@ fn print<W: Write>(
         .clock
         .as_ref()
         .map(|c| clocks::report(c, &plan.workers, &mut workers));
-    let mut summary = summary::build(record, job_id_text(plan), events, workers, &failed);
+    let mut summary = summary::build(
+        record,
+        job_id_text(plan),
+        events,
+        &plan.workers,
+        workers,
+        &failed,
+    );
     summary.aligned = findings.is_some();
     summary.findings.extend(findings.unwrap_or_default());
     r.ids.learn(&plan.job.id);
@@ -279,7 +286,14 @@ fn follow_job<W: Write>(
         &|i| config.sources.get(i).map(|s| s.spec.clone()),
         &|i| plan.streams_in(i),
     );
-    let summary = summary::build(&record, job_id_text(plan), &kept, workers, &failed);
+    let summary = summary::build(
+        &record,
+        job_id_text(plan),
+        &kept,
+        &plan.workers,
+        workers,
+        &failed,
+    );
     if pretty {
         let mut text = Vec::new();
         summary::write_pretty(

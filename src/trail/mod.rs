@@ -3,6 +3,7 @@
 //! streams to worker IDs, `stitch` reads a job's trail in steps, `summary` says what happened.
 
 pub mod clocks;
+pub mod culprit;
 pub mod record;
 pub mod stitch;
 pub mod streams;

@@ -103,6 +103,22 @@ static WORKERS_EQ: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"Workers=(\d+)").expect("valid regex"));
 
 impl JobRecord {
+    /// For a job that failed because a phase timed out, the worker that held that phase up
+    /// (the last to finish it; for Aggregate, the aggregator): the one it is blamed on.
+    pub fn held_up(&self) -> Option<IdRef> {
+        let reason = self.reason.as_deref()?;
+        if !reason.contains("timed out") {
+            return None;
+        }
+        self.phases
+            .iter()
+            .rev()
+            .find(|p| reason.contains(p.name.as_str()))
+            .or(self.phases.last())?
+            .held_by
+            .clone()
+    }
+
     pub fn new(id: IdRef) -> JobRecord {
         JobRecord {
             id,

@@ -11,6 +11,7 @@ use crate::escape::sanitize_line;
 use crate::event::{Event, Level, Role};
 use crate::render::JsonEvent;
 use crate::time::Timestamp;
+use crate::trail::culprit::{self, Culprit};
 use crate::trail::record::{worker_cancel_reason, JobKind, JobRecord};
 use crate::trail::stitch::WorkerTie;
 use crate::trail::Outcome;
@@ -102,7 +103,9 @@ pub struct Summary<'a> {
     pub duration_s: Option<f64>,
     pub phases: Vec<SummaryPhase>,
     pub workers: Vec<SummaryWorker>,
+    pub culprit: Option<Culprit<'a>>,
     pub first_error: Option<JsonEvent<'a>>,
+    pub root_cause: Option<JsonEvent<'a>>,
     pub findings: Vec<Finding>,
     pub sources_failed: Vec<SourceFailed>,
     /// The trail was ordered by aligned time: the pretty rows say each worker's clock.
@@ -136,7 +139,7 @@ pub fn earlier_context_error<'e>(events: &'e [Event], first: Option<&Event>) -> 
     }
 }
 
-fn order_key(e: &Event) -> (Timestamp, &str, u64) {
+pub fn order_key(e: &Event) -> (Timestamp, &str, u64) {
     (
         e.ts.unwrap_or(e.sort_ts),
         e.origin.as_ref().map_or("", |o| &o.path),
@@ -223,6 +226,7 @@ pub fn build<'a>(
     record: &JobRecord,
     job_id: String,
     events: &'a [Event],
+    ties: &[WorkerTie],
     workers: Vec<SummaryWorker>,
     failed: &[(String, String)],
 ) -> Summary<'a> {
@@ -233,13 +237,15 @@ pub fn build<'a>(
     } else {
         "prefix"
     };
+    let reason = reason(record, events);
+    let culprit = culprit::culprit(record, events, ties, &workers, &job_id, reason.clone());
     Summary {
         kind: "summary",
         job_id,
         job_kind: record.job_kind(),
         id_match,
         outcome: record.outcome(),
-        reason: reason(record, events),
+        reason,
         started: start.map(|t| t.to_string()),
         ended: record.ended.map(|t| t.to_string()),
         duration_s: match (start, record.ended) {
@@ -252,7 +258,10 @@ pub fn build<'a>(
         ),
         findings: ambiguous_ids(&workers),
         workers,
+        culprit,
         first_error: first_error(events)
+            .map(|e| JsonEvent::new(e, Some(job_id_display(e, record)))),
+        root_cause: culprit::root_cause(record, events)
             .map(|e| JsonEvent::new(e, Some(job_id_display(e, record)))),
         aligned: false,
         sources_failed: failed
@@ -266,7 +275,7 @@ pub fn build<'a>(
 }
 
 /// The job's ID in JSON: the full one when the record knows it, else as logged (no ellipsis).
-fn job_id_display(e: &Event, record: &JobRecord) -> String {
+pub fn job_id_display(e: &Event, record: &JobRecord) -> String {
     match &e.job_id {
         Some(id) if id.truncated && !record.id.truncated => record.id.text.to_string(),
         Some(id) => id.text.to_string(),
@@ -308,6 +317,7 @@ pub fn write_pretty(
     if let Some(r) = &s.reason {
         writeln!(out, "  reason    {}", sanitize_line(r))?;
     }
+    write_culprit(out, s, record, events)?;
     let dur = s
         .duration_s
         .map(|d| format!(" ({d:.3}s)"))
@@ -396,6 +406,55 @@ pub fn write_pretty(
     }
     super::timeline::write(out, record, events, workers, color, width)?;
     writeln!(out)
+}
+
+/// Who the failure is blamed on with the deepest cause its line gives (the last `Caused by:`
+/// step), the worker's own line quoted whole, and where to look.
+fn write_culprit(
+    out: &mut dyn Write,
+    s: &Summary,
+    record: &JobRecord,
+    events: &[Event],
+) -> io::Result<()> {
+    let cause = culprit::root_cause(record, events);
+    if let Some(c) = &s.culprit {
+        // The name alone when it already says the ID (a worker named by its host).
+        let who = match &c.name {
+            Some(name) if name.contains(&c.worker_id) => sanitize_line(name).into_owned(),
+            Some(name) => format!(
+                "{} ({})",
+                sanitize_line(name),
+                sanitize_line(&culprit::short_id(&c.worker_id))
+            ),
+            None => sanitize_line(&c.worker_id).into_owned(),
+        };
+        match cause.filter(|_| c.event.is_some()) {
+            Some(e) => writeln!(
+                out,
+                "  culprit   {who}  {}",
+                sanitize_line(culprit::deepest_cause(&e.message))
+            )?,
+            None => writeln!(out, "  culprit   {who}")?,
+        }
+    }
+    if let Some(e) = cause {
+        let whole: Vec<&str> = e
+            .message
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
+        writeln!(
+            out,
+            "  cause     {}: \"{}\"",
+            sanitize_line(&e.source),
+            sanitize_line(&whole.join(" | "))
+        )?;
+    }
+    if let Some(command) = s.culprit.as_ref().and_then(|c| c.commands.first()) {
+        writeln!(out, "  look      {}", sanitize_line(command))?;
+    }
+    Ok(())
 }
 
 /// A time as the clock shows it when it falls on the job's first day, else in full.

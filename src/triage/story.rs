@@ -129,7 +129,7 @@ pub fn blame(
                 .rfind(|w| w.job.is_none() && w.ts <= end && end.0 - w.ts.0 <= SLACK_US)
                 .map(|w| w.worker.clone())
         })
-        .or_else(|| held_up(job))
+        .or_else(|| job.held_up())
         .or_else(|| (job.workers.len() == 1).then(|| job.workers[0].clone()))?;
     // A cut ID that two workers share (`WorkerId(gpu-node…)`) is the one whose own logs erred
     // on the job; failing that it stays the prefix as logged rather than a guess.
@@ -150,22 +150,6 @@ fn ambiguous(id: &IdRef, dir: &Directory) -> bool {
         && matches
             .next()
             .is_some_and(|a| matches.any(|b| b.id.text != a.id.text))
-}
-
-/// A job that failed because a phase timed out is blamed on the worker that held that phase
-/// up (the last to finish it; for Aggregate, the aggregator).
-fn held_up(job: &JobRecord) -> Option<IdRef> {
-    let reason = job.reason.as_deref()?;
-    if !reason.contains("timed out") {
-        return None;
-    }
-    job.phases
-        .iter()
-        .rev()
-        .find(|p| reason.contains(p.name.as_str()))
-        .or(job.phases.last())?
-        .held_by
-        .clone()
 }
 
 fn config_label_matches(name: &str, source: &str) -> bool {

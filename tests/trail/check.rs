@@ -211,6 +211,7 @@ pub fn check_job(
             "{name}: first_error {first_error:?} != truth {want_first:?}"
         ));
     }
+    problems.extend(super::culprit::check_culprit(&name, t, job, summary));
     if summary["sources_failed"] != Value::Array(vec![]) {
         problems.push(format!(
             "{name}: sources_failed {}",

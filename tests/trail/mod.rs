@@ -11,6 +11,7 @@ use crate::util::{cluster, ndjson, root, run, zl};
 
 mod check;
 mod clock;
+mod culprit;
 
 use check::*;
 
@@ -275,7 +276,7 @@ fn the_summary_has_exactly_the_documented_keys() {
         .keys()
         .map(String::as_str)
         .collect();
-    let mut want = vec![
+    let want = vec![
         "kind",
         "job_id",
         "job_kind",
@@ -287,14 +288,32 @@ fn the_summary_has_exactly_the_documented_keys() {
         "duration_s",
         "phases",
         "workers",
+        "culprit",
         "first_error",
+        "root_cause",
         "findings",
         "sources_failed",
     ];
-    want.sort();
-    let mut got = keys.clone();
-    got.sort();
-    assert_eq!(got, want);
+    assert_eq!(keys, want, "in the documented order");
+    let failed = t["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|j| j["outcome"] == "failed")
+        .expect("a failed job");
+    let r =
+        run(on_cluster(&dir, &t).args(["-o", "json", "job", failed["job_id"].as_str().unwrap()]));
+    let culprit = ndjson(&r.stdout).pop().unwrap()["culprit"].clone();
+    let culprit_keys: Vec<&str> = culprit
+        .as_object()
+        .expect("a culprit")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        culprit_keys,
+        ["worker_id", "name", "source", "reason", "event", "commands"]
+    );
     let p = &summary["phases"][0];
     assert_eq!(p.as_object().unwrap().len(), 6);
     assert!(p["duration_s"].is_f64());
