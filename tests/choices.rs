@@ -178,3 +178,58 @@ fn color_always_is_honoured_in_a_pipe_and_sources_keep_apart() {
     assert!(!json.stdout.contains('\x1b'));
     ndjson(&json.stdout);
 }
+
+/// The table rows' keys, in order, as docs/SCHEMA.md gives them (a change there bumps the
+/// row's `schema` and this list together).
+#[test]
+fn job_and_worker_rows_have_exactly_the_documented_keys() {
+    let keys = |row: &serde_json::Value| -> Vec<String> {
+        row.as_object().unwrap().keys().cloned().collect()
+    };
+    let jobs = json(&["jobs"]);
+    assert!(!jobs.is_empty());
+    for row in &jobs {
+        assert_eq!(
+            keys(row),
+            [
+                "kind",
+                "schema",
+                "job_id",
+                "job_kind",
+                "started",
+                "ended",
+                "duration_s",
+                "outcome",
+                "reason",
+                "workers",
+                "worker_count"
+            ]
+        );
+        assert_eq!((&row["kind"], &row["schema"]), (&"job".into(), &2.into()));
+    }
+    let workers = json(&["workers"]);
+    assert!(!workers.is_empty());
+    for row in &workers {
+        assert_eq!(
+            keys(row),
+            [
+                "kind",
+                "schema",
+                "worker_id",
+                "source",
+                "first_seen",
+                "last_seen",
+                "registrations",
+                "disconnects",
+                "jobs",
+                "errors",
+                "clock_offset_ms",
+                "clock_offset_uncertainty_ms"
+            ]
+        );
+        assert_eq!(
+            (&row["kind"], &row["schema"]),
+            (&"worker".into(), &2.into())
+        );
+    }
+}

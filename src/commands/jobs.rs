@@ -29,6 +29,8 @@ use crate::trail::{for_each, of_role, request, scan, shared, take};
 #[derive(Serialize)]
 struct JobRow {
     kind: &'static str,
+    /// docs/SCHEMA.md's version of this shape.
+    schema: u32,
     job_id: String,
     job_kind: JobKind,
     started: Option<String>,
@@ -292,6 +294,7 @@ pub fn run(config: &Config, args: &JobsArgs, mut out: impl Write) -> Result<i32,
         .iter()
         .map(|j| JobRow {
             kind: "job",
+            schema: 2,
             job_id: json_id(&j.id),
             job_kind: j.job_kind(),
             started: j.start().map(|t| t.to_string()),

@@ -25,6 +25,8 @@ use crate::trail::{for_each, of_role, request, scan, shared, take};
 #[derive(Serialize)]
 struct WorkerRow {
     kind: &'static str,
+    /// docs/SCHEMA.md's version of this shape.
+    schema: u32,
     worker_id: String,
     source: Option<String>,
     first_seen: Option<String>,
@@ -334,6 +336,7 @@ pub fn run(config: &Config, _args: &WorkersArgs, mut out: impl Write) -> Result<
         .map(|w| (w, clock_of(w)))
         .map(|(w, offset)| WorkerRow {
             kind: "worker",
+            schema: 2,
             worker_id: json_id(&w.id),
             source: (!w.sources.is_empty()).then(|| w.sources.join(", ")),
             first_seen: w.first.map(|t| t.to_string()),

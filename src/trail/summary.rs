@@ -92,6 +92,8 @@ pub struct SourceFailed {
 #[derive(Serialize)]
 pub struct Summary<'a> {
     pub kind: &'static str,
+    /// docs/SCHEMA.md's version of this shape.
+    pub schema: u32,
     pub job_id: String,
     pub job_kind: JobKind,
     /// `full` when the logs give the job's whole ID, `prefix` when only its 8 characters.
@@ -241,6 +243,7 @@ pub fn build<'a>(
     let culprit = culprit::culprit(record, events, ties, &workers, &job_id, reason.clone());
     Summary {
         kind: "summary",
+        schema: 2,
         job_id,
         job_kind: record.job_kind(),
         id_match,

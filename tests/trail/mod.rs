@@ -278,6 +278,7 @@ fn the_summary_has_exactly_the_documented_keys() {
         .collect();
     let want = vec![
         "kind",
+        "schema",
         "job_id",
         "job_kind",
         "id_match",
