@@ -6,7 +6,7 @@ use serde::Serialize;
 use crate::event::{Event, IdRef, Level, Role};
 use crate::render::JsonEvent;
 use crate::time::Timestamp;
-use crate::trail::record::{id_key, worker_cancel_reason, JobRecord};
+use crate::trail::record::{worker_cancel_reason, JobRecord};
 use crate::trail::stitch::WorkerTie;
 use crate::trail::streams::{json_id, same_worker};
 use crate::trail::summary::{job_id_display, order_key, SummaryWorker};
@@ -180,11 +180,6 @@ pub fn deepest_cause(message: &str) -> &str {
         Some((step, rest)) if step.chars().all(|c| c.is_ascii_digit()) => rest,
         _ => last,
     }
-}
-
-/// The short form of a worker's ID the pretty summary shows beside its name.
-pub fn short_id(worker_id: &str) -> String {
-    id_key(worker_id)
 }
 
 #[cfg(test)]

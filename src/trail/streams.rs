@@ -147,6 +147,19 @@ impl StreamIndex {
     }
 }
 
+/// How pretty output names a worker everywhere (docs/SCHEMA.md): the label of the stream
+/// holding its logs (host, pod, container) and its short ID, `worker-02 (f38b6922)`; the label
+/// alone when it already says the ID; the ID as known when no stream holds its logs (it is
+/// then the one thing to search for).
+pub fn display_name(label: Option<&str>, id: &str) -> String {
+    let short = id_key(id);
+    match label {
+        Some(label) if label.contains(&*short) => label.to_string(),
+        Some(label) => format!("{label} ({short})"),
+        None => id.to_string(),
+    }
+}
+
 /// An ID as JSON gives it: the full ID, or the prefix as logged without its ellipsis.
 pub fn json_id(id: &IdRef) -> String {
     id.text.to_string()

@@ -14,6 +14,7 @@ use crate::time::Timestamp;
 use crate::trail::culprit::{self, Culprit};
 use crate::trail::record::{worker_cancel_reason, JobKind, JobRecord};
 use crate::trail::stitch::WorkerTie;
+use crate::trail::streams::display_name;
 use crate::trail::Outcome;
 use crate::zone;
 
@@ -49,6 +50,9 @@ pub struct SummaryWorker {
     /// Positive when the worker's clock is ahead of the coordinator's; null when unknown.
     pub clock_offset_ms: Option<f64>,
     pub clock_offset_uncertainty_ms: Option<f64>,
+    /// Its name in pretty output (`worker-02 (f38b6922)`).
+    #[serde(skip)]
+    pub shown: String,
 }
 
 /// An operational problem found on the way.
@@ -219,6 +223,7 @@ pub fn worker_rows(
                 }),
                 clock_offset_ms: None,
                 clock_offset_uncertainty_ms: None,
+                shown: display_name(w.streams.first().map(|(_, l)| &**l), &w.id.text),
             }
         })
         .collect()
@@ -359,7 +364,7 @@ pub fn write_pretty(
             Some(src) => writeln!(
                 out,
                 "  worker    {}  {}{clock}",
-                sanitize_line(&w.worker_id),
+                sanitize_line(&w.shown),
                 sanitize_line(src)
             )?,
             None => {
@@ -371,7 +376,7 @@ pub fn write_pretty(
                 writeln!(
                     out,
                     "  worker    {}  {what} (searched: {})",
-                    sanitize_line(&w.worker_id),
+                    sanitize_line(&w.shown),
                     sanitize_line(&searched.join(", "))
                 )?
             }
@@ -422,15 +427,7 @@ fn write_culprit(
     let cause = culprit::root_cause(record, events);
     if let Some(c) = &s.culprit {
         // The name alone when it already says the ID (a worker named by its host).
-        let who = match &c.name {
-            Some(name) if name.contains(&c.worker_id) => sanitize_line(name).into_owned(),
-            Some(name) => format!(
-                "{} ({})",
-                sanitize_line(name),
-                sanitize_line(&culprit::short_id(&c.worker_id))
-            ),
-            None => sanitize_line(&c.worker_id).into_owned(),
-        };
+        let who = sanitize_line(&display_name(c.name.as_deref(), &c.worker_id)).into_owned();
         match cause.filter(|_| c.event.is_some()) {
             Some(e) => writeln!(
                 out,

@@ -12,7 +12,7 @@ use crate::trail::record::JobRecord;
 use crate::trail::stitch::WorkerTie;
 use crate::trail::streams::same_worker;
 
-const LABEL: usize = 14;
+const LABEL: usize = 22;
 
 /// The legend's entries, wrapped to the width.
 const LEGEND: [&str; 7] = [
@@ -128,7 +128,9 @@ pub fn write(
     }
     rows.push(coord);
     for w in workers {
-        let mut row = Row::new(&w.id.display(), n);
+        let name =
+            crate::trail::streams::display_name(w.streams.first().map(|(_, l)| &**l), &w.id.text);
+        let mut row = Row::new(&crate::escape::sanitize_line(&name), n);
         let mine: Vec<&Event> = events
             .iter()
             .filter(|e| {

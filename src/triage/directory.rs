@@ -52,11 +52,8 @@ impl Directory {
 
     /// `worker-02 (f38b6922)`, or the short ID alone when no source holds its logs.
     pub fn shown(&self, id: &IdRef) -> String {
-        let short: String = id.text.chars().take(8).collect();
-        let shown = match self.find(id) {
-            Some(e) => format!("{} ({short})", e.name),
-            None => short,
-        };
+        let shown =
+            crate::trail::streams::display_name(self.find(id).map(|e| e.name.as_str()), &id.text);
         // Both come from logs: shown as every log-derived field is (see crate::escape).
         crate::escape::sanitize_line(&shown).into_owned()
     }
