@@ -328,12 +328,9 @@ mod tests {
         let release = crate::release::specs().into_iter().find(|s| s.name == "v0.17").unwrap();
         let out = crate::release::run_cluster(&release);
         let om = openmetrics(&out, Exporter::Code);
-        let ended = out
-            .truth
-            .jobs
-            .iter()
-            .filter(|j| matches!(j.job_kind, "prove" | "execute") && j.ended.is_some())
-            .count() as u64;
+        let ended =
+            out.truth.jobs.iter().filter(|j| matches!(j.job_kind, "prove" | "execute") && j.ended.is_some()).count()
+                as u64;
         let mut last: BTreeMap<&str, u64> = BTreeMap::new();
         for l in om.lines().filter(|l| l.starts_with("coordinator_jobs_total{")) {
             let (series, rest) = l.split_once("} ").unwrap();
