@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::prom_harness::{self as ph, Daemon};
+use crate::prom_harness::{self as ph, ms, Daemon};
 use crate::util::{fixtures, ndjson, run, zl};
 
 const STEP: i64 = 5_000;
@@ -72,12 +72,6 @@ fn span(om: &str) -> (i64, i64) {
         .map(|s| (s * 1000.0).round() as i64)
         .collect();
     (*times.iter().min().unwrap(), *times.iter().max().unwrap())
-}
-
-fn ms(ts: &str) -> i64 {
-    chrono::DateTime::parse_from_rfc3339(ts)
-        .expect("RFC 3339")
-        .timestamp_millis()
 }
 
 fn rfc3339(ms: i64) -> String {
@@ -256,22 +250,7 @@ fn triage_on_the_generators_scrapes_names_every_failed_job_and_every_disconnect(
             serde_json::from_str(&std::fs::read_to_string(dir.join("truth.json")).unwrap())
                 .unwrap();
         for a in &failures {
-            let (from, to) = (
-                ms(a["explained_from"].as_str().unwrap()),
-                ms(a["explained_to"].as_str().unwrap()),
-            );
-            let want: BTreeSet<&str> = truth["jobs"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .filter(|j| {
-                    j["outcome"] == "failed"
-                        && j["ended"]
-                            .as_str()
-                            .is_some_and(|e| (from..=to).contains(&ms(e)))
-                })
-                .map(|j| j["job_id"].as_str().unwrap())
-                .collect();
+            let want = ph::failed_jobs_explained(&truth, a);
             assert!(
                 !want.is_empty(),
                 "{name}: a failure alert explains a failure: {a}"

@@ -309,3 +309,34 @@ pub fn temp_file(dir: &Path, name: &str, text: &str) -> PathBuf {
     std::fs::write(&p, text).expect("write");
     p
 }
+
+/// Milliseconds since the epoch of an RFC 3339 time.
+pub fn ms(ts: &str) -> i64 {
+    chrono::DateTime::parse_from_rfc3339(ts)
+        .expect("RFC 3339")
+        .timestamp_millis()
+}
+
+/// The failed jobs of a cluster's ground truth that ended in a triage alert's explained window:
+/// what a failure alert must name, no more and no less.
+pub fn failed_jobs_explained<'t>(
+    truth: &'t serde_json::Value,
+    alert: &serde_json::Value,
+) -> std::collections::BTreeSet<&'t str> {
+    let (from, to) = (
+        ms(alert["explained_from"].as_str().unwrap()),
+        ms(alert["explained_to"].as_str().unwrap()),
+    );
+    truth["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|j| {
+            j["outcome"] == "failed"
+                && j["ended"]
+                    .as_str()
+                    .is_some_and(|e| (from..=to).contains(&ms(e)))
+        })
+        .map(|j| j["job_id"].as_str().unwrap())
+        .collect()
+}

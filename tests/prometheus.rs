@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-use crate::prom_harness::{self as ph, Daemon};
+use crate::prom_harness::{self as ph, ms, Daemon};
 use crate::util::{cluster, ndjson, run, zl};
 
 /// Rules the small fixture clusters fire (the seed's thresholds need hours of failures).
@@ -46,12 +46,6 @@ fn sources(name: &str) -> Vec<String> {
         ));
     }
     args
-}
-
-fn ms(ts: &str) -> i64 {
-    chrono::DateTime::parse_from_rfc3339(ts)
-        .expect("RFC 3339")
-        .timestamp_millis()
 }
 
 /// `(alert, labels without instance, from ms, to ms or None)` of every alert record.
@@ -191,22 +185,7 @@ fn rule_intervals_on_the_logs_equal_prometheus_query_range_with_for() {
         serde_json::from_str(&std::fs::read_to_string(cluster("zisk").join("truth.json")).unwrap())
             .unwrap();
     for a in p.iter().filter(|r| r["alert"] == "AnyFailure") {
-        let (from, to) = (
-            ms(a["explained_from"].as_str().unwrap()),
-            ms(a["explained_to"].as_str().unwrap()),
-        );
-        let want: BTreeSet<&str> = truth["jobs"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|j| {
-                j["outcome"] == "failed"
-                    && j["ended"]
-                        .as_str()
-                        .is_some_and(|e| (from..=to).contains(&ms(e)))
-            })
-            .map(|j| j["job_id"].as_str().unwrap())
-            .collect();
+        let want = ph::failed_jobs_explained(&truth, a);
         let got: BTreeSet<&str> = a["jobs"]
             .as_array()
             .unwrap()
