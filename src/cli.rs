@@ -249,11 +249,16 @@ pub struct TailArgs {
     #[arg(short = 'n', long = "lines", value_name = "N")]
     pub lines: Option<usize>,
 
-    /// Merge the coordinator's and workers' history by aligned time (worker clocks corrected by
-    /// their offset, estimated from lines about the same job step) or by logged time (off);
-    /// lines arriving live with -f keep the logged order
+    /// Merge the coordinator's and workers' lines by aligned time (worker clocks corrected by
+    /// their offset, estimated from lines about the same job step) or by logged time (off)
     #[arg(long, value_enum, default_value_t = Align::Auto, value_name = "WHEN")]
     pub align: Align,
+
+    /// With -f, the most a live line is held back for other hosts' lines aligned before it
+    /// (default 2s; held only as long as the largest worker offset); a line later than its
+    /// place prints at once, marked !
+    #[arg(long, value_name = "DURATION")]
+    pub align_hold: Option<String>,
 
     /// Files, folders or globs to read instead of the configured sources ('-' for stdin)
     #[arg(value_name = "PATH")]

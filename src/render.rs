@@ -97,6 +97,13 @@ impl<W: Write> Renderer<W> {
 
     /// An event; `around`: shown only as a line around a match (`-A/-B/-C`).
     pub fn event_around(&mut self, e: &Event, around: bool) -> io::Result<()> {
+        self.event_marked(e, around, false)
+    }
+
+    /// An event; `late`: followed live, it came after lines aligned later than itself were
+    /// printed (pretty marks it `!`, compact `(late)`; JSON adds nothing, its `ts_aligned`
+    /// is earlier than the line's before it).
+    pub fn event_marked(&mut self, e: &Event, around: bool, late: bool) -> io::Result<()> {
         match self.format {
             Format::Raw if self.raw_escaped => {
                 self.out.write_all(&crate::escape::sanitize_bytes(&e.raw))?;
@@ -115,8 +122,8 @@ impl<W: Write> Renderer<W> {
                 write_json_event(&mut self.out, e, job.as_ref(), around)?;
                 self.out.write_all(b"\n")
             }
-            Format::Compact | Format::Openmetrics => self.compact(e, around),
-            Format::Pretty => self.pretty(e, around),
+            Format::Compact | Format::Openmetrics => self.compact(e, around, late),
+            Format::Pretty => self.pretty(e, around, late),
         }
     }
 
@@ -155,7 +162,7 @@ impl<W: Write> Renderer<W> {
         }
     }
 
-    fn compact(&mut self, e: &Event, around: bool) -> io::Result<()> {
+    fn compact(&mut self, e: &Event, around: bool, late: bool) -> io::Result<()> {
         let ts =
             e.ts.map(|t| t.to_string())
                 .unwrap_or_else(|| "-".repeat(27));
@@ -174,6 +181,9 @@ impl<W: Write> Renderer<W> {
         if around {
             write!(self.out, " (around)")?;
         }
+        if late {
+            write!(self.out, " (late)")?;
+        }
         if let Some(p) = &e.phase {
             write!(self.out, " [{}]", sanitize_line(p.as_str()))?;
         }
@@ -184,13 +194,16 @@ impl<W: Write> Renderer<W> {
         writeln!(self.out, " {}", self.marked(&message))
     }
 
-    fn pretty(&mut self, e: &Event, around: bool) -> io::Result<()> {
-        // The aligned time when the host's offset is known; `*` marks a line moved over a second.
+    fn pretty(&mut self, e: &Event, around: bool, late: bool) -> io::Result<()> {
+        // The aligned time when the host's offset is known; `*` marks a line moved over a
+        // second, `!` a live line printed after its place.
         let ts = match e.ts_aligned().or(e.ts) {
             Some(t) => crate::zone::line_time(t),
             None => " ".repeat(24),
         };
-        let moved = if e.shift_us.is_some_and(|s| s.abs() > MOVED_US) {
+        let moved = if late {
+            "!"
+        } else if e.shift_us.is_some_and(|s| s.abs() > MOVED_US) {
             "*"
         } else {
             " "

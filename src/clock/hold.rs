@@ -19,7 +19,7 @@ pub const HOLD_MAX_US: i64 = 120_000_000;
 /// At most this many events wait.
 pub const MAX_HELD: usize = 50_000;
 /// Pairs older than this (logged time) are forgotten: a clock drifts, and a refit stays cheap.
-const KEEP_PAIRS_US: i64 = 3_600_000_000;
+pub(crate) const KEEP_PAIRS_US: i64 = 3_600_000_000;
 
 #[derive(Default)]
 pub struct Holder {
@@ -51,6 +51,11 @@ impl Holder {
     pub fn finish(&mut self, out: &mut dyn FnMut(Event) -> bool) -> bool {
         self.refit();
         self.release(true, out)
+    }
+
+    /// Goes live (`-f`): what is still held must be passed on first ([`Holder::finish`]).
+    pub fn live(self, cap: std::time::Duration) -> crate::clock::live::Live {
+        crate::clock::live::Live::new(self.book, self.clock, cap)
     }
 
     fn refit(&mut self) {

@@ -3,9 +3,11 @@
 use std::collections::VecDeque;
 use std::io::{IsTerminal, Write};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use crate::cli::{Align, TailArgs};
 use crate::clock::hold::Holder;
+use crate::clock::live::{Live, DEFAULT_CAP};
 use crate::config::{Config, SourceSpec};
 use crate::event::{Event, Role};
 use crate::filter::Filter;
@@ -16,7 +18,7 @@ use crate::render::{Format, Renderer};
 use crate::report;
 use crate::source::file::stdin_is_piped;
 use crate::source::{file::FileSource, ReadRequest};
-use crate::time::Timestamp;
+use crate::time::{parse_age, Timestamp};
 
 /// With `-f` and no `-n`, show this many events of history first, as `tail -f` and `journalctl -f` do.
 const FOLLOW_DEFAULT_LINES: usize = 10;
@@ -71,8 +73,15 @@ pub fn run(config: &Config, args: &TailArgs, out: impl Write) -> Result<i32, Str
     let mut live = false;
     let mut write_failed = false;
     let mut holder = aligning(config, args).then(Holder::default);
-    let mut handle = |m: Merged| {
+    let cap = hold_cap(args)?;
+    let mut following: Option<Live> = None;
+    // `late`: a live line that came after lines aligned later than itself were printed.
+    let mut handle = |m: Merged, late: bool| {
+        if write_failed {
+            return false;
+        }
         let result = match m {
+            Merged::Idle => Ok(()),
             Merged::CaughtUp => {
                 live = true;
                 printed |= !held.is_empty();
@@ -95,7 +104,7 @@ pub fn run(config: &Config, args: &TailArgs, out: impl Write) -> Result<i32, Str
                         continue;
                     }
                     printed = true;
-                    result = renderer.event_around(&e, is_around).and_then(|_| {
+                    result = renderer.event_marked(&e, is_around, late).and_then(|_| {
                         if live {
                             renderer.flush()
                         } else {
@@ -122,18 +131,32 @@ pub fn run(config: &Config, args: &TailArgs, out: impl Write) -> Result<i32, Str
         }
     };
     let count = read::read(sources, req, &mut |m| match m {
-        Merged::Event(e) => match holder.as_mut() {
-            Some(h) => h.push(e, &mut |e| handle(Merged::Event(e))),
-            None => handle(Merged::Event(e)),
+        Merged::Event(e) => match (holder.as_mut(), following.as_mut()) {
+            (Some(h), _) => h.push(e, &mut |e| handle(Merged::Event(e), false)),
+            (None, Some(l)) => l.push(e, Instant::now(), &mut |e, late| {
+                handle(Merged::Event(e), late)
+            }),
+            (None, None) => handle(Merged::Event(e), false),
         },
-        // Live lines keep their logged order: only the history is aligned.
+        Merged::Idle => following.as_mut().is_none_or(|l| {
+            l.tick(Instant::now(), &mut |e, late| {
+                handle(Merged::Event(e), late)
+            })
+        }),
+        // The history held back goes out; live lines are held back by the hold (or, with
+        // alignment off, keep their logged order).
         Merged::CaughtUp => {
-            holder
-                .take()
-                .is_none_or(|mut h| h.finish(&mut |e| handle(Merged::Event(e))))
-                && handle(Merged::CaughtUp)
+            let done = holder.take().is_none_or(|mut h| {
+                let ok = h.finish(&mut |e| handle(Merged::Event(e), false));
+                following = Some(h.live(cap));
+                ok
+            });
+            done && handle(Merged::CaughtUp, false)
         }
     });
+    if let Some(mut l) = following.take() {
+        l.finish(&mut |e, late| handle(Merged::Event(e), late));
+    }
     if !write_failed {
         let _ = renderer.flush();
     }
@@ -188,6 +211,22 @@ impl Around {
             Vec::new()
         }
     }
+}
+
+/// `--align-hold`: the most a live line waits for lines of other hosts aligned before it.
+fn hold_cap(args: &TailArgs) -> Result<Duration, String> {
+    let Some(s) = args.align_hold.as_deref() else {
+        return Ok(DEFAULT_CAP);
+    };
+    let us = if s.trim() == "0" {
+        Some(0)
+    } else {
+        parse_age(s.trim())
+    };
+    us.map(|us| Duration::from_micros(us.max(0) as u64))
+        .ok_or_else(|| {
+            format!("--align-hold: expected a duration like 2s, 500ms or 1m, found {s:?}")
+        })
 }
 
 /// Aligns clocks when asked and when there is something to align: a coordinator source (its
