@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::cli::{Align, TailArgs};
-use crate::clock::hold::Holder;
+use crate::clock::aligned_key;
+use crate::clock::hold::{Holder, HOLD_MAX_US};
 use crate::clock::live::{Live, DEFAULT_CAP};
 use crate::config::{Config, SourceSpec};
 use crate::event::{Event, Role};
@@ -49,17 +50,28 @@ pub fn run(config: &Config, args: &TailArgs, out: impl Write) -> Result<i32, Str
     } else {
         filter.clone()
     };
-    let req = ReadRequest {
-        since: filter.since,
-        until: filter.until,
+    let aligned = aligning(config, args);
+    // Aligned, --since/--until mean the same instant on every host: a worker's offset is not
+    // known before its lines (and the coordinator's about the same steps) are read, so the
+    // sources are read wider and the window is applied to aligned times after the merge.
+    let widen = aligned && (filter.since.is_some() || filter.until.is_some());
+    let request = |select: Filter| ReadRequest {
+        since: select.since,
+        until: select.until,
         follow: args.follow,
         // Each stream's last N lines hold the overall last N only when nothing is filtered out.
         tail_lines: if filter.is_empty() { last_n } else { None },
-        grep_literal,
+        grep_literal: grep_literal.clone(),
         prefilter: select.prefilter(),
         keep,
         blank_lines: config.format == Format::Raw,
         select: Arc::new(move |e| select.matches(e)),
+    };
+    let req = Arc::new(request(if widen { widened(&select) } else { select }));
+    let requests = sources.into_iter().map(|s| (s, req.clone())).collect();
+    let in_window = |e: &Event| {
+        let t = aligned_key(e);
+        !widen || filter.since.is_none_or(|s| t >= s) && filter.until.is_none_or(|u| t <= u)
     };
     let mut renderer =
         Renderer::new(out, config.format, config.color).escape_raw(config.raw_escaped);
@@ -72,7 +84,7 @@ pub fn run(config: &Config, args: &TailArgs, out: impl Write) -> Result<i32, Str
     let mut held: VecDeque<(Event, bool)> = VecDeque::new();
     let mut live = false;
     let mut write_failed = false;
-    let mut holder = aligning(config, args).then(Holder::default);
+    let mut holder = aligned.then(Holder::default);
     let cap = hold_cap(args)?;
     let mut following: Option<Live> = None;
     // `late`: a live line that came after lines aligned later than itself were printed.
@@ -130,24 +142,26 @@ pub fn run(config: &Config, args: &TailArgs, out: impl Write) -> Result<i32, Str
             }
         }
     };
-    let count = read::read(sources, req, &mut |m| match m {
+    let count = read::read_each(requests, args.follow, &mut |m| match m {
         Merged::Event(e) => match (holder.as_mut(), following.as_mut()) {
-            (Some(h), _) => h.push(e, &mut |e| handle(Merged::Event(e), false)),
+            (Some(h), _) => h.push(e, &mut |e| {
+                !in_window(&e) || handle(Merged::Event(e), false)
+            }),
             (None, Some(l)) => l.push(e, Instant::now(), &mut |e, late| {
-                handle(Merged::Event(e), late)
+                !in_window(&e) || handle(Merged::Event(e), late)
             }),
             (None, None) => handle(Merged::Event(e), false),
         },
         Merged::Idle => following.as_mut().is_none_or(|l| {
             l.tick(Instant::now(), &mut |e, late| {
-                handle(Merged::Event(e), late)
+                !in_window(&e) || handle(Merged::Event(e), late)
             })
         }),
         // The history held back goes out; live lines are held back by the hold (or, with
         // alignment off, keep their logged order).
         Merged::CaughtUp => {
             let done = holder.take().is_none_or(|mut h| {
-                let ok = h.finish(&mut |e| handle(Merged::Event(e), false));
+                let ok = h.finish(&mut |e| !in_window(&e) || handle(Merged::Event(e), false));
                 following = Some(h.live(cap));
                 ok
             });
@@ -155,7 +169,7 @@ pub fn run(config: &Config, args: &TailArgs, out: impl Write) -> Result<i32, Str
         }
     });
     if let Some(mut l) = following.take() {
-        l.finish(&mut |e, late| handle(Merged::Event(e), late));
+        l.finish(&mut |e, late| !in_window(&e) || handle(Merged::Event(e), late));
     }
     if !write_failed {
         let _ = renderer.flush();
@@ -210,6 +224,17 @@ impl Around {
             }
             Vec::new()
         }
+    }
+}
+
+/// The selection with its time window widened by the most a worker is waited for
+/// ([`HOLD_MAX_US`]): a worker that far off is read where its clock puts the window.
+fn widened(select: &Filter) -> Filter {
+    let by = |t: Option<Timestamp>, us: i64| t.map(|t| Timestamp(t.0.saturating_add(us)));
+    Filter {
+        since: by(select.since, -HOLD_MAX_US),
+        until: by(select.until, HOLD_MAX_US),
+        ..select.clone()
     }
 }
 

@@ -144,3 +144,91 @@ fn follow_holds_live_lines_for_the_host_behind_and_marks_one_past_its_place() {
     child.kill().unwrap();
     let _ = child.wait();
 }
+
+/// `--since 10:04 --until 10:07` over `fixtures/skew/offset-90s` (prover-a1 90 s ahead, h100-a
+/// 47.5 s behind): (file, line) of the lines printed, and the cluster's events by the
+/// coordinator's clock at the instant each was logged (its true time plus the coordinator's skew).
+fn window_read(extra: &[&str]) -> (Vec<(String, u64)>, Vec<(String, u64, i64)>) {
+    let dir = crate::util::fixtures().join("skew").join("offset-90s");
+    let t = super::check::truth(&dir);
+    let skew = (t["coordinator_skew_ms"].as_f64().unwrap() * 1000.0) as i64;
+    let r = crate::util::run(
+        zl().arg("--config")
+            .arg(dir.join("zisk-logs.toml"))
+            .args(["-o", "json", "tail", "--since", "2026-11-21T10:04:00Z"])
+            .args(["--until", "2026-11-21T10:07:00Z"])
+            .args(extra),
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let printed = crate::util::ndjson(&r.stdout)
+        .iter()
+        .filter(|e| !e["origin"].is_null())
+        .map(super::check::origin)
+        .collect();
+    let text = std::fs::read_to_string(dir.join("events.jsonl")).unwrap();
+    let events = crate::util::ndjson(&text)
+        .into_iter()
+        .filter_map(|e| {
+            let us = chrono::DateTime::parse_from_rfc3339(e["true_ts"].as_str()?)
+                .ok()?
+                .timestamp_micros();
+            Some((
+                e["file"].as_str()?.to_string(),
+                e["line"].as_u64()?,
+                us + skew,
+            ))
+        })
+        .collect();
+    (printed, events)
+}
+
+#[test]
+fn since_and_until_select_the_same_instant_on_every_host() {
+    let (since, until) = (
+        chrono::DateTime::parse_from_rfc3339("2026-11-21T10:04:00Z")
+            .unwrap()
+            .timestamp_micros(),
+        chrono::DateTime::parse_from_rfc3339("2026-11-21T10:07:00Z")
+            .unwrap()
+            .timestamp_micros(),
+    );
+    // A second's slack at the edges: offsets are estimated to milliseconds, and a worker with
+    // no pairs is selected on its logged time (these are all well under a second off).
+    let slack = 1_000_000;
+    let (printed, events) = window_read(&[]);
+    let when: std::collections::HashMap<(String, u64), i64> = events
+        .iter()
+        .map(|(f, l, t)| ((f.clone(), *l), *t))
+        .collect();
+    for key in &printed {
+        if let Some(&t) = when.get(key) {
+            assert!(
+                t >= since - slack && t <= until + slack,
+                "{key:?} printed, logged at {t} by the coordinator's clock"
+            );
+        }
+    }
+    let inside: Vec<&(String, u64, i64)> = events
+        .iter()
+        .filter(|(_, _, t)| *t >= since + slack && *t <= until - slack)
+        .collect();
+    for (f, l, _) in &inside {
+        assert!(
+            printed.contains(&(f.clone(), *l)),
+            "{f}:{l} is inside the window and was not printed"
+        );
+    }
+    // The hosts far off have lines inside the window (the check above is not empty for them).
+    for far in ["prover-a1.log", "h100-a.log"] {
+        assert!(inside.iter().any(|(f, _, _)| f == far), "{far}");
+    }
+    // With alignment off, the window is each host's own clock: prover-a1's lines of 90 s
+    // before it are printed.
+    let (logged, _) = window_read(&["--align", "off"]);
+    assert!(
+        logged
+            .iter()
+            .any(|k| k.0 == "prover-a1.log" && when.get(k).is_some_and(|t| *t < since - slack)),
+        "{logged:?}"
+    );
+}
