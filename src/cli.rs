@@ -120,11 +120,25 @@ pub enum ColorChoice {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Show log events, filtered and merged by time from every source (or the files given)
-    #[command(after_help = "Examples:
+    #[command(
+        after_help = "Examples:
   zisk-logs tail --phase prove -g 'out of memory'
   zisk-logs tail -f -n 20 --worker-id worker-02
   zisk-logs tail --since yesterday --until today --level error
-  zisk-logs tail /var/log/zisk/coordinator.log   (a file: its rotations are read too)")]
+  zisk-logs tail /var/log/zisk/coordinator.log   (a file: its rotations are read too)",
+        after_long_help = "Examples:
+  zisk-logs tail --phase prove -g 'out of memory'
+  zisk-logs tail -f -n 20 --worker-id worker-02
+  zisk-logs tail --since yesterday --until today --level error
+  zisk-logs tail /var/log/zisk/coordinator.log   (a file: its rotations are read too)
+
+Aligned times: with a coordinator and worker sources, lines are merged by aligned time \
+(logged time minus the worker's clock offset from the coordinator's, estimated from lines \
+whose true order is known; see `zisk-logs job --help`), and --since/--until select on \
+aligned time: a window is the same instant on every host. With -f a live line is held back \
+at most --align-hold for other hosts' lines aligned before it; one later than its place \
+prints at once, marked ! (JSON \"late\":true). --align off: logged times throughout."
+    )]
     Tail(TailArgs),
     /// Show one job's whole trail: coordinator lines, then the workers it named, merged by time, with a summary
     #[command(

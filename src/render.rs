@@ -101,8 +101,7 @@ impl<W: Write> Renderer<W> {
     }
 
     /// An event; `late`: followed live, it came after lines aligned later than itself were
-    /// printed (pretty marks it `!`, compact `(late)`; JSON adds nothing, its `ts_aligned`
-    /// is earlier than the line's before it).
+    /// printed (pretty marks it `!`, compact `(late)`, JSON `"late":true`).
     pub fn event_marked(&mut self, e: &Event, around: bool, late: bool) -> io::Result<()> {
         match self.format {
             Format::Raw if self.raw_escaped => {
@@ -119,7 +118,7 @@ impl<W: Write> Renderer<W> {
                     self.ids.learn(id);
                 }
                 let job = e.job_id.as_ref().map(|id| self.ids.resolve(id));
-                write_json_event(&mut self.out, e, job.as_ref(), around)?;
+                write_json_event(&mut self.out, e, job.as_ref(), around, late)?;
                 self.out.write_all(b"\n")
             }
             Format::Compact | Format::Openmetrics => self.compact(e, around, late),
@@ -323,6 +322,7 @@ pub struct JsonEvent<'a> {
     origin: Option<JsonOrigin<'a>>,
     context: bool,
     around: bool,
+    late: bool,
 }
 
 #[derive(Serialize)]
@@ -353,6 +353,7 @@ impl<'a> JsonEvent<'a> {
             }),
             context: e.context,
             around: false,
+            late: false,
         }
     }
 }
@@ -364,6 +365,7 @@ fn write_json_event(
     e: &Event,
     job: Option<&IdRef>,
     around: bool,
+    late: bool,
 ) -> io::Result<()> {
     out.write_all(b"{\"kind\":\"event\",\"ts\":")?;
     match e.ts {
@@ -405,7 +407,11 @@ fn write_json_event(
         }
         None => out.write_all(b"null")?,
     }
-    write!(out, ",\"context\":{},\"around\":{around}}}", e.context)
+    write!(
+        out,
+        ",\"context\":{},\"around\":{around},\"late\":{late}}}",
+        e.context
+    )
 }
 
 /// The fields object, its keys and string values through [`write_json_str`].
