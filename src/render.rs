@@ -536,7 +536,7 @@ mod tests {
         for e in events_to_escape() {
             for job in [e.job_id.clone(), None] {
                 let mut ours = Vec::new();
-                write_json_event(&mut ours, &e, job.as_ref(), false).unwrap();
+                write_json_event(&mut ours, &e, job.as_ref(), false, false).unwrap();
                 let serde = serde_json::to_string(&JsonEvent::new(
                     &e,
                     job.as_ref().map(|j| j.text.to_string()),

@@ -536,7 +536,12 @@ fn tail_merges_history_by_aligned_time() {
             "{}: {aligned} vs {logged}",
             dir.display()
         );
-        assert!(aligned < 0.001, "{}: {:.3}%", dir.display(), aligned * 100.0);
+        assert!(
+            aligned < 0.001,
+            "{}: {:.3}%",
+            dir.display(),
+            aligned * 100.0
+        );
         assert!(out
             .iter()
             .any(|e| e["role"] == "worker" && !e["ts_aligned"].is_null()));

@@ -145,10 +145,15 @@ fn follow_holds_live_lines_for_the_host_behind_and_marks_one_past_its_place() {
     let _ = child.wait();
 }
 
+/// A line of the cluster: (file, line number).
+type Line = (String, u64);
+/// A line and when it was logged by the coordinator's clock (µs).
+type Timed = (String, u64, i64);
+
 /// `--since 10:04 --until 10:07` over `fixtures/skew/offset-90s` (prover-a1 90 s ahead, h100-a
 /// 47.5 s behind): (file, line) of the lines printed, and the cluster's events by the
 /// coordinator's clock at the instant each was logged (its true time plus the coordinator's skew).
-fn window_read(extra: &[&str]) -> (Vec<(String, u64)>, Vec<(String, u64, i64)>) {
+fn window_read(extra: &[&str]) -> (Vec<Line>, Vec<Timed>) {
     let dir = crate::util::fixtures().join("skew").join("offset-90s");
     let t = super::check::truth(&dir);
     let skew = (t["coordinator_skew_ms"].as_f64().unwrap() * 1000.0) as i64;
