@@ -161,8 +161,8 @@ fn aligned_trails_invert_no_causal_pair_and_beat_logged_order() {
         // The target is 0.1%: not met, and not within reach of a job's own window.
         // What is left are workers' lines after one broadcast dispatch, a few ms apart in true
         // time, while the pairs pin each offset to ±5–20 ms (lags of 3–40 ms each way; v0.12
-        // names no worker in its answers). Measured: even the whole log's pairs (`workers`)
-        // order these trails 0.2% (v0.18) and 1.0% (v0.12) wrong. The figures that hold:
+        // names no worker in its answers). Measured: even the whole log's pairs (`workers`'
+        // offsets) order these trails 0.17% (v0.18) and 0.33% (v0.12) wrong. What holds:
         let bound = if dir.ends_with("v0.12") { 0.016 } else { 0.011 };
         assert!(share < bound, "{}: {:.3}%", dir.display(), share * 100.0);
         assert!(share * 3.0 < share_logged, "{}", dir.display());
