@@ -324,4 +324,26 @@ mod tests {
         assert_eq!(align(&["--align", "off"]), Some(Align::Off));
         assert_eq!(align(&["--align", "maybe"]), None);
     }
+
+    #[test]
+    fn align_hold_takes_a_duration() {
+        let cap = |args: &[&str]| {
+            let mut all = vec!["zisk-logs", "tail"];
+            all.extend_from_slice(args);
+            match Cli::try_parse_from(all).map(|c| c.command) {
+                Ok(Command::Tail(a)) => super::hold_cap(&a),
+                _ => Err("no parse".into()),
+            }
+        };
+        use std::time::Duration;
+        assert_eq!(cap(&[]), Ok(super::DEFAULT_CAP));
+        assert_eq!(
+            cap(&["--align-hold", "500ms"]),
+            Ok(Duration::from_millis(500))
+        );
+        assert_eq!(cap(&["--align-hold", "0"]), Ok(Duration::ZERO));
+        assert!(cap(&["--align-hold", "soon"])
+            .unwrap_err()
+            .contains("--align-hold"));
+    }
 }
