@@ -643,7 +643,7 @@ _zisk__logs() {
             return 0
             ;;
         zisk__logs__subcmd__tail)
-            opts="-l -g -i -S -v -A -B -C -f -n -o -h --level --phase --job --worker-id --since --until --grep --ignore-case --smart-case --invert-match --exclude --after-context --before-context --context --follow --lines --align --coordinator --worker --config --output --color --raw-bytes --ssh-option --max-log-requests --no-pager --no-trunc --local --help"
+            opts="-l -g -i -S -v -A -B -C -f -n -o -h --level --phase --job --worker-id --since --until --grep --ignore-case --smart-case --invert-match --exclude --after-context --before-context --context --follow --lines --align --align-hold --coordinator --worker --config --output --color --raw-bytes --ssh-option --max-log-requests --no-pager --no-trunc --local --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -723,6 +723,10 @@ _zisk__logs() {
                     ;;
                 --align)
                     COMPREPLY=($(compgen -W "auto off" -- "${cur}"))
+                    return 0
+                    ;;
+                --align-hold)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --coordinator)

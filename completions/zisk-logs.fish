@@ -65,8 +65,9 @@ complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -s A -l after-
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -s B -l before-context -d 'Show N lines before each line -g selects' -r
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -s C -l context -d 'Show N lines before and after each line -g selects' -r
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -s n -l lines -d 'Show only the last N matching events (default: all of them; with -f: the last 10, then follow)' -r
-complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -l align -d 'Merge the coordinator\'s and workers\' history by aligned time (worker clocks corrected by their offset, estimated from lines about the same job step) or by logged time (off); lines arriving live with -f keep the logged order' -r -f -a "auto\t''
+complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -l align -d 'Merge the coordinator\'s and workers\' lines by aligned time (worker clocks corrected by their offset, estimated from lines about the same job step) or by logged time (off)' -r -f -a "auto\t''
 off\t''"
+complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -l align-hold -d 'With -f, the most a live line is held back for other hosts\' lines aligned before it (default 2s; held only as long as the largest worker offset); a line later than its place prints at once, marked !' -r
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -l coordinator -d 'Where the coordinator\'s logs are (replaces the topology file\'s coordinator)' -r
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -l worker -d 'Where a worker\'s logs are; repeat for more (replaces the topology file\'s workers)' -r
 complete -c zisk-logs -n "__fish_zisk_logs_using_subcommand tail" -l config -d 'Topology file naming the sources (default: $ZISK_LOGS_CONFIG, ./zisk-logs.toml, $XDG_CONFIG_HOME/zisk-logs/config.toml)' -r -F

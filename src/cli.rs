@@ -120,11 +120,25 @@ pub enum ColorChoice {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Show log events, filtered and merged by time from every source (or the files given)
-    #[command(after_help = "Examples:
+    #[command(
+        after_help = "Examples:
   zisk-logs tail --phase prove -g 'out of memory'
   zisk-logs tail -f -n 20 --worker-id worker-02
   zisk-logs tail --since yesterday --until today --level error
-  zisk-logs tail /var/log/zisk/coordinator.log   (a file: its rotations are read too)")]
+  zisk-logs tail /var/log/zisk/coordinator.log   (a file: its rotations are read too)",
+        after_long_help = "Examples:
+  zisk-logs tail --phase prove -g 'out of memory'
+  zisk-logs tail -f -n 20 --worker-id worker-02
+  zisk-logs tail --since yesterday --until today --level error
+  zisk-logs tail /var/log/zisk/coordinator.log   (a file: its rotations are read too)
+
+Aligned times: with a coordinator and worker sources, lines are merged by aligned time \
+(logged time minus the worker's clock offset from the coordinator's, estimated from lines \
+whose true order is known; see `zisk-logs job --help`), and --since/--until select on \
+aligned time: a window is the same instant on every host. With -f a live line is held back \
+at most --align-hold for other hosts' lines aligned before it; one later than its place \
+prints at once, marked ! (JSON \"late\":true). --align off: logged times throughout."
+    )]
     Tail(TailArgs),
     /// Show one job's whole trail: coordinator lines, then the workers it named, merged by time, with a summary
     #[command(
@@ -249,11 +263,16 @@ pub struct TailArgs {
     #[arg(short = 'n', long = "lines", value_name = "N")]
     pub lines: Option<usize>,
 
-    /// Merge the coordinator's and workers' history by aligned time (worker clocks corrected by
-    /// their offset, estimated from lines about the same job step) or by logged time (off);
-    /// lines arriving live with -f keep the logged order
+    /// Merge the coordinator's and workers' lines by aligned time (worker clocks corrected by
+    /// their offset, estimated from lines about the same job step) or by logged time (off)
     #[arg(long, value_enum, default_value_t = Align::Auto, value_name = "WHEN")]
     pub align: Align,
+
+    /// With -f, the most a live line is held back for other hosts' lines aligned before it
+    /// (default 2s; held only as long as the largest worker offset); a line later than its
+    /// place prints at once, marked !
+    #[arg(long, value_name = "DURATION")]
+    pub align_hold: Option<String>,
 
     /// Files, folders or globs to read instead of the configured sources ('-' for stdin)
     #[arg(value_name = "PATH")]

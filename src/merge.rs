@@ -19,10 +19,14 @@ pub enum Merged {
     Event(Event),
     /// Every stream has sent its history; from here on events are live.
     CaughtUp,
+    /// Following, nothing came for a moment: a chance to pass on lines held back.
+    Idle,
 }
 
 /// How long a live event is held so that others from the same moment can be put before it.
 const LIVE_WINDOW: Duration = Duration::from_millis(30);
+/// How often [`Merged::Idle`] comes while nothing arrives.
+const IDLE_EVERY: Duration = Duration::from_millis(100);
 
 struct Slot {
     rx: Receiver<Msg>,
@@ -131,11 +135,7 @@ fn follow_live(
                 }
             }
             let added_index = added_open.then(|| select.recv(&added));
-            let wait = if waiting {
-                LIVE_WINDOW / 3
-            } else {
-                Duration::from_millis(500)
-            };
+            let wait = if waiting { LIVE_WINDOW / 3 } else { IDLE_EVERY };
             match select.select_timeout(wait) {
                 Ok(op) if Some(op.index()) == added_index => Received::Stream(op.recv(&added).ok()),
                 Ok(op) => {
@@ -152,7 +152,12 @@ fn follow_live(
                 let now = Instant::now();
                 live[i].1.extend(v.into_iter().map(|e| (now, e)));
             }
-            Received::Msg(_, Some(Msg::CaughtUp)) | Received::Nothing => {}
+            Received::Msg(_, Some(Msg::CaughtUp)) => {}
+            Received::Nothing => {
+                if !out(Merged::Idle) {
+                    return;
+                }
+            }
             Received::Msg(i, None) => live[i].0.done = true,
         }
         let now = Instant::now();

@@ -97,6 +97,12 @@ impl<W: Write> Renderer<W> {
 
     /// An event; `around`: shown only as a line around a match (`-A/-B/-C`).
     pub fn event_around(&mut self, e: &Event, around: bool) -> io::Result<()> {
+        self.event_marked(e, around, false)
+    }
+
+    /// An event; `late`: followed live, it came after lines aligned later than itself were
+    /// printed (pretty marks it `!`, compact `(late)`, JSON `"late":true`).
+    pub fn event_marked(&mut self, e: &Event, around: bool, late: bool) -> io::Result<()> {
         match self.format {
             Format::Raw if self.raw_escaped => {
                 self.out.write_all(&crate::escape::sanitize_bytes(&e.raw))?;
@@ -112,11 +118,11 @@ impl<W: Write> Renderer<W> {
                     self.ids.learn(id);
                 }
                 let job = e.job_id.as_ref().map(|id| self.ids.resolve(id));
-                write_json_event(&mut self.out, e, job.as_ref(), around)?;
+                write_json_event(&mut self.out, e, job.as_ref(), around, late)?;
                 self.out.write_all(b"\n")
             }
-            Format::Compact | Format::Openmetrics => self.compact(e, around),
-            Format::Pretty => self.pretty(e, around),
+            Format::Compact | Format::Openmetrics => self.compact(e, around, late),
+            Format::Pretty => self.pretty(e, around, late),
         }
     }
 
@@ -155,7 +161,7 @@ impl<W: Write> Renderer<W> {
         }
     }
 
-    fn compact(&mut self, e: &Event, around: bool) -> io::Result<()> {
+    fn compact(&mut self, e: &Event, around: bool, late: bool) -> io::Result<()> {
         let ts =
             e.ts.map(|t| t.to_string())
                 .unwrap_or_else(|| "-".repeat(27));
@@ -174,6 +180,9 @@ impl<W: Write> Renderer<W> {
         if around {
             write!(self.out, " (around)")?;
         }
+        if late {
+            write!(self.out, " (late)")?;
+        }
         if let Some(p) = &e.phase {
             write!(self.out, " [{}]", sanitize_line(p.as_str()))?;
         }
@@ -184,13 +193,16 @@ impl<W: Write> Renderer<W> {
         writeln!(self.out, " {}", self.marked(&message))
     }
 
-    fn pretty(&mut self, e: &Event, around: bool) -> io::Result<()> {
-        // The aligned time when the host's offset is known; `*` marks a line moved over a second.
+    fn pretty(&mut self, e: &Event, around: bool, late: bool) -> io::Result<()> {
+        // The aligned time when the host's offset is known; `*` marks a line moved over a
+        // second, `!` a live line printed after its place.
         let ts = match e.ts_aligned().or(e.ts) {
             Some(t) => crate::zone::line_time(t),
             None => " ".repeat(24),
         };
-        let moved = if e.shift_us.is_some_and(|s| s.abs() > MOVED_US) {
+        let moved = if late {
+            "!"
+        } else if e.shift_us.is_some_and(|s| s.abs() > MOVED_US) {
             "*"
         } else {
             " "
@@ -310,6 +322,7 @@ pub struct JsonEvent<'a> {
     origin: Option<JsonOrigin<'a>>,
     context: bool,
     around: bool,
+    late: bool,
 }
 
 #[derive(Serialize)]
@@ -340,6 +353,7 @@ impl<'a> JsonEvent<'a> {
             }),
             context: e.context,
             around: false,
+            late: false,
         }
     }
 }
@@ -351,6 +365,7 @@ fn write_json_event(
     e: &Event,
     job: Option<&IdRef>,
     around: bool,
+    late: bool,
 ) -> io::Result<()> {
     out.write_all(b"{\"kind\":\"event\",\"ts\":")?;
     match e.ts {
@@ -392,7 +407,11 @@ fn write_json_event(
         }
         None => out.write_all(b"null")?,
     }
-    write!(out, ",\"context\":{},\"around\":{around}}}", e.context)
+    write!(
+        out,
+        ",\"context\":{},\"around\":{around},\"late\":{late}}}",
+        e.context
+    )
 }
 
 /// The fields object, its keys and string values through [`write_json_str`].
@@ -517,7 +536,7 @@ mod tests {
         for e in events_to_escape() {
             for job in [e.job_id.clone(), None] {
                 let mut ours = Vec::new();
-                write_json_event(&mut ours, &e, job.as_ref(), false).unwrap();
+                write_json_event(&mut ours, &e, job.as_ref(), false, false).unwrap();
                 let serde = serde_json::to_string(&JsonEvent::new(
                     &e,
                     job.as_ref().map(|j| j.text.to_string()),

@@ -147,7 +147,8 @@ fn json_output_has_exactly_the_schema_keys() {
             "raw",
             "origin",
             "context",
-            "around"
+            "around",
+            "late"
         ]
     );
     assert_eq!(events[0]["kind"], "event");

@@ -2,13 +2,14 @@
 //! back until no later one can be aligned before it (the largest offset a worker is known to be
 //! ahead, at least [`HOLD_MIN_US`]), while the pairs seen so far estimate the offsets. Memory is
 //! bounded: at most [`MAX_HELD`] events wait, and an offset larger than [`HOLD_MAX_US`] is not
-//! waited for (such a worker's first lines print before their place, the rest in it).
+//! waited for (such a worker's first lines print before their place, the rest in it). While a
+//! worker stream's offset is not known yet, lines wait [`HOLD_MAX_US`] for its first pair.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
 use crate::clock::{aligned_key, Clock, PairBook};
-use crate::event::Event;
+use crate::event::{Event, Role};
 use crate::time::Timestamp;
 
 /// Held back at least this long (logged time), so that an offset under it is corrected from
@@ -19,7 +20,7 @@ pub const HOLD_MAX_US: i64 = 120_000_000;
 /// At most this many events wait.
 pub const MAX_HELD: usize = 50_000;
 /// Pairs older than this (logged time) are forgotten: a clock drifts, and a refit stays cheap.
-const KEEP_PAIRS_US: i64 = 3_600_000_000;
+pub(crate) const KEEP_PAIRS_US: i64 = 3_600_000_000;
 
 #[derive(Default)]
 pub struct Holder {
@@ -31,17 +32,27 @@ pub struct Holder {
     index: HashMap<Arc<str>, usize>,
     newest: Option<Timestamp>,
     held: usize,
+    /// The worker streams seen, and whether one of them has no offset yet.
+    workers: HashSet<Arc<str>>,
+    unknown: bool,
 }
 
 impl Holder {
     /// Takes the next event in logged order; passes on those whose turn has come.
     pub fn push(&mut self, e: Event, out: &mut dyn FnMut(Event) -> bool) -> bool {
+        let had_coordinator = self.book.has_coordinator();
         self.dirty |= self.book.observe(&e);
+        if self.book.has_coordinator() != had_coordinator {
+            self.unknown = self.any_unknown();
+        }
         self.newest = Some(self.newest.map_or(e.sort_ts, |n| n.max(e.sort_ts)));
         let i = *self.index.entry(e.source.clone()).or_insert_with(|| {
             self.streams.push(VecDeque::new());
             self.streams.len() - 1
         });
+        if e.role == Some(Role::Worker) && self.workers.insert(e.source.clone()) {
+            self.unknown = self.any_unknown();
+        }
         self.streams[i].push_back(e);
         self.held += 1;
         self.release(false, out)
@@ -53,6 +64,11 @@ impl Holder {
         self.release(true, out)
     }
 
+    /// Goes live (`-f`): what is still held must be passed on first ([`Holder::finish`]).
+    pub fn live(self, cap: std::time::Duration) -> crate::clock::live::Live {
+        crate::clock::live::Live::new(self.book, self.clock, cap)
+    }
+
     fn refit(&mut self) {
         if let Some(n) = self.newest {
             self.book
@@ -60,10 +76,20 @@ impl Holder {
         }
         self.clock = Clock::from_book(&self.book);
         self.dirty = false;
+        self.unknown = self.any_unknown();
     }
 
-    /// How long a line must wait: the most any worker is known to be ahead, within bounds.
+    fn any_unknown(&self) -> bool {
+        self.book.has_coordinator() && self.workers.iter().any(|w| self.clock.fit_of(w).is_none())
+    }
+
+    /// How long a line must wait: the most any worker is known to be ahead, within bounds;
+    /// the most while a worker's offset is not known yet (its first pair may show it minutes
+    /// ahead, its lines still to come in logged order).
     fn reach(&self) -> i64 {
+        if self.unknown {
+            return HOLD_MAX_US;
+        }
         self.clock.max_offset_us().clamp(HOLD_MIN_US, HOLD_MAX_US)
     }
 

@@ -4,6 +4,7 @@
 
 pub mod fit;
 pub mod hold;
+pub mod live;
 pub mod pairs;
 
 use std::cmp::Reverse;
@@ -60,6 +61,15 @@ impl Clock {
             .max()
             .unwrap_or(0)
             .max(0)
+    }
+
+    /// The largest offset, either way, of any worker stream (0 when none is known).
+    pub fn max_abs_offset_us(&self) -> i64 {
+        self.fits
+            .values()
+            .flat_map(|f| f.segments.iter().map(|s| s.offset_us().saturating_abs()))
+            .max()
+            .unwrap_or(0)
     }
 
     pub fn fit_of(&self, stream: &str) -> Option<&Fit> {

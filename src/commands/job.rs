@@ -86,6 +86,7 @@ const DEFAULT_MARGIN: &str = "30s";
 /// the trail is read again (at most twice; never with `--skew-margin` given); then every
 /// line gets its host's offset and the trail is merged by aligned time.
 fn read_trail(config: &Config, coordinator: &SourceSpec, plan: &mut Plan, args: &JobArgs) -> Trail {
+    plan.pair_others = args.align != Align::Off;
     let mut events = plan.finish(collect(plan.requests(config, coordinator, false)));
     if args.align == Align::Off {
         return Trail {
@@ -93,13 +94,13 @@ fn read_trail(config: &Config, coordinator: &SourceSpec, plan: &mut Plan, args: 
             clock: None,
         };
     }
-    let mut clock = Clock::estimate(&events);
+    let mut clock = Clock::estimate(events.iter().chain(&plan.other_steps()));
     for _ in 0..2 {
         if args.skew_margin.is_some() || !plan.reposition(&clock, &events) {
             break;
         }
         events = plan.finish(collect(plan.requests(config, coordinator, false)));
-        clock = Clock::estimate(&events);
+        clock = Clock::estimate(events.iter().chain(&plan.other_steps()));
     }
     clock.apply(&mut events);
     Trail {

@@ -3,9 +3,12 @@
 use std::collections::VecDeque;
 use std::io::{IsTerminal, Write};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use crate::cli::{Align, TailArgs};
-use crate::clock::hold::Holder;
+use crate::clock::aligned_key;
+use crate::clock::hold::{Holder, HOLD_MAX_US};
+use crate::clock::live::{Live, DEFAULT_CAP};
 use crate::config::{Config, SourceSpec};
 use crate::event::{Event, Role};
 use crate::filter::Filter;
@@ -16,7 +19,7 @@ use crate::render::{Format, Renderer};
 use crate::report;
 use crate::source::file::stdin_is_piped;
 use crate::source::{file::FileSource, ReadRequest};
-use crate::time::Timestamp;
+use crate::time::{parse_age, Timestamp};
 
 /// With `-f` and no `-n`, show this many events of history first, as `tail -f` and `journalctl -f` do.
 const FOLLOW_DEFAULT_LINES: usize = 10;
@@ -47,17 +50,28 @@ pub fn run(config: &Config, args: &TailArgs, out: impl Write) -> Result<i32, Str
     } else {
         filter.clone()
     };
-    let req = ReadRequest {
-        since: filter.since,
-        until: filter.until,
+    let aligned = aligning(config, args);
+    // Aligned, --since/--until mean the same instant on every host: a worker's offset is not
+    // known before its lines (and the coordinator's about the same steps) are read, so the
+    // sources are read wider and the window is applied to aligned times after the merge.
+    let widen = aligned && (filter.since.is_some() || filter.until.is_some());
+    let request = |select: Filter| ReadRequest {
+        since: select.since,
+        until: select.until,
         follow: args.follow,
         // Each stream's last N lines hold the overall last N only when nothing is filtered out.
         tail_lines: if filter.is_empty() { last_n } else { None },
-        grep_literal,
+        grep_literal: grep_literal.clone(),
         prefilter: select.prefilter(),
         keep,
         blank_lines: config.format == Format::Raw,
         select: Arc::new(move |e| select.matches(e)),
+    };
+    let req = Arc::new(request(if widen { widened(&select) } else { select }));
+    let requests = sources.into_iter().map(|s| (s, req.clone())).collect();
+    let in_window = |e: &Event| {
+        let t = aligned_key(e);
+        !widen || filter.since.is_none_or(|s| t >= s) && filter.until.is_none_or(|u| t <= u)
     };
     let mut renderer =
         Renderer::new(out, config.format, config.color).escape_raw(config.raw_escaped);
@@ -70,9 +84,16 @@ pub fn run(config: &Config, args: &TailArgs, out: impl Write) -> Result<i32, Str
     let mut held: VecDeque<(Event, bool)> = VecDeque::new();
     let mut live = false;
     let mut write_failed = false;
-    let mut holder = aligning(config, args).then(Holder::default);
-    let mut handle = |m: Merged| {
+    let mut holder = aligned.then(Holder::default);
+    let cap = hold_cap(args)?;
+    let mut following: Option<Live> = None;
+    // `late`: a live line that came after lines aligned later than itself were printed.
+    let mut handle = |m: Merged, late: bool| {
+        if write_failed {
+            return false;
+        }
         let result = match m {
+            Merged::Idle => Ok(()),
             Merged::CaughtUp => {
                 live = true;
                 printed |= !held.is_empty();
@@ -95,7 +116,7 @@ pub fn run(config: &Config, args: &TailArgs, out: impl Write) -> Result<i32, Str
                         continue;
                     }
                     printed = true;
-                    result = renderer.event_around(&e, is_around).and_then(|_| {
+                    result = renderer.event_marked(&e, is_around, late).and_then(|_| {
                         if live {
                             renderer.flush()
                         } else {
@@ -121,19 +142,35 @@ pub fn run(config: &Config, args: &TailArgs, out: impl Write) -> Result<i32, Str
             }
         }
     };
-    let count = read::read(sources, req, &mut |m| match m {
-        Merged::Event(e) => match holder.as_mut() {
-            Some(h) => h.push(e, &mut |e| handle(Merged::Event(e))),
-            None => handle(Merged::Event(e)),
+    let count = read::read_each(requests, args.follow, &mut |m| match m {
+        Merged::Event(e) => match (holder.as_mut(), following.as_mut()) {
+            (Some(h), _) => h.push(e, &mut |e| {
+                !in_window(&e) || handle(Merged::Event(e), false)
+            }),
+            (None, Some(l)) => l.push(e, Instant::now(), &mut |e, late| {
+                !in_window(&e) || handle(Merged::Event(e), late)
+            }),
+            (None, None) => handle(Merged::Event(e), false),
         },
-        // Live lines keep their logged order: only the history is aligned.
+        Merged::Idle => following.as_mut().is_none_or(|l| {
+            l.tick(Instant::now(), &mut |e, late| {
+                !in_window(&e) || handle(Merged::Event(e), late)
+            })
+        }),
+        // The history held back goes out; live lines are held back by the hold (or, with
+        // alignment off, keep their logged order).
         Merged::CaughtUp => {
-            holder
-                .take()
-                .is_none_or(|mut h| h.finish(&mut |e| handle(Merged::Event(e))))
-                && handle(Merged::CaughtUp)
+            let done = holder.take().is_none_or(|mut h| {
+                let ok = h.finish(&mut |e| !in_window(&e) || handle(Merged::Event(e), false));
+                following = Some(h.live(cap));
+                ok
+            });
+            done && handle(Merged::CaughtUp, false)
         }
     });
+    if let Some(mut l) = following.take() {
+        l.finish(&mut |e, late| !in_window(&e) || handle(Merged::Event(e), late));
+    }
     if !write_failed {
         let _ = renderer.flush();
     }
@@ -188,6 +225,33 @@ impl Around {
             Vec::new()
         }
     }
+}
+
+/// The selection with its time window widened by the most a worker is waited for
+/// ([`HOLD_MAX_US`]): a worker that far off is read where its clock puts the window.
+fn widened(select: &Filter) -> Filter {
+    let by = |t: Option<Timestamp>, us: i64| t.map(|t| Timestamp(t.0.saturating_add(us)));
+    Filter {
+        since: by(select.since, -HOLD_MAX_US),
+        until: by(select.until, HOLD_MAX_US),
+        ..select.clone()
+    }
+}
+
+/// `--align-hold`: the most a live line waits for lines of other hosts aligned before it.
+fn hold_cap(args: &TailArgs) -> Result<Duration, String> {
+    let Some(s) = args.align_hold.as_deref() else {
+        return Ok(DEFAULT_CAP);
+    };
+    let us = if s.trim() == "0" {
+        Some(0)
+    } else {
+        parse_age(s.trim())
+    };
+    us.map(|us| Duration::from_micros(us.max(0) as u64))
+        .ok_or_else(|| {
+            format!("--align-hold: expected a duration like 2s, 500ms or 1m, found {s:?}")
+        })
 }
 
 /// Aligns clocks when asked and when there is something to align: a coordinator source (its
@@ -259,5 +323,27 @@ mod tests {
         assert_eq!(align(&[]), Some(Align::Auto));
         assert_eq!(align(&["--align", "off"]), Some(Align::Off));
         assert_eq!(align(&["--align", "maybe"]), None);
+    }
+
+    #[test]
+    fn align_hold_takes_a_duration() {
+        let cap = |args: &[&str]| {
+            let mut all = vec!["zisk-logs", "tail"];
+            all.extend_from_slice(args);
+            match Cli::try_parse_from(all).map(|c| c.command) {
+                Ok(Command::Tail(a)) => super::hold_cap(&a),
+                _ => Err("no parse".into()),
+            }
+        };
+        use std::time::Duration;
+        assert_eq!(cap(&[]), Ok(super::DEFAULT_CAP));
+        assert_eq!(
+            cap(&["--align-hold", "500ms"]),
+            Ok(Duration::from_millis(500))
+        );
+        assert_eq!(cap(&["--align-hold", "0"]), Ok(Duration::ZERO));
+        assert!(cap(&["--align-hold", "soon"])
+            .unwrap_err()
+            .contains("--align-hold"));
     }
 }

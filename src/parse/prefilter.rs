@@ -258,6 +258,18 @@ impl Prefilter {
         self.and(group)
     }
 
+    /// [`Prefilter::and_job_or_level`], also passing text that holds one of `also`.
+    pub fn and_job_or_level_or(self, literal: &str, max: Level, also: &[String]) -> Prefilter {
+        let group = also
+            .iter()
+            .fold(
+                level_patterns(GroupBuilder::new().hit(literal), max),
+                |g, l| g.hit(l),
+            )
+            .build(Bypass::EnvelopeLevelOrField("job_id"));
+        self.and(group)
+    }
+
     fn and(self, group: Group) -> Prefilter {
         let phase_group = self.phase_group;
         let mut groups: Vec<Group> = Arc::try_unwrap(self.groups)

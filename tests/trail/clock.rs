@@ -158,10 +158,13 @@ fn aligned_trails_invert_no_causal_pair_and_beat_logged_order() {
             share * 100.0,
             share_logged * 100.0
         );
-        // The target is 0.1%: not met. A job's own pairs pin an offset to ±5–20 ms on
-        // these clusters (v0.12 logs no per-worker receipt: one-sided), and the workers'
-        // answers to one dispatch come a few ms apart.
-        assert!(share < 0.03, "{}: {:.3}%", dir.display(), share * 100.0);
+        // The target is 0.1%: not met, and not within reach of a job's own window.
+        // What is left are workers' lines after one broadcast dispatch, a few ms apart in true
+        // time, while the pairs pin each offset to ±5–20 ms (lags of 3–40 ms each way; v0.12
+        // names no worker in its answers). Measured: even the whole log's pairs (`workers`'
+        // offsets) order these trails 0.17% (v0.18) and 0.33% (v0.12) wrong. What holds:
+        let bound = if dir.ends_with("v0.12") { 0.016 } else { 0.011 };
+        assert!(share < bound, "{}: {:.3}%", dir.display(), share * 100.0);
         assert!(share * 3.0 < share_logged, "{}", dir.display());
     }
 }
@@ -526,11 +529,18 @@ fn tail_merges_history_by_aligned_time() {
         );
         // Nothing lost or added by holding lines back.
         assert_eq!(n, m);
-        // Most cross-host pairs are far apart in time: the share is small either way.
+        // Most cross-host pairs are far apart in time: the share is small either way. Over
+        // the whole history every pair in the window pins the clocks: the 0.1% holds.
         assert!(
             aligned * 2.0 < logged,
             "{}: {aligned} vs {logged}",
             dir.display()
+        );
+        assert!(
+            aligned < 0.001,
+            "{}: {:.3}%",
+            dir.display(),
+            aligned * 100.0
         );
         assert!(out
             .iter()

@@ -11,6 +11,7 @@ use crate::util::{cluster, ndjson, root, run, zl};
 
 mod check;
 mod clock;
+mod clock_live;
 mod culprit;
 
 use check::*;

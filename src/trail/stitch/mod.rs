@@ -103,6 +103,10 @@ pub fn resolve_unfound(config: &Config, coordinator: &SourceSpec, plan: &mut Pla
     }
 }
 
+mod pairing;
+mod seen;
+
+use seen::{first_sighting, note_stream, StreamName};
 mod reposition;
 
 /// A worker of the job and where its logs were found.
@@ -134,26 +138,10 @@ pub struct Plan {
     /// (source index, stream label) of every worker stream step 3 read.
     seen: Arc<Mutex<Vec<StreamName>>>,
     seen_labels: Vec<StreamName>,
-}
-
-thread_local! {
-    /// The (source, stream, worker ID) this reader thread last passed to the shared index.
-    static LAST_SIGHTING: std::cell::RefCell<Option<(usize, Arc<str>, IdRef)>> = const { std::cell::RefCell::new(None) };
-}
-
-/// Is this a new worker ID for its stream? A worker's lines repeat their own ID, and taking the
-/// shared index's lock for every one of them makes dozens of reader threads wait on each other.
-fn first_sighting(source: usize, e: &Event, worker: &IdRef) -> bool {
-    LAST_SIGHTING.with(|last| {
-        let mut last = last.borrow_mut();
-        let same = last.as_ref().is_some_and(|(s, label, id)| {
-            *s == source && Arc::ptr_eq(label, &e.source) && id == worker
-        });
-        if !same {
-            *last = Some((source, e.source.clone(), worker.clone()));
-        }
-        !same
-    })
+    /// Lines of other jobs' steps read in the window: they pair up too (see `pairing`).
+    others: Arc<Mutex<Vec<Event>>>,
+    /// Set those lines aside (clocks are aligned).
+    pub pair_others: bool,
 }
 
 /// Step 2: ties worker streams to worker IDs and decides which sources step 3 reads.
@@ -328,6 +316,8 @@ pub fn plan(config: &Config, record: &JobRecord, margin_us: i64) -> Plan {
         topo,
         seen: shared(),
         seen_labels: Vec::new(),
+        others: shared(),
+        pair_others: true,
         shifts: HashMap::new(),
         workers,
         searched: workers_specs.iter().map(|(_, s)| s.spec.clone()).collect(),
@@ -407,9 +397,12 @@ impl Plan {
             select,
         };
         let job_literal = id_key(&self.job.id.text);
+        // Not when following: the lines set aside would pile up.
+        let pairing = self.pair_others && !follow;
         if let Ok(source) = crate::read::open_source(coordinator, &config.source_options) {
             let job = self.job.clone();
             let (in_window, in_context) = (window((0, 0)), context((0, 0)));
+            let others = pairing.then(|| self.others.clone());
             let select: Selector = Arc::new(move |e: &Event| {
                 in_window(e)
                     && (job.matches_event(e)
@@ -418,14 +411,24 @@ impl Plan {
                             && in_context(e)
                             && e.worker_id
                                 .as_ref()
-                                .is_some_and(|w| worker_keys.iter().any(|k| same_worker(k, w))))
+                                .is_some_and(|w| worker_keys.iter().any(|k| same_worker(k, w)))
+                        || pairing::keep_aside(others.as_deref(), e))
             });
-            // Every line kept names the job or one of its workers, so it shows one of their keys.
+            // Every line kept names the job or one of its workers, so it shows one of their keys;
+            // other jobs' steps pair up.
             let mut literals: Vec<String> =
                 self.workers.iter().map(|w| id_key(&w.id.text)).collect();
             literals.push(job_literal.clone());
+            if pairing {
+                literals.extend(crate::clock::pairs::coordinator_literals());
+            }
             out.push((source, mk(select, Prefilter::any_of(&literals), (0, 0))));
         }
+        let pair_literals = if pairing {
+            crate::clock::pairs::worker_literals()
+        } else {
+            Vec::new()
+        };
         for &i in &self.worker_sources {
             let Ok(source) = crate::read::open_source(&config.sources[i], &config.source_options)
             else {
@@ -435,6 +438,7 @@ impl Plan {
             let (in_window, in_context) = (window(moved.window()), context(moved.context()));
             let job = self.job.clone();
             let seen = self.seen.clone();
+            let others = pairing.then(|| self.others.clone());
             let last: Mutex<Arc<str>> = Mutex::new(Arc::from("\0"));
             let select: Selector = Arc::new(move |e: &Event| {
                 note_stream(&seen, &last, i, &e.source);
@@ -442,7 +446,8 @@ impl Plan {
                     && (job.matches_event(e)
                         || e.job_id.is_none()
                             && e.level.is_some_and(|l| l <= Level::Warn)
-                            && in_context(e))
+                            && in_context(e)
+                        || pairing::keep_aside(others.as_deref(), e))
             });
             // The stream-label bookkeeping above sees only lines that pass this; every stream
             // a worker source holds still shows up through its banner in step 2.
@@ -450,7 +455,11 @@ impl Plan {
                 source,
                 mk(
                     select,
-                    Prefilter::default().and_job_or_level(&job_literal, Level::Warn),
+                    Prefilter::default().and_job_or_level_or(
+                        &job_literal,
+                        Level::Warn,
+                        &pair_literals,
+                    ),
                     moved.window(),
                 ),
             ));
@@ -563,26 +572,5 @@ impl Plan {
             out.push(e);
         }
         out
-    }
-}
-
-/// A stream: the index of its source and its label.
-type StreamName = (usize, Arc<str>);
-
-/// Records a stream label a source's reader saw (cheaply: the last label is remembered).
-fn note_stream(
-    seen: &Mutex<Vec<StreamName>>,
-    last: &Mutex<Arc<str>>,
-    source: usize,
-    label: &Arc<str>,
-) {
-    let mut last = last.lock().unwrap_or_else(|p| p.into_inner());
-    if *last == *label {
-        return;
-    }
-    *last = label.clone();
-    let mut seen = seen.lock().unwrap_or_else(|p| p.into_inner());
-    if !seen.iter().any(|(s, l)| *s == source && l == label) {
-        seen.push((source, label.clone()));
     }
 }

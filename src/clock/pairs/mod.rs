@@ -69,6 +69,9 @@ const COORDINATOR: &[(&str, Mark)] = &[
         Mark::AnsweredAndSent(Step::Prove, Step::Aggregate),
     ),
     ("finished phase 1 for", Mark::Answered(Step::Partial)),
+    // v0.12 names no worker: the k-th of the job's answers arrived (see `PairBook::pairs`).
+    ("[Phase1 progress]", Mark::Answered(Step::Partial)),
+    ("[Phase2 progress]", Mark::Answered(Step::Prove)),
     ("finished execution for", Mark::Answered(Step::Partial)),
     ("finished phase 2 for", Mark::Answered(Step::Prove)),
     ("phase 3 completed for", Mark::Answered(Step::Aggregate)),
@@ -101,6 +104,29 @@ const WORKER: &[(&str, Mark)] = &[
     ("Aggregation task completed", Mark::Done(Step::Aggregate)),
     ("Completed setup for hash_id", Mark::Done(Step::Setup)),
 ];
+
+/// The texts a line that pairs up shows: the worker's (with its cancel line's word), and the
+/// coordinator's. A reader narrowed to one job lets these through too, so that every pair in
+/// what it reads anyway (other jobs' steps in the same window) pins the clocks.
+pub fn worker_literals() -> Vec<String> {
+    WORKER
+        .iter()
+        .map(|(text, _)| text.to_string())
+        .chain([" cancelled".to_string()])
+        .collect()
+}
+
+pub fn coordinator_literals() -> Vec<String> {
+    COORDINATOR
+        .iter()
+        .map(|(text, _)| text.to_string())
+        .collect()
+}
+
+/// Does this line take part in a causal pair (a timed line about a job step)?
+pub fn pairs_up(e: &Event) -> bool {
+    e.ts.is_some() && e.job_id.is_some() && classify(e).is_some()
+}
 
 fn classify(e: &Event) -> Option<Mark> {
     let table = match e.role? {
@@ -169,6 +195,8 @@ struct WorkerMarks {
     mixed: bool,
     began: HashMap<(Box<str>, Step), Timestamp>,
     done: HashMap<(Box<str>, Step), Timestamp>,
+    /// Per job, every `Starting aggregation step`: one per proof the coordinator forwards.
+    agg_steps: HashMap<Box<str>, Vec<Timestamp>>,
 }
 
 /// Collects the lines that pair up, then matches them. Keeps one entry per (job, step) and
@@ -177,7 +205,10 @@ struct WorkerMarks {
 pub struct PairBook {
     sent: HashMap<(Box<str>, Step), Timestamp>,
     sent_to: Vec<(Box<str>, Step, IdRef, Timestamp)>,
-    answered: Vec<(Box<str>, Step, IdRef, Timestamp)>,
+    /// Answers received, from the named worker (None: v0.12's anonymous progress lines).
+    answered: Vec<(Box<str>, Step, Option<IdRef>, Timestamp)>,
+    /// Per job, the times the coordinator received a proof (one line per Prove answer).
+    proofs: HashMap<Box<str>, Vec<Timestamp>>,
     workers: HashMap<Arc<str>, WorkerMarks>,
     coordinator_seen: bool,
 }
@@ -203,14 +234,22 @@ impl PairBook {
             return false;
         };
         let job = key(job);
+        if let Mark::Answered(Step::Prove) = mark {
+            self.proofs.entry(job.clone()).or_default().push(t);
+        }
+        if e.role == Some(Role::Worker) && e.message.starts_with("Starting aggregation step") {
+            let w = self.workers.entry(e.source.clone()).or_default();
+            w.agg_steps.entry(job.clone()).or_default().push(t);
+        }
         match (mark, &e.worker_id) {
             (Mark::Sent(step), None) => {
                 self.sent.entry((job, step)).or_insert(t);
             }
             (Mark::Sent(step), Some(w)) => self.sent_to.push((job, step, w.clone(), t)),
-            (Mark::Answered(step), Some(w)) => self.answered.push((job, step, w.clone(), t)),
+            (Mark::Answered(step), w) => self.answered.push((job, step, w.clone(), t)),
             (Mark::AnsweredAndSent(answered, sent), Some(w)) => {
-                self.answered.push((job.clone(), answered, w.clone(), t));
+                self.answered
+                    .push((job.clone(), answered, Some(w.clone()), t));
                 self.sent_to.push((job, sent, w.clone(), t));
             }
             (Mark::Began(step), _) => {
@@ -231,9 +270,15 @@ impl PairBook {
         self.sent.retain(|_, at| *at >= t);
         self.sent_to.retain(|entry| entry.3 >= t);
         self.answered.retain(|entry| entry.3 >= t);
+        // A job whose first lines are forgotten is forgotten whole: its k-th proof and k-th
+        // step must both be counted from the first.
+        self.proofs
+            .retain(|_, v| v.first().is_some_and(|at| *at >= t));
         for w in self.workers.values_mut() {
             w.began.retain(|_, at| *at >= t);
             w.done.retain(|_, at| *at >= t);
+            w.agg_steps
+                .retain(|_, v| v.first().is_some_and(|at| *at >= t));
         }
     }
 
@@ -245,28 +290,78 @@ impl PairBook {
     /// The matched pairs of every worker stream.
     pub fn pairs(&self) -> HashMap<Arc<str>, Vec<Pair>> {
         let mut out: HashMap<Arc<str>, Vec<Pair>> = HashMap::new();
-        let mut add = |stream: &Arc<str>, coordinator: Timestamp, worker: Timestamp, forward| {
-            out.entry(stream.clone()).or_default().push(Pair {
+        // Per stream and job, the tightest upper bound the job's dispatches put on the offset.
+        let mut highs: HashMap<(Arc<str>, Box<str>), i64> = HashMap::new();
+        let mut forward = |stream: &Arc<str>, job: &str, coordinator: Timestamp, worker| {
+            let p = Pair {
                 coordinator,
                 worker,
-                forward,
-            })
+                forward: true,
+            };
+            let high = highs
+                .entry((stream.clone(), job.into()))
+                .or_insert(i64::MAX);
+            *high = (*high).min(p.bound_us());
+            out.entry(stream.clone()).or_default().push(p);
         };
         for (stream, w) in &self.workers {
             for ((job, step), &tw) in &w.began {
                 if let Some(&tc) = self.sent.get(&(job.clone(), *step)) {
-                    add(stream, tc, tw, true);
+                    forward(stream, job, tc, tw);
                 }
             }
         }
         for (job, step, to, tc) in &self.sent_to {
-            if let Some((stream, tw)) = self.only_stream(to, job, *step, |w| &w.began) {
-                add(stream, *tc, tw, true);
+            if let [(stream, tw)] = self.streams_with(Some(to), job, *step, |w| &w.began)[..] {
+                forward(stream, job, *tc, tw);
             }
         }
+        // The aggregator's k-th step comes after the coordinator's k-th proof: counted only
+        // when both counts are whole (as many steps as proofs).
+        for (stream, w) in &self.workers {
+            for (job, steps) in &w.agg_steps {
+                match self.proofs.get(job) {
+                    Some(proofs) if proofs.len() == steps.len() => {
+                        let (mut proofs, mut steps) = (proofs.clone(), steps.clone());
+                        proofs.sort_unstable();
+                        steps.sort_unstable();
+                        for (tc, tw) in proofs.into_iter().zip(steps).skip(1) {
+                            forward(stream, job, tc, tw);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let mut add_backward = |stream: &Arc<str>, coordinator: Timestamp, worker: Timestamp| {
+            out.entry(stream.clone()).or_default().push(Pair {
+                coordinator,
+                worker,
+                forward: false,
+            })
+        };
+        // Answers that name one stream pair up at once; the others (two hosts printing one cut
+        // ID, or no ID) are told apart in `assign`.
+        type Unsure<'a> =
+            HashMap<(&'a str, Step, Option<Box<str>>), (Option<&'a IdRef>, Vec<Timestamp>)>;
+        let mut unsure: Unsure = HashMap::new();
         for (job, step, from, tc) in &self.answered {
-            if let Some((stream, tw)) = self.only_stream(from, job, *step, |w| &w.done) {
-                add(stream, *tc, tw, false);
+            match self.streams_with(from.as_ref(), job, *step, |w| &w.done)[..] {
+                [(stream, tw)] if from.is_some() => add_backward(stream, *tc, tw),
+                [] => {}
+                _ => unsure
+                    .entry((job, *step, from.as_ref().map(key)))
+                    .or_insert_with(|| (from.as_ref(), Vec::new()))
+                    .1
+                    .push(*tc),
+            }
+        }
+        for ((job, step, _), (from, mut receipts)) in unsure {
+            let senders = self.streams_with(from, job, step, |w| &w.done);
+            for (stream, tc, tw) in assign(&mut receipts, senders, |s| {
+                highs.get(&(s.clone(), job.into())).copied()
+            }) {
+                add_backward(stream, tc, tw);
             }
         }
         out.retain(|stream, _| !self.workers.get(stream).is_some_and(|w| w.mixed));
@@ -276,139 +371,49 @@ impl PairBook {
         out
     }
 
-    /// The one stream of worker `id` that logged the step, with the time; None when no stream
-    /// or several did (two hosts printing the same cut ID: the pair would be a guess).
-    fn only_stream<'a>(
+    /// The streams of worker `id` (any worker when None) that logged the step, with the time.
+    fn streams_with<'a>(
         &'a self,
-        id: &IdRef,
+        id: Option<&IdRef>,
         job: &str,
         step: Step,
         marks: impl Fn(&WorkerMarks) -> &HashMap<(Box<str>, Step), Timestamp>,
-    ) -> Option<(&'a Arc<str>, Timestamp)> {
-        let mut found = None;
-        for (stream, w) in &self.workers {
-            if !w.id.as_ref().is_some_and(|have| same_worker(have, id)) {
-                continue;
-            }
-            if let Some(&t) = marks(w).get(&(Box::from(job), step)) {
-                if found.is_some() {
-                    return None;
-                }
-                found = Some((stream, t));
-            }
-        }
-        found
+    ) -> Vec<(&'a Arc<str>, Timestamp)> {
+        let key = (Box::from(job), step);
+        self.workers
+            .iter()
+            .filter(|(_, w)| id.is_none_or(|id| w.id.as_ref().is_some_and(|h| same_worker(h, id))))
+            .filter_map(|(stream, w)| Some((stream, *marks(w).get(&key)?)))
+            .collect()
     }
+}
+
+/// Which answer came from which stream, when the coordinator's lines cannot say (every one
+/// of `senders` answered, and there are as many receipts): in time order, a receipt is the
+/// answer of the one stream that can have sent it by then, an answer at `tw` reaching the
+/// coordinator at `tc` only if `tw − tc` is within the stream's upper bound (`high`; a
+/// stream with none could be any). Stops at the first receipt more than one stream may own.
+fn assign<'a>(
+    receipts: &mut [Timestamp],
+    mut senders: Vec<(&'a Arc<str>, Timestamp)>,
+    high: impl Fn(&Arc<str>) -> Option<i64>,
+) -> Vec<(&'a Arc<str>, Timestamp, Timestamp)> {
+    let mut out = Vec::new();
+    if receipts.len() != senders.len() {
+        return out;
+    }
+    receipts.sort_unstable();
+    for &tc in receipts.iter() {
+        let can = |(s, tw): &(&Arc<str>, Timestamp)| high(s).is_none_or(|h| tw.0 - tc.0 <= h);
+        let mut able = senders.iter().enumerate().filter(|(_, x)| can(x));
+        let (Some((i, _)), None) = (able.next(), able.next()) else {
+            break;
+        };
+        let (stream, tw) = senders.remove(i);
+        out.push((stream, tc, tw));
+    }
+    out
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    pub fn event(
-        role: Role,
-        source: &str,
-        ts: i64,
-        msg: &str,
-        job: &str,
-        worker: Option<&str>,
-    ) -> Event {
-        Event {
-            ts: Some(Timestamp(ts)),
-            sort_ts: Timestamp(ts),
-            level: None,
-            target: None,
-            message: msg.into(),
-            fields: Default::default(),
-            job_id: Some(IdRef::truncated(job)),
-            worker_id: worker.map(IdRef::truncated),
-            phase: None,
-            source: Arc::from(source),
-            role: Some(role),
-            origin: None,
-            raw: Vec::new(),
-            context: false,
-            seq: 0,
-            shift_us: None,
-            template: None,
-            release: true,
-        }
-    }
-
-    #[test]
-    fn pairs_match_by_job_worker_and_step_not_by_position() {
-        let c = Role::Coordinator;
-        let w = Role::Worker;
-        let mut book = PairBook::default();
-        // Two jobs interleaved; worker b is 1 s ahead.
-        for e in [
-            event(
-                c,
-                "coord",
-                1_000,
-                "[Phase2] Started with 2 workers for JobId(aaaaaaaa…)",
-                "aaaaaaaa",
-                None,
-            ),
-            event(
-                c,
-                "coord",
-                2_000,
-                "[Phase2] Started with 1 workers for JobId(bbbbbbbb…)",
-                "bbbbbbbb",
-                None,
-            ),
-            event(
-                w,
-                "b",
-                1_002_500,
-                "Computing Prove for JobId(bbbbbbbb…)",
-                "bbbbbbbb",
-                Some("wb"),
-            ),
-            event(
-                w,
-                "b",
-                1_003_000,
-                "Computing Prove for JobId(aaaaaaaa…)",
-                "aaaaaaaa",
-                Some("wb"),
-            ),
-            event(
-                w,
-                "b",
-                1_009_000,
-                "Prove computation successful for JobId(aaaaaaaa…)",
-                "aaaaaaaa",
-                Some("wb"),
-            ),
-            event(
-                c,
-                "coord",
-                9_500,
-                "[Phase2] wa finished phase 2 for JobId(aaaaaaaa…)",
-                "aaaaaaaa",
-                Some("wa"),
-            ),
-            event(
-                c,
-                "coord",
-                10_000,
-                "[Phase2] wb finished phase 2 for JobId(aaaaaaaa…)",
-                "aaaaaaaa",
-                Some("wb"),
-            ),
-        ] {
-            book.observe(&e);
-        }
-        let pairs = book.pairs();
-        let b = &pairs[&Arc::<str>::from("b")];
-        let bounds: Vec<(i64, bool)> = b.iter().map(|p| (p.bound_us(), p.forward)).collect();
-        // The line about job b pairs with job b's dispatch, whatever its position; the
-        // answer pairs with wb's receipt, not wa's.
-        assert!(bounds.contains(&(1_000_500, true)), "{bounds:?}");
-        assert!(bounds.contains(&(1_002_000, true)), "{bounds:?}");
-        assert!(bounds.contains(&(999_000, false)), "{bounds:?}");
-        assert_eq!(bounds.len(), 3);
-    }
-}
+mod tests;
