@@ -14,6 +14,7 @@ use crate::read;
 use crate::render::{Format, Renderer};
 use crate::report;
 use crate::time::parse_age;
+use crate::trail::history::coordinator_of;
 use crate::trail::record::JobRecord;
 use crate::trail::stitch::{self, Lookup, Plan};
 use crate::trail::summary;
@@ -69,13 +70,6 @@ pub fn run(config: &Config, args: &JobArgs, out: impl Write) -> Result<i32, Stri
         Err(e) => report::problem("output", &e.to_string()),
     }
     Ok(report::exit_code(true, sources))
-}
-
-/// The coordinator's source: the trail starts there.
-pub fn coordinator_of(config: &Config) -> Result<&SourceSpec, String> {
-    config.sources.iter().find(|s| s.role == Some(Role::Coordinator)).ok_or_else(|| {
-        "this command reads the coordinator's logs: pass --coordinator SOURCE or name it in a topology file (--config)".to_string()
-    })
 }
 
 /// The worker windows' margin when `--skew-margin` is not given.

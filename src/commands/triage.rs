@@ -16,10 +16,11 @@ use crate::metrics::{read_facts, LogFacts};
 use crate::prom::{Auth, Client};
 use crate::report;
 use crate::time::Timestamp;
-use crate::triage::evaluate::{self, Fired, QueryFailed};
-use crate::triage::lint::{lint, Inventory, Lint};
+use crate::triage::evaluate;
+use crate::triage::lint::{lint, Inventory};
+use crate::triage::live;
+use crate::triage::output::{self, Triage};
 use crate::triage::rules::{self, Rule, Thresholds};
-use crate::triage::{live, output};
 
 #[derive(Args, Debug)]
 pub struct TriageArgs {
@@ -146,20 +147,6 @@ fn empty_facts() -> LogFacts {
     }
 }
 
-/// Everything the output stage needs.
-pub struct Outcome<'a> {
-    pub window: Grid,
-    pub evaluated_on: &'static str,
-    pub rules: &'a [Rule],
-    pub lints: Vec<Lint>,
-    pub fired: Vec<Fired>,
-    pub failed: Vec<QueryFailed>,
-    pub facts: &'a LogFacts,
-    pub derived: &'a Derived,
-    pub prometheus: Option<&'a Client>,
-    pub metrics_page: Option<(Client, Result<crate::metrics::scrape::Scraped, String>)>,
-}
-
 pub fn run(config: &Config, args: &TriageArgs, out: impl Write) -> Result<i32, String> {
     let now = Timestamp::now();
     let until = parse_time(args.until.as_deref(), "--until", now)?.unwrap_or(now);
@@ -271,7 +258,7 @@ pub fn run(config: &Config, args: &TriageArgs, out: impl Write) -> Result<i32, S
         picked
     };
 
-    let mut result = Outcome {
+    let mut result = Triage {
         window,
         evaluated_on: evaluate::ON_LOGS,
         rules: &rules,

@@ -9,12 +9,10 @@ use std::sync::{Arc, LazyLock, Mutex};
 
 use regex::Regex;
 
-use crate::config::Config;
 use crate::event::{Event, IdRef, Level};
-use crate::parse::Prefilter;
 use crate::source::Selector;
 use crate::time::Timestamp;
-use crate::trail::{collect, request, shared, take};
+use crate::trail::take;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -122,14 +120,31 @@ fn is_stop(m: &str) -> bool {
     STOP_MARKERS.iter().any(|s| m.contains(s))
 }
 
-/// Reads the coordinator's logs once for the fleet, its lives and its worker errors.
-pub fn read(config: &Config) -> Result<CoordinatorLog, String> {
-    let coordinator = crate::commands::job::coordinator_of(config)?;
-    // Every line's second, for where a life ended: a crash logs no last words.
-    let seconds: Arc<Mutex<BTreeSet<i64>>> = shared();
-    let last_second = Arc::new(AtomicI64::new(i64::MIN));
-    let select: Selector = {
-        let seconds = seconds.clone();
+/// Whether a line tells one of the facts: a fleet change, a start or stop, an ERROR naming a worker.
+fn tells_a_fact(e: &Event) -> bool {
+    let m = e.message.as_str();
+    e.ts.is_some()
+        && (fleet_change(m).is_some()
+            || is_start(m)
+            || is_stop(m)
+            || (e.level == Some(Level::Error) && e.worker_id.is_some()))
+}
+
+/// Gathers the facts from the coordinator's lines as the jobs pass reads them
+/// ([`crate::trail::history::CoordinatorTap`]), so that the coordinator is read once.
+#[derive(Default)]
+pub struct Gatherer {
+    /// Every line's second, for where a life ended: a crash logs no last words.
+    seconds: Arc<Mutex<BTreeSet<i64>>>,
+    /// The lines that tell a fact, in the log's order.
+    events: Vec<Event>,
+}
+
+impl Gatherer {
+    /// For every line as it is parsed: notes its second; wants the lines that tell a fact.
+    pub fn wants(&self) -> Selector {
+        let seconds = self.seconds.clone();
+        let last_second = AtomicI64::new(i64::MIN);
         Arc::new(move |e: &Event| {
             if let Some(t) = e.ts {
                 let s = t.secs_floor();
@@ -137,20 +152,20 @@ pub fn read(config: &Config) -> Result<CoordinatorLog, String> {
                     seconds.lock().unwrap_or_else(|p| p.into_inner()).insert(s);
                 }
             }
-            let m = e.message.as_str();
-            e.ts.is_some()
-                && (fleet_change(m).is_some()
-                    || is_start(m)
-                    || is_stop(m)
-                    || (e.level == Some(Level::Error) && e.worker_id.is_some()))
+            tells_a_fact(e)
         })
-    };
-    let events = collect(vec![(
-        crate::read::open_source(coordinator, &config.source_options)?,
-        request(None, None, None, Prefilter::default(), select),
-    )]);
-    let seconds = take(&seconds);
-    Ok(from_events(&events, &seconds))
+    }
+
+    /// Keeps a line `wants` chose (the pass also hands it lines chosen for its own reasons).
+    pub fn keep(&mut self, e: &Event) {
+        if tells_a_fact(e) {
+            self.events.push(e.clone());
+        }
+    }
+
+    pub fn finish(self) -> CoordinatorLog {
+        from_events(&self.events, &take(&self.seconds))
+    }
 }
 
 /// Builds the log's facts from the kept lines (in time order) and the seconds any line fell in.

@@ -8,8 +8,9 @@ pub mod scrape;
 pub mod series;
 pub mod vocab;
 
-use crate::commands::jobs::{read_jobs_and_streams, FullIds};
 use crate::config::Config;
+use crate::event::Event;
+use crate::trail::history::{self, CoordinatorTap, FullIds, History};
 use crate::trail::record::JobRecord;
 use crate::trail::streams::StreamIndex;
 
@@ -22,9 +23,22 @@ pub struct LogFacts {
     pub coordinator: facts::CoordinatorLog,
 }
 
+/// Reads the logs once: the coordinator for its jobs and, on the way, its fleet and lives; the
+/// workers for which of them each holds.
 pub fn read_facts(config: &Config) -> Result<LogFacts, String> {
-    let coordinator = facts::read(config)?;
-    let (jobs, ids, mut streams) = read_jobs_and_streams(config)?;
+    let mut gatherer = facts::Gatherer::default();
+    let wants = gatherer.wants();
+    let History {
+        jobs,
+        ids,
+        mut streams,
+    } = history::read(
+        config,
+        Some(CoordinatorTap {
+            wants,
+            keep: &mut |e: &Event| gatherer.keep(e),
+        }),
+    )?;
     for (i, spec) in config.sources.iter().enumerate() {
         if let Some(id) = config.source_ids.get(&spec.spec) {
             streams.set_topology_id(i, id);
@@ -34,6 +48,6 @@ pub fn read_facts(config: &Config) -> Result<LogFacts, String> {
         jobs,
         ids,
         streams,
-        coordinator,
+        coordinator: gatherer.finish(),
     })
 }

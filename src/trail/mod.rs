@@ -1,9 +1,11 @@
 //! The job trail: the runbook "grep the coordinator for the job, read which workers got it, grep
-//! those workers" as code. `record` reads jobs from the coordinator's lines, `streams` ties worker
-//! streams to worker IDs, `stitch` reads a job's trail in steps, `summary` says what happened.
+//! those workers" as code. `record` reads jobs from the coordinator's lines, `history` every job
+//! of a whole history, `streams` ties worker streams to worker IDs, `stitch` reads a job's trail
+//! in steps, `summary` says what happened.
 
 pub mod clocks;
 pub mod culprit;
+pub mod history;
 pub mod record;
 pub mod stitch;
 pub mod streams;

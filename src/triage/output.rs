@@ -4,23 +4,40 @@
 
 use std::io::{self, Write};
 
-use crate::commands::triage::Outcome as Triage;
 use crate::config::Config;
+use crate::metrics::derive::Derived;
 use crate::metrics::series::Grid;
+use crate::metrics::LogFacts;
 use crate::prom::Client;
 use crate::render::{write_ndjson, Format};
 use crate::report;
 use crate::time::Timestamp;
 use crate::triage::compare::{self, Mismatch};
 use crate::triage::directory::{json_id, Directory};
+use crate::triage::evaluate::{Fired, QueryFailed};
+use crate::triage::lint::Lint;
 use crate::triage::reads::{self, Lines, Wants};
 use crate::triage::records::{
     self, AlertRecord, Disagreement, LintRecord, ScrapeRecord, ScrapeWorker, SourceFailed, Summary,
     SCHEMA,
 };
 use crate::triage::render::{mark_of, write_story, Chart, WIDTH_COLUMNS};
-use crate::triage::rules::Topic;
+use crate::triage::rules::{Rule, Topic};
 use crate::triage::story::{self, Story};
+
+/// A triage worked out: everything the output stage needs.
+pub struct Triage<'a> {
+    pub window: Grid,
+    pub evaluated_on: &'static str,
+    pub rules: &'a [Rule],
+    pub lints: Vec<Lint>,
+    pub fired: Vec<Fired>,
+    pub failed: Vec<QueryFailed>,
+    pub facts: &'a LogFacts,
+    pub derived: &'a Derived,
+    pub prometheus: Option<&'a Client>,
+    pub metrics_page: Option<(Client, Result<crate::metrics::scrape::Scraped, String>)>,
+}
 
 fn ts(ms: i64) -> Timestamp {
     Timestamp(ms * 1000)

@@ -1,0 +1,284 @@
+//! Every job of a whole coordinator history, and which worker streams hold them: the pass that
+//! `jobs`, `metrics` and `triage` share. The coordinator is tallied as it streams by (another
+//! pass may look at its lines on the way, through a [`CoordinatorTap`]) while the workers'
+//! setup lines are scanned beside it, each source read once.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use crate::config::{Config, SourceSpec};
+use crate::event::{Event, IdRef, Role};
+use crate::parse::Prefilter;
+use crate::source::Selector;
+use crate::trail::record::{better_id, id_key, worker_cancel_reason, JobBook, JobRecord};
+use crate::trail::streams::{same_worker, StreamIndex};
+use crate::trail::Outcome;
+use crate::trail::{for_each, of_role, request, scan, shared, take};
+
+/// Worker IDs some line shows in full, by key; keys two workers share are left as logged.
+#[derive(Default)]
+pub struct FullIds {
+    full: HashMap<String, IdRef>,
+    shared: std::collections::HashSet<String>,
+}
+
+impl FullIds {
+    pub fn learn(&mut self, id: &IdRef) {
+        if !id.truncated {
+            self.full
+                .entry(id_key(&id.text))
+                .or_insert_with(|| id.clone());
+        }
+    }
+    /// Two workers' IDs begin with this key: a truncated form names either.
+    pub fn ambiguous(&mut self, key: String) {
+        self.shared.insert(key);
+    }
+    pub fn resolve(&self, id: &IdRef) -> IdRef {
+        let key = id_key(&id.text);
+        match self.full.get(&key) {
+            Some(full)
+                if id.truncated
+                    && full.text.starts_with(&*id.text)
+                    && !self.shared.contains(&key) =>
+            {
+                full.clone()
+            }
+            _ => id.clone(),
+        }
+    }
+}
+
+/// The coordinator's source: every trail and history starts there.
+pub fn coordinator_of(config: &Config) -> Result<&SourceSpec, String> {
+    config.sources.iter().find(|s| s.role == Some(Role::Coordinator)).ok_or_else(|| {
+        "this command reads the coordinator's logs: pass --coordinator SOURCE or name it in a topology file (--config)".to_string()
+    })
+}
+
+/// Another pass's look at the coordinator's lines, taken during this one so that the
+/// coordinator is read once.
+pub struct CoordinatorTap<'a> {
+    /// Runs on every line as it is parsed (in the reader's thread): whether `keep` wants it.
+    pub wants: Selector,
+    /// Gets, in the log's order, every line `wants` chose.
+    pub keep: &'a mut (dyn FnMut(&Event) + Send),
+}
+
+/// The jobs, the worker IDs seen whole, and which worker's logs are in which stream.
+pub struct History {
+    pub jobs: Vec<JobRecord>,
+    pub ids: FullIds,
+    pub streams: StreamIndex,
+}
+
+/// Reads the coordinator's whole history for its jobs and the workers' for which of them each
+/// worker holds, both at once; `tap` sees the coordinator's lines on the way.
+pub fn read(config: &Config, tap: Option<CoordinatorTap>) -> Result<History, String> {
+    let coordinator = crate::read::open_source(coordinator_of(config)?, &config.source_options)?;
+    let (mut book, mut full, (index, seen, cancels)) = std::thread::scope(|s| {
+        let tally = s.spawn(move || tally_coordinator(coordinator, tap));
+        let workers = scan_workers(config);
+        let (book, full) = tally
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (book, full, workers)
+    });
+    // A cancelled job's reason is what its workers were told (the coordinator logs none).
+    // Sources are read in parallel: put what they saw in an order that does not vary.
+    let mut cancels = cancels;
+    cancels.sort();
+    let mut sightings: Vec<Sighting> = seen.into_values().collect();
+    sightings.sort_by(|a, b| (&a.stream, &a.key).cmp(&(&b.stream, &b.key)));
+    for (key, reason) in cancels {
+        if let Some(rec) = book
+            .by_key_mut(&key)
+            .filter(|j| j.outcome() == Outcome::Cancelled)
+        {
+            rec.reason.get_or_insert(reason);
+        }
+    }
+    for s in &index.streams {
+        for id in &s.ids {
+            full.learn(id);
+        }
+    }
+    for key in shared_keys(&index) {
+        full.ambiguous(key);
+    }
+    // The workers whose own logs name a job are its workers, one per stream (two workers
+    // whose IDs print alike stay two); the coordinator's adds those whose logs were not read.
+    let mut by_stream: HashMap<String, Vec<(StreamName, IdRef)>> = HashMap::new();
+    for s in sightings {
+        if let Some(rec) = book.by_key_mut(&s.key) {
+            better_id(&mut rec.id, &s.job);
+            full.learn(&s.worker);
+            let list = by_stream.entry(s.key).or_default();
+            match list.iter_mut().find(|(stream, _)| *stream == s.stream) {
+                Some((_, have)) => better_id(have, &s.worker),
+                None => list.push((s.stream, s.worker)),
+            }
+        }
+    }
+    for rec in &mut book.jobs {
+        let own: Vec<IdRef> = by_stream
+            .remove(&id_key(&rec.id.text))
+            .unwrap_or_default()
+            .into_iter()
+            .map(|((source, label), id)| {
+                // The stream's own ID as its later lines complete it (`[Recovery] <id>:`).
+                let stream = index
+                    .streams
+                    .iter()
+                    .find(|s| s.source == source && s.label == label);
+                let mut id = id;
+                for have in stream.map(|s| s.ids.as_slice()).unwrap_or_default() {
+                    better_id(&mut id, have);
+                }
+                id
+            })
+            .collect();
+        let named = std::mem::take(&mut rec.workers);
+        rec.workers = own.clone();
+        for w in named {
+            if !own.iter().any(|o| same_worker(o, &w)) {
+                rec.workers.push(w);
+            }
+        }
+        for w in &mut rec.workers {
+            *w = full.resolve(w);
+        }
+    }
+    Ok(History {
+        jobs: book.jobs,
+        ids: full,
+        streams: index,
+    })
+}
+
+/// A whole coordinator history: tallied as it streams by, never held.
+fn tally_coordinator(
+    coordinator: crate::read::RoleSource,
+    mut tap: Option<CoordinatorTap>,
+) -> (JobBook, FullIds) {
+    let ours = |e: &Event| e.job_id.is_some() || e.worker_id.is_some();
+    let select: Selector = match &tap {
+        Some(tap) => {
+            let wants = tap.wants.clone();
+            // Both run on every line: the tap may count what it is shown.
+            Arc::new(move |e: &Event| wants(e) | ours(e))
+        }
+        None => Arc::new(ours),
+    };
+    let mut book = JobBook::default();
+    let mut full = FullIds::default();
+    for_each(
+        vec![(
+            coordinator,
+            request(None, None, None, Prefilter::default(), select),
+        )],
+        |e| {
+            if let Some(tap) = &mut tap {
+                (tap.keep)(&e);
+            }
+            if !ours(&e) {
+                return;
+            }
+            if let Some(w) = &e.worker_id {
+                full.learn(w);
+            }
+            book.observe(&e);
+        },
+    );
+    book.settle();
+    (book, full)
+}
+
+type Sightings = HashMap<(String, StreamName), Sighting>;
+
+/// The workers' setup lines carry full job IDs, and say which worker got which job.
+fn scan_workers(config: &Config) -> (StreamIndex, Sightings, Vec<(String, String)>) {
+    let index: Arc<Mutex<StreamIndex>> = shared();
+    // One sighting per job and stream, its IDs the most complete seen: a worker names its job
+    // on most of its lines, and a day of them is millions.
+    let seen: Arc<Mutex<Sightings>> = shared();
+    let cancels: Arc<Mutex<Vec<(String, String)>>> = shared();
+    let look = {
+        let (index, seen, cancels) = (index.clone(), seen.clone(), cancels.clone());
+        Arc::new(move |source: usize, e: &Event| {
+            if let (Some(job), Some(worker)) = (&e.job_id, &e.worker_id) {
+                let key = id_key(&job.text);
+                let stream = (source, e.source.clone());
+                seen.lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .entry((key.clone(), stream.clone()))
+                    .and_modify(|s| {
+                        better_id(&mut s.job, job);
+                        better_id(&mut s.worker, worker);
+                    })
+                    .or_insert_with(|| Sighting {
+                        key,
+                        job: job.clone(),
+                        worker: worker.clone(),
+                        stream,
+                    });
+            }
+            if let (Some(job), Some(reason)) = (&e.job_id, worker_cancel_reason(&e.message)) {
+                cancels
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push((id_key(&job.text), reason));
+            }
+            if e.worker_id.is_some() {
+                index
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .observe(source, e, None);
+            }
+        })
+    };
+    let workers = of_role(&config.sources, Role::Worker);
+    scan(
+        &workers,
+        &config.source_options,
+        None,
+        Prefilter::any_of(&[
+            "job_id".into(),
+            "Worker ID".into(),
+            " cancelled: ".into(),
+            "Starting ".into(),
+            "[Recovery] ".into(),
+        ]),
+        look,
+    );
+    (take(&index), take(&seen), take(&cancels))
+}
+
+/// A worker's line naming a job: the job, the worker and the stream it came from.
+struct Sighting {
+    key: String,
+    job: IdRef,
+    worker: IdRef,
+    stream: StreamName,
+}
+
+/// A stream: the index of its source and its label.
+type StreamName = (usize, Arc<str>);
+
+/// ID keys that streams of different sources state: two workers whose IDs print alike.
+pub fn shared_keys(index: &StreamIndex) -> Vec<String> {
+    let mut sources: HashMap<String, Vec<usize>> = HashMap::new();
+    for s in &index.streams {
+        for id in &s.ids {
+            let list = sources.entry(id_key(&id.text)).or_default();
+            if !list.contains(&s.source) {
+                list.push(s.source);
+            }
+        }
+    }
+    sources
+        .into_iter()
+        .filter(|(_, list)| list.len() > 1)
+        .map(|(key, _)| key)
+        .collect()
+}
