@@ -7,7 +7,8 @@
 # logs alone. Prints the medians (hyperfine). Not a test: run it by hand.
 #
 # Environment (optional): BENCH_DIR (default ${TMPDIR:-/tmp}/zisk-logs-bench-triage),
-# BENCH_TRIAGE_SIZE (default 400M), BENCH_RUNS (default 5).
+# BENCH_TRIAGE_SIZE (default 400M), BENCH_RUNS (default 5), ZL (a zisk-logs binary to time instead
+# of building this checkout's), BENCH_BASE (another build, timed on the same queries beside it).
 # Needs: hyperfine, prometheus, promtool, curl (Debian packages of those names).
 set -euo pipefail
 
@@ -15,7 +16,8 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DIR=${BENCH_DIR:-${TMPDIR:-/tmp}/zisk-logs-bench-triage}
 SIZE=${BENCH_TRIAGE_SIZE:-400M}
 RUNS=${BENCH_RUNS:-5}
-ZL=$ROOT/target/release/zisk-logs
+ZL=${ZL:-}
+BASE=${BENCH_BASE:-}
 FG=$ROOT/tools/fixture-gen/target/release/fixture-gen
 
 for tool in hyperfine prometheus promtool curl; do
@@ -26,7 +28,10 @@ for tool in hyperfine prometheus promtool curl; do
 done
 
 echo "== building (release)" >&2
-cargo build --release --quiet --manifest-path "$ROOT/Cargo.toml"
+if [[ -z $ZL ]]; then
+    cargo build --release --quiet --manifest-path "$ROOT/Cargo.toml"
+    ZL=$ROOT/target/release/zisk-logs
+fi
 cargo build --release --quiet --manifest-path "$ROOT/tools/fixture-gen/Cargo.toml"
 
 mkdir -p "$DIR"
@@ -64,9 +69,14 @@ done
 samples=$(grep -vc '^#' "$DIR/history.om" || true)
 lines=$(cat "$CL"/*.log | wc -l)
 echo "== $SINCE → $UNTIL: $lines log lines in $(ls "$CL" | wc -l) files, $samples samples" >&2
-hyperfine --ignore-failure --runs "$RUNS" --warmup 1 --export-markdown "$DIR/triage.md" \
-    -n "triage --prometheus (24 h, 5 rules)" \
-    "$ZL ${SOURCES[*]} triage --prometheus http://127.0.0.1:$PORT --since $SINCE --until $UNTIL -o json >/dev/null" \
-    -n "triage on the logs (24 h, 5 rules)" \
-    "$ZL ${SOURCES[*]} triage --since $SINCE --until $UNTIL -o json >/dev/null"
+queries=()
+for build in ${BASE:+base} this; do
+    bin=$ZL
+    [[ $build == base ]] && bin=$BASE
+    queries+=(-n "$build: triage --prometheus (24 h, 5 rules)"
+        "$bin ${SOURCES[*]} triage --prometheus http://127.0.0.1:$PORT --since $SINCE --until $UNTIL -o json >/dev/null"
+        -n "$build: triage on the logs (24 h, 5 rules)"
+        "$bin ${SOURCES[*]} triage --since $SINCE --until $UNTIL -o json >/dev/null")
+done
+hyperfine --ignore-failure --runs "$RUNS" --warmup 1 --export-markdown "$DIR/triage.md" "${queries[@]}"
 cat "$DIR/triage.md"
