@@ -18,7 +18,7 @@ use crate::render::Format;
 use crate::report;
 use crate::source::Selector;
 use crate::time::Timestamp;
-use crate::trail::record::{better_id, id_key};
+use crate::trail::record::{better_id, same_key};
 use crate::trail::streams::{json_id, same_worker, StreamIndex};
 use crate::trail::{for_each, of_role, request, scan, shared, take};
 
@@ -79,7 +79,7 @@ impl Worker {
         match self
             .jobs
             .iter_mut()
-            .find(|have| id_key(&have.text) == id_key(&j.text))
+            .find(|have| same_key(&have.text, &j.text))
         {
             Some(have) => better_id(have, j),
             None => self.jobs.push(j.clone()),

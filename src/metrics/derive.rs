@@ -3,6 +3,8 @@
 //! count, down on every disconnect), per-worker outcomes, and `up`. Each series is a step
 //! function over the coordinator's lives; a restart resets it, as the exporter's would be.
 
+use std::collections::HashMap;
+
 use crate::event::Phase;
 use crate::metrics::facts::{CoordinatorLog, Life};
 use crate::metrics::series::{labels, Grid, Labels, Series, NAME};
@@ -126,16 +128,23 @@ fn with_target(mut l: Labels) -> Labels {
 /// A counter of job ends per label set, reset at every life start.
 struct Counters {
     series: Vec<StepSeries>,
+    /// Each label set's series: a day's job ends each look theirs up.
+    index: HashMap<Labels, usize>,
 }
 
 impl Counters {
     fn new(label_sets: Vec<Labels>) -> Counters {
+        let mut index = HashMap::new();
+        for (i, l) in label_sets.iter().enumerate() {
+            index.entry(l.clone()).or_insert(i);
+        }
         Counters {
             series: label_sets.into_iter().map(StepSeries::new).collect(),
+            index,
         }
     }
     fn find(&mut self, l: &Labels) -> Option<&mut StepSeries> {
-        self.series.iter_mut().find(|s| &s.labels == l)
+        self.index.get(l).map(|&i| &mut self.series[i])
     }
 }
 

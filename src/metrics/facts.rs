@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, LazyLock, Mutex};
 
+use memchr::memmem;
 use regex::Regex;
 
 use crate::event::{Event, IdRef, Level};
@@ -98,18 +99,25 @@ const STOP_MARKERS: [&str; 4] = [
 /// Start lines closer together than this belong to one start.
 const START_GROUP_US: i64 = 30_000_000;
 
+/// Lines that change the pool, in [`fleet_change`]'s order.
+const FLEET_MARKERS: [&str; 4] = [
+    "Registered worker:",
+    "Reconnected worker:",
+    "Disconnected worker:",
+    "Unregistered worker:",
+];
+
 fn fleet_change(m: &str) -> Option<Change> {
-    if m.contains("Registered worker:") {
-        Some(Change::Registered)
-    } else if m.contains("Reconnected worker:") {
-        Some(Change::Reconnected)
-    } else if m.contains("Disconnected worker:") {
-        Some(Change::Disconnected)
-    } else if m.contains("Unregistered worker:") {
-        Some(Change::Unregistered)
-    } else {
-        None
-    }
+    let changes = [
+        Change::Registered,
+        Change::Reconnected,
+        Change::Disconnected,
+        Change::Unregistered,
+    ];
+    FLEET_MARKERS
+        .iter()
+        .position(|marker| m.contains(marker))
+        .map(|i| changes[i])
 }
 
 fn is_start(m: &str) -> bool {
@@ -120,14 +128,22 @@ fn is_stop(m: &str) -> bool {
     STOP_MARKERS.iter().any(|s| m.contains(s))
 }
 
+/// Every marker of a fleet change, a start or a stop holds one of these: two vectorised searches
+/// turn most of the coordinator's lines away before the markers are looked for one by one.
+static GATES: LazyLock<[memmem::Finder<'static>; 2]> = LazyLock::new(|| {
+    [
+        memmem::Finder::new(" worker:"),
+        memmem::Finder::new("oordinator"),
+    ]
+});
+
 /// Whether a line tells one of the facts: a fleet change, a start or stop, an ERROR naming a worker.
 fn tells_a_fact(e: &Event) -> bool {
     let m = e.message.as_str();
     e.ts.is_some()
-        && (fleet_change(m).is_some()
-            || is_start(m)
-            || is_stop(m)
-            || (e.level == Some(Level::Error) && e.worker_id.is_some()))
+        && ((e.level == Some(Level::Error) && e.worker_id.is_some())
+            || GATES.iter().any(|g| g.find(m.as_bytes()).is_some())
+                && (fleet_change(m).is_some() || is_start(m) || is_stop(m)))
 }
 
 /// Gathers the facts from the coordinator's lines as the jobs pass reads them
@@ -304,6 +320,31 @@ mod tests {
             seq: 0,
             shift_us: None,
         }
+    }
+
+    #[test]
+    fn every_marker_passes_the_gates() {
+        for m in FLEET_MARKERS
+            .iter()
+            .chain(&START_MARKERS)
+            .chain(&STOP_MARKERS)
+        {
+            assert!(GATES.iter().any(|g| g.find(m.as_bytes()).is_some()), "{m}");
+            let e = ev(
+                "2026-11-21T10:00:00Z",
+                Level::Info,
+                &format!("x {m} y"),
+                None,
+            );
+            assert!(tells_a_fact(&e), "{m}");
+        }
+        let e = ev(
+            "2026-11-21T10:00:00Z",
+            Level::Info,
+            "[Phase2] Started with 2 workers",
+            None,
+        );
+        assert!(!tells_a_fact(&e));
     }
 
     #[test]

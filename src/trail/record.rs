@@ -37,6 +37,11 @@ pub fn id_key(id: &str) -> String {
     id.chars().take(8).collect()
 }
 
+/// Whether two IDs share their [`id_key`], without building either (a history's every line asks).
+pub fn same_key(a: &str, b: &str) -> bool {
+    a.chars().take(8).eq(b.chars().take(8))
+}
+
 /// Keeps the more complete of two forms of one ID (a full ID over a truncated one).
 pub fn better_id(have: &mut IdRef, seen: &IdRef) {
     if have.truncated && !seen.truncated && seen.text.starts_with(&*have.text) {
@@ -158,7 +163,7 @@ impl JobRecord {
     pub fn worker_parts(&self, phase: &PhaseSpan, workers: &[IdRef]) -> Vec<WorkerPart> {
         let end = phase.end.or(self.ended);
         let of_key = |key: &str| -> Vec<&IdRef> {
-            workers.iter().filter(|w| id_key(&w.text) == key).collect()
+            workers.iter().filter(|w| same_key(&w.text, key)).collect()
         };
         let mut parts = phase.workers.clone();
         for part in &mut parts {
@@ -171,7 +176,7 @@ impl JobRecord {
         if phase.name != Phase::aggregate() {
             for w in workers {
                 let key = id_key(&w.text);
-                let named = parts.iter().filter(|p| id_key(&p.id.text) == key).count();
+                let named = parts.iter().filter(|p| same_key(&p.id.text, &key)).count();
                 let exact = parts.iter().any(|p| p.id.text == w.text);
                 if named < of_key(&key).len() && !exact {
                     parts.push(WorkerPart {
@@ -218,7 +223,7 @@ impl JobRecord {
             match self
                 .workers
                 .iter_mut()
-                .find(|have| id_key(&have.text) == id_key(&w.text))
+                .find(|have| same_key(&have.text, &w.text))
             {
                 Some(have) => better_id(have, w),
                 None => self.workers.push(w.clone()),

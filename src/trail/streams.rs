@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use crate::event::{Event, IdRef, Level};
 use crate::time::Timestamp;
-use crate::trail::record::{better_id, id_key};
+use crate::trail::record::{better_id, id_key, same_key};
 
 /// A job ID to match lines against: its 8-character key and the most complete form known.
 #[derive(Clone, Debug)]
@@ -27,7 +27,7 @@ impl JobKey {
     /// Does this line's job ID name this job? Truncated forms match by their 8 characters;
     /// two full IDs must be equal.
     pub fn matches(&self, id: &IdRef) -> bool {
-        id_key(&id.text) == self.key
+        same_key(&id.text, &self.key)
             && (id.truncated || self.id.truncated || id.text == self.id.text)
     }
 
@@ -57,10 +57,7 @@ pub struct StreamInfo {
 }
 
 fn add_id(list: &mut Vec<IdRef>, id: &IdRef) {
-    match list
-        .iter_mut()
-        .find(|have| id_key(&have.text) == id_key(&id.text))
-    {
+    match list.iter_mut().find(|have| same_key(&have.text, &id.text)) {
         Some(have) => better_id(have, id),
         None => list.push(id.clone()),
     }
@@ -101,7 +98,7 @@ impl StreamIndex {
     /// A source whose worker ID the topology file sets: every stream of it is that worker.
     pub fn set_topology_id(&mut self, source: usize, id: &str) {
         for s in self.streams.iter_mut().filter(|s| s.source == source) {
-            s.ids.retain(|have| id_key(&have.text) == id_key(id));
+            s.ids.retain(|have| same_key(&have.text, id));
             if s.ids.is_empty() {
                 s.ids.push(IdRef::full(id));
             }
@@ -168,8 +165,7 @@ pub fn json_id(id: &IdRef) -> String {
 /// Two forms of a worker ID name the same worker: equal, or one a truncated form of the other.
 pub fn same_worker(a: &IdRef, b: &IdRef) -> bool {
     if a.truncated || b.truncated {
-        id_key(&a.text) == id_key(&b.text)
-            && (a.text.starts_with(&*b.text) || b.text.starts_with(&*a.text))
+        same_key(&a.text, &b.text) && (a.text.starts_with(&*b.text) || b.text.starts_with(&*a.text))
     } else {
         a.text == b.text
     }

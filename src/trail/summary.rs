@@ -218,7 +218,7 @@ pub fn worker_rows(
                 // Full IDs that share a prefix are told apart; a truncated one is not.
                 ambiguous: workers.iter().any(|o| {
                     !std::ptr::eq(o, w)
-                        && crate::trail::record::id_key(&o.id.text) == key
+                        && crate::trail::record::same_key(&o.id.text, &key)
                         && (o.id.truncated || w.id.truncated)
                 }),
                 clock_offset_ms: None,

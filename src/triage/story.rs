@@ -16,7 +16,7 @@ use crate::metrics::facts::{Change, CoordinatorLog};
 use crate::metrics::vocab::outcome_of;
 use crate::metrics::LogFacts;
 use crate::time::Timestamp;
-use crate::trail::record::{id_key, JobRecord};
+use crate::trail::record::{id_key, same_key, JobRecord};
 use crate::trail::streams::same_worker;
 use crate::trail::Outcome;
 use crate::triage::directory::Directory;
@@ -118,7 +118,7 @@ pub fn blame(
         .or_else(|| {
             log.worker_errors
                 .iter()
-                .find(|w| w.job.as_ref().is_some_and(|j| id_key(&j.text) == key))
+                .find(|w| w.job.as_ref().is_some_and(|j| same_key(&j.text, &key)))
                 .map(|w| w.worker.clone())
         })
         .or_else(own_logs)
