@@ -320,6 +320,7 @@ mod tests {
             target: None,
             message: msg.into(),
             fields: Default::default(),
+            fields_in_raw: false,
             job_id: Some(IdRef::truncated(job)),
             worker_id: worker.map(IdRef::truncated),
             phase: None,

@@ -72,6 +72,7 @@ impl TextView<'_> {
             target: self.target.map(str::to_string),
             message: self.message.to_string(),
             fields: fields.into(),
+            fields_in_raw: false,
         }
     }
 
