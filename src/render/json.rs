@@ -75,7 +75,7 @@ enum Shown<'e> {
 
 /// Writes what serializing [`JsonEvent`] writes; `job` is the job ID as shown (resolved).
 pub(super) fn write_json_event(
-    out: &mut impl Write,
+    out: &mut Vec<u8>,
     e: &Event,
     job: Option<&str>,
     around: bool,
@@ -141,7 +141,7 @@ pub(super) fn write_json_event(
     })
 }
 
-fn write_json_time(out: &mut impl Write, t: Option<crate::time::Timestamp>) -> io::Result<()> {
+fn write_json_time(out: &mut Vec<u8>, t: Option<crate::time::Timestamp>) -> io::Result<()> {
     // RFC 3339 digits and separators: nothing to escape.
     match t.map(|t| (t, t.rfc3339())) {
         Some((_, Some(text))) => {
@@ -155,7 +155,7 @@ fn write_json_time(out: &mut impl Write, t: Option<crate::time::Timestamp>) -> i
 }
 
 /// The fields object, its keys and string values through [`write_json_str`].
-fn write_json_fields(out: &mut impl Write, fields: &Map<String, Value>) -> io::Result<()> {
+fn write_json_fields(out: &mut Vec<u8>, fields: &Map<String, Value>) -> io::Result<()> {
     out.write_all(b"{")?;
     for (i, (key, value)) in fields.iter().enumerate() {
         if i > 0 {
@@ -175,7 +175,7 @@ fn write_json_fields(out: &mut impl Write, fields: &Map<String, Value>) -> io::R
 /// usual shape), so they are written as the line writes them; so are `true`, `false`, `null`
 /// and integers serde writes back the same. Other numbers, and objects and arrays, go
 /// through serde, as the general path's `Value` does.
-fn write_line_fields(out: &mut impl Write, fields: &LineFields, line: &str) -> io::Result<()> {
+fn write_line_fields(out: &mut Vec<u8>, fields: &LineFields, line: &str) -> io::Result<()> {
     out.write_all(b"{")?;
     for (i, (key, value)) in fields.iter(line).enumerate() {
         if i > 0 {
@@ -207,7 +207,7 @@ fn written_as_is(value: &str) -> bool {
     }
 }
 
-fn write_json_opt(out: &mut impl Write, s: Option<&str>) -> io::Result<()> {
+fn write_json_opt(out: &mut Vec<u8>, s: Option<&str>) -> io::Result<()> {
     match s {
         Some(s) => write_json_str(out, s),
         None => out.write_all(b"null"),
@@ -215,27 +215,38 @@ fn write_json_opt(out: &mut impl Write, s: Option<&str>) -> io::Result<()> {
 }
 
 /// A JSON string, escaped as serde_json escapes it: the runs between bytes that need it are
-/// written as they are (serde_json looks up every byte in a table; a JSON line written as
-/// `raw` has a quote every few bytes, but long runs between them).
-pub(super) fn write_json_str(out: &mut impl Write, s: &str) -> io::Result<()> {
+/// copied as they are (serde_json looks up every byte in a table; a JSON line written as
+/// `raw` has a quote every few bytes, but long runs between them), into room reserved once.
+pub(super) fn write_json_str(out: &mut Vec<u8>, s: &str) -> io::Result<()> {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut rest = s.as_bytes();
-    out.write_all(b"\"")?;
+    out.reserve(rest.len() + 2);
+    out.push(b'"');
     while let Some(at) = crate::parse::json_special_at(rest) {
-        out.write_all(&rest[..at])?;
-        match rest[at] {
-            b'"' => out.write_all(b"\\\"")?,
-            b'\\' => out.write_all(b"\\\\")?,
-            b'\n' => out.write_all(b"\\n")?,
-            b'\r' => out.write_all(b"\\r")?,
-            b'\t' => out.write_all(b"\\t")?,
-            0x08 => out.write_all(b"\\b")?,
-            0x0c => out.write_all(b"\\f")?,
-            c => write!(out, "\\u{c:04x}")?,
+        out.extend_from_slice(&rest[..at]);
+        let c = rest[at];
+        match c {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            0x08 => out.extend_from_slice(b"\\b"),
+            0x0c => out.extend_from_slice(b"\\f"),
+            _ => out.extend_from_slice(&[
+                b'\\',
+                b'u',
+                b'0',
+                b'0',
+                HEX[usize::from(c >> 4)],
+                HEX[usize::from(c & 15)],
+            ]),
         }
         rest = &rest[at + 1..];
     }
-    out.write_all(rest)?;
-    out.write_all(b"\"")
+    out.extend_from_slice(rest);
+    out.push(b'"');
+    Ok(())
 }
 
 #[cfg(test)]
