@@ -40,7 +40,7 @@ if [[ -n $HL ]] && ! { "$HL" --help 2>&1 | grep -q -- '--level' && "$HL" --help 
     echo "bench: $HL is not pamburus/hl (no --level/--query): its column says n/a" >&2
     HL=
 fi
-[[ -n $HL ]] && echo "== hl: $HL ($("$HL" --version 2>&1 | head -n 1))" >&2
+if [[ -n $HL ]]; then echo "== hl: $HL ($("$HL" --version 2>&1 | head -n 1))" >&2; fi
 
 echo "== building (release)" >&2
 cargo build --release --quiet --manifest-path "$ROOT/Cargo.toml"
