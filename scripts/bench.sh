@@ -36,7 +36,9 @@ done
 # given as HL=/path/to/hl, else when on PATH. Another crate is also called hl: only one that
 # knows --level and --query counts.
 HL=${HL:-$(command -v hl || true)}
-if [[ -n $HL ]] && ! { "$HL" --help 2>&1 | grep -q -- '--level' && "$HL" --help 2>&1 | grep -q -- '--query'; }; then
+# The help is read whole first: `grep -q` leaving a pipe early fails it under pipefail.
+HL_HELP=$([[ -n $HL ]] && "$HL" --help 2>&1 || true)
+if [[ -n $HL ]] && ! { grep -q -- '--level' <<<"$HL_HELP" && grep -q -- '--query' <<<"$HL_HELP"; }; then
     echo "bench: $HL is not pamburus/hl (no --level/--query): its column says n/a" >&2
     HL=
 fi
