@@ -32,10 +32,17 @@ for tool in hyperfine rg grep jq /usr/bin/time python3; do
         exit 2
     }
 done
-# hl (pamburus/hl, a fast structured log viewer) is not packaged in Debian; compared when
-# installed. Another crate is also called hl: only one that knows --level counts.
-HL=$(command -v hl || true)
-if [[ -n $HL ]] && ! "$HL" --help 2>&1 | grep -q -- '--level'; then HL=; fi
+# hl (pamburus/hl, a fast structured log viewer) is not packaged in Debian: compared when
+# given as HL=/path/to/hl, else when on PATH. Another crate is also called hl: only one that
+# knows --level and --query counts.
+HL=${HL:-$(command -v hl || true)}
+# The help is read whole first: `grep -q` leaving a pipe early fails it under pipefail.
+HL_HELP=$([[ -n $HL ]] && "$HL" --help 2>&1 || true)
+if [[ -n $HL ]] && ! { grep -q -- '--level' <<<"$HL_HELP" && grep -q -- '--query' <<<"$HL_HELP"; }; then
+    echo "bench: $HL is not pamburus/hl (no --level/--query): its column says n/a" >&2
+    HL=
+fi
+if [[ -n $HL ]]; then echo "== hl: $HL ($("$HL" --version 2>&1 | head -n 1))" >&2; fi
 
 echo "== building (release)" >&2
 cargo build --release --quiet --manifest-path "$ROOT/Cargo.toml"
@@ -132,8 +139,19 @@ for fmt in json zisk full; do
         bench json.phase.slow "$SLOW_RUNS" "jq=jq -c 'select(.fields.phase == \"Prove\")' $F"
         bench json.level.slow "$SLOW_RUNS" "jq=jq -c 'select(.level == \"WARN\" or .level == \"ERROR\")' $F"
         if [[ -n $HL ]]; then
-            bench json.phase.hl "$RUNS" "hl=$HL -P --raw -q 'fields.phase = Prove or span.phase = Prove' $F"
-            bench json.level.hl "$RUNS" "hl=$HL -P --raw -l warn $F"
+            # The same questions where hl can ask them: the job and phase as the structured
+            # fields and the innermost span carry them (hl does not read them from messages,
+            # nor from outer spans: fewer lines, a cheaper question). `hl` prints the lines as
+            # read (against -o raw), `hl-fmt` its formatted output, without colour (against
+            # -o json, what scripts read).
+            HL_JOB="fields.job_id = $JOB or span.job_id = $JOB"
+            HL_PHASE='fields.phase = Prove or span.phase = Prove'
+            bench json.job.hl "$RUNS" "hl=$HL -P --raw -q '$HL_JOB' $F" \
+                "hl-fmt=$HL -P --color never -q '$HL_JOB' $F"
+            bench json.phase.hl "$RUNS" "hl=$HL -P --raw -q '$HL_PHASE' $F" \
+                "hl-fmt=$HL -P --color never -q '$HL_PHASE' $F"
+            bench json.level.hl "$RUNS" "hl=$HL -P --raw -l warn $F" \
+                "hl-fmt=$HL -P --color never -l warn $F"
         fi
     fi
 done

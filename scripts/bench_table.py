@@ -69,6 +69,7 @@ for key, corpus, query, target in rows:
     rg = t.get("rg")
     jq = t.get("jq")
     hl = t.get("hl")
+    hl_fmt = t.get("hl-fmt")
     note = ""
     if key == "cluster.job":
         job = t.get("zl-job")
@@ -76,10 +77,13 @@ for key, corpus, query, target in rows:
             note = " (`job`: n/a in this build)"
         else:
             note = f" (`job`: {fmt(job)}, {ratio(job, rg)} rg)"
+    hl_cell = fmt(hl) if hl_fmt is None else f"{fmt(hl)} raw, {fmt(hl_fmt)} formatted"
     hl_ratio = f", hl ÷ raw {ratio(hl, raw)}" if hl else ""
+    if hl_fmt:
+        hl_ratio += f", hl formatted ÷ json {ratio(hl_fmt, t.get('zl-json'))}"
     print(
         f"| {corpus} | `{query}`{note} | {fmt(raw)} | {fmt(t.get('zl-json'))} | {fmt(rg)} | "
-        f"{fmt(t.get('grep'))} | {fmt(jq)} | {fmt(hl)} | {ratio(raw, rg)} | {ratio(jq, raw)}{hl_ratio} | {target} |"
+        f"{fmt(t.get('grep'))} | {fmt(jq)} | {hl_cell} | {ratio(raw, rg)} | {ratio(jq, raw)}{hl_ratio} | {target} |"
     )
 
 for key, m in (("json", meta("json.log")), ("cluster", meta("cluster"))):

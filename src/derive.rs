@@ -178,7 +178,8 @@ pub fn wrapped(inner: &str) -> Option<IdRef> {
 /// The ID inside `JobId(…)`/`WorkerId(…)` (after the opening parenthesis), and whether it
 /// was cut short (`…` or `...` before the closing parenthesis).
 fn wrapped_id(inner: &str) -> Option<(IdRef, usize)> {
-    let end = inner.find(')')?;
+    // memchr: `str::find` with a char searched byte by byte here, on every event.
+    let end = memchr::memchr(b')', inner.as_bytes())?;
     let body = &inner[..end];
     let (text, truncated) = if let Some(t) = body.strip_suffix('…') {
         (t, true)

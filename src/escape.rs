@@ -116,11 +116,9 @@ impl<W: Write> Write for Guard<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match self.net {
             Net::Off => self.inner.write(buf),
-            Net::Json | Net::Text if buf.iter().all(|&b| is_plain_ascii(b)) => {
-                self.inner.write(buf)
-            }
+            Net::Text if buf.iter().all(|&b| is_plain_ascii(b)) => self.inner.write(buf),
             Net::Json => {
-                self.inner.write_all(&json_net(buf))?;
+                write_json_net(&mut self.inner, buf)?;
                 Ok(buf.len())
             }
             Net::Text => {
@@ -186,24 +184,71 @@ fn sgr_len(b: &[u8]) -> usize {
     }
 }
 
-fn json_net(buf: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(buf.len() + 16);
-    for chunk in buf.utf8_chunks() {
-        for c in chunk.valid().chars() {
-            if is_unsafe(c) {
-                let mut units = [0u16; 2];
-                for unit in c.encode_utf16(&mut units) {
-                    out.extend_from_slice(format!("\\u{unit:04x}").as_bytes());
-                }
-            } else {
-                let mut b = [0; 4];
-                out.extend_from_slice(c.encode_utf8(&mut b).as_bytes());
+/// Writes NDJSON with the unsafe characters JSON leaves raw as `\u` escapes (the same value
+/// when read back). The runs between them are written as they are: most output is plain
+/// ASCII, and only the characters after a byte that is not are decoded.
+fn write_json_net(out: &mut impl Write, buf: &[u8]) -> io::Result<()> {
+    let (mut written, mut at) = (0, 0);
+    while let Some(i) = first_not_plain_ascii(&buf[at..]) {
+        let start = at + i;
+        // The character there (at most 4 bytes): only it is decoded, not the rest.
+        let Some(chunk) = buf[start..buf.len().min(start + 4)].utf8_chunks().next() else {
+            break;
+        };
+        let Some(c) = chunk.valid().chars().next() else {
+            // serde_json writes only valid UTF-8; kept as is should anything else arrive.
+            at = start + chunk.invalid().len();
+            continue;
+        };
+        at = start + c.len_utf8();
+        if is_unsafe(c) {
+            out.write_all(&buf[written..start])?;
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                write!(out, "\\u{unit:04x}")?;
             }
+            written = at;
         }
-        // serde_json writes only valid UTF-8; kept as is should anything else arrive.
-        out.extend_from_slice(chunk.invalid());
     }
-    out
+    out.write_all(&buf[written..])
+}
+
+/// Where the first byte is that [`is_plain_ascii`] does not pass: sixteen bytes at a time
+/// with SSE2 (part of every x86-64).
+fn first_not_plain_ascii(b: &[u8]) -> Option<usize> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let mut at = 0;
+        while at + 16 <= b.len() {
+            // SAFETY: the 16 bytes read are within `b`.
+            let found = unsafe { not_plain_mask_sse2(b.as_ptr().add(at)) };
+            if found != 0 {
+                return Some(at + found.trailing_zeros() as usize);
+            }
+            at += 16;
+        }
+        b[at..]
+            .iter()
+            .position(|&c| !is_plain_ascii(c))
+            .map(|i| at + i)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    b.iter().position(|&c| !is_plain_ascii(c))
+}
+
+/// A bit per byte of the 16 at `p` that is not plain ASCII (see [`is_plain_ascii`]).
+#[cfg(target_arch = "x86_64")]
+#[inline]
+unsafe fn not_plain_mask_sse2(p: *const u8) -> u32 {
+    use std::arch::x86_64::*;
+    let x = _mm_loadu_si128(p.cast());
+    // Signed: bytes from 0x80 up are negative, so below 0x20 with the C0 controls.
+    let low = _mm_cmplt_epi8(x, _mm_set1_epi8(0x20));
+    let newline = _mm_cmpeq_epi8(x, _mm_set1_epi8(b'\n' as i8));
+    let tab = _mm_cmpeq_epi8(x, _mm_set1_epi8(b'\t' as i8));
+    let del = _mm_cmpeq_epi8(x, _mm_set1_epi8(0x7f));
+    let low = _mm_andnot_si128(_mm_or_si128(newline, tab), low);
+    _mm_movemask_epi8(_mm_or_si128(low, del)) as u32
 }
 
 #[cfg(test)]
@@ -258,6 +303,56 @@ mod tests {
         let long = "x".repeat(70_000);
         assert_eq!(pad(&long, 70_001).len(), 70_001);
         assert_eq!(pad(&long, 3), long);
+    }
+
+    /// The JSON net as it was first written (every character decoded), kept as the reference.
+    fn json_net_reference(buf: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for chunk in buf.utf8_chunks() {
+            for c in chunk.valid().chars() {
+                if is_unsafe(c) {
+                    let mut units = [0u16; 2];
+                    for unit in c.encode_utf16(&mut units) {
+                        out.extend_from_slice(format!("\\u{unit:04x}").as_bytes());
+                    }
+                } else {
+                    out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
+                }
+            }
+            out.extend_from_slice(chunk.invalid());
+        }
+        out
+    }
+
+    #[test]
+    fn the_json_net_escapes_what_the_reference_escapes_at_every_lane() {
+        let odd: [&[u8]; 12] = [
+            b"\x7f",
+            b"\x1b",
+            b"\x00",
+            b"\r",
+            "\u{9b}".as_bytes(),
+            "\u{202e}".as_bytes(),
+            "\u{e0041}".as_bytes(),
+            "…".as_bytes(),
+            "é".as_bytes(),
+            b"\xff",
+            b"\xe2\x80",
+            b"\n\t~ ",
+        ];
+        for len in [1, 15, 16, 17, 40] {
+            for at in 0..len {
+                for o in odd {
+                    let mut buf = vec![b'a'; len];
+                    buf.splice(at..at + 1, o.iter().copied());
+                    let mut got = Vec::new();
+                    write_json_net(&mut got, &buf).unwrap();
+                    assert_eq!(got, json_net_reference(&buf), "{o:?} at {at} of {len}");
+                    let plain = buf.iter().position(|&c| !is_plain_ascii(c));
+                    assert_eq!(first_not_plain_ascii(&buf), plain, "{o:?} at {at} of {len}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -261,6 +261,9 @@ pub struct Event {
     pub message: String,
     /// Event fields and span fields together (event fields win on a clash).
     pub fields: Fields,
+    /// `fields` and `target` were left unparsed: they are those of the JSON line in `raw`,
+    /// read from it by the JSON output (see [`crate::parse::Keep::Json`]).
+    pub fields_in_raw: bool,
     pub job_id: Option<IdRef>,
     pub worker_id: Option<IdRef>,
     pub phase: Option<Phase>,

@@ -68,6 +68,8 @@ fn blocks(data: &[u8]) {
     let keep = match data.first().map(|b| b >> 2 & 3) {
         Some(1) => Keep::Shown { message: true },
         Some(2) => Keep::Shown { message: false },
+        // JSON output: the fields of lines of the usual shape copied from the line.
+        Some(3) => Keep::Json,
         _ => Keep::Everything,
     };
     let prefilter = filter.prefilter();

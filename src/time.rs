@@ -214,10 +214,20 @@ impl fmt::Display for Timestamp {
     /// Written digit by digit (JSON output prints one per event); years outside 0–9999, and
     /// times chrono cannot hold, are left to chrono.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.rfc3339() {
+            Some(text) => f.write_str(std::str::from_utf8(&text).map_err(|_| fmt::Error)?),
+            None => write!(f, "{}", self.to_datetime().format("%Y-%m-%dT%H:%M:%S%.6fZ")),
+        }
+    }
+}
+
+impl Timestamp {
+    /// What [`fmt::Display`] writes, for years 0–9999 (`None` for the rest, left to chrono).
+    pub fn rfc3339(&self) -> Option<[u8; 27]> {
         let secs = self.0.div_euclid(1_000_000);
         let (year, month, day) = civil_from_days(secs.div_euclid(86_400));
         if !(0..=9999).contains(&year) || DateTime::from_timestamp_micros(self.0).is_none() {
-            return write!(f, "{}", self.to_datetime().format("%Y-%m-%dT%H:%M:%S%.6fZ"));
+            return None;
         }
         let of_day = secs.rem_euclid(86_400);
         let mut out = *b"0000-00-00T00:00:00.000000Z";
@@ -234,7 +244,7 @@ impl fmt::Display for Timestamp {
         put(14, 2, of_day / 60 % 60);
         put(17, 2, of_day % 60);
         put(20, 6, self.0.rem_euclid(1_000_000));
-        f.write_str(std::str::from_utf8(&out).map_err(|_| fmt::Error)?)
+        Some(out)
     }
 }
 

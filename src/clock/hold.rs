@@ -149,6 +149,7 @@ mod tests {
             target: None,
             message: msg.into(),
             fields: Default::default(),
+            fields_in_raw: false,
             job_id: msg.contains("JobId").then(|| IdRef::truncated("aaaaaaaa")),
             worker_id: None,
             phase: None,

@@ -41,7 +41,7 @@ pub fn run(config: &Config, args: &TailArgs, out: impl Write) -> Result<i32, Str
             message: filter.has_patterns(),
         },
         Format::Compact | Format::Pretty | Format::Openmetrics => Keep::Shown { message: true },
-        Format::Json => Keep::Everything,
+        Format::Json => Keep::Json,
     };
     let around = Around::new(args, &filter)?;
     // With -A/-B/-C the patterns are applied after the merge, so the lines around are there.

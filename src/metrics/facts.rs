@@ -307,6 +307,7 @@ mod tests {
             target: None,
             message: msg.to_string(),
             fields: Default::default(),
+            fields_in_raw: false,
             job_id: None,
             worker_id: worker.map(IdRef::full),
             phase: None,

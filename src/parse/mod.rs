@@ -17,7 +17,7 @@ pub mod templates;
 mod text;
 mod view;
 
-pub use json::json_special_at;
+pub use json::{json_special_at, LineFields};
 pub use lines::{count_newlines, find_odd_line};
 pub use prefilter::Prefilter;
 pub use scan::{scan_block, ScannedBlock};
@@ -38,6 +38,8 @@ pub struct ParsedLine {
     pub target: Option<String>,
     pub message: String,
     pub fields: Fields,
+    /// `fields` and `target` were left in the line (see [`Keep::Json`]).
+    pub fields_in_raw: bool,
 }
 
 /// What a backend knows about a line besides its text (journald's envelope, Docker's time).
@@ -55,13 +57,24 @@ pub struct Envelope {
 /// and target, and no event carries its origin.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Keep {
-    /// Everything (JSON output, the job trail).
+    /// Everything (the job trail).
     #[default]
     Everything,
+    /// Everything, for the JSON output: a JSON line of the usual shape (see [`json::quick`])
+    /// keeps its fields and target in the line ([`crate::event::Event::fields_in_raw`]),
+    /// copied from it when written, instead of being parsed into a map.
+    Json,
     Shown {
         /// The message is read.
         message: bool,
     },
+}
+
+impl Keep {
+    /// The consumer shows where each line was read (the JSON output, the job trail).
+    pub fn origin(self) -> bool {
+        matches!(self, Keep::Everything | Keep::Json)
+    }
 }
 
 /// Lines longer than this are cut (and reported) so that one runaway line cannot exhaust memory.
@@ -106,6 +119,11 @@ impl DataProblems {
         }
         out
     }
+}
+
+/// A JSON line's event as the general path reads it (`None` when it is not one).
+pub fn json_line(line: &str) -> Option<ParsedLine> {
+    json::view(line).map(json::JsonView::into_parsed)
 }
 
 /// The worker ID a start-up banner line names.

@@ -24,8 +24,12 @@ pub struct PhaseState {
     job_phase: HashMap<String, Phase>,
 }
 
-fn key(id: &IdRef) -> String {
-    id.text.chars().take(8).collect()
+/// A job's first 8 characters, borrowed: every event's job is looked up, few are stored.
+fn key(id: &IdRef) -> &str {
+    match id.text.char_indices().nth(8) {
+        Some((end, _)) => &id.text[..end],
+        None => &id.text,
+    }
 }
 
 impl PhaseState {
@@ -55,9 +59,7 @@ impl PhaseState {
         } else {
             match d.matched.as_ref().map(|m| (m, m.row.carries)) {
                 Some((m, Carries::Tag(_) | Carries::Named)) => m.tagged(),
-                Some((_, Carries::JobPhase)) => {
-                    job.as_ref().and_then(|j| self.job_phase.get(j).cloned())
-                }
+                Some((_, Carries::JobPhase)) => job.and_then(|j| self.job_phase.get(j).cloned()),
                 Some((_, Carries::Never)) => None,
                 Some((_, Carries::Window)) | None => match (&self.window, &job) {
                     (Some((open, p)), Some(j)) if open == j => Some(p.clone()),
@@ -70,24 +72,24 @@ impl PhaseState {
             match m.row.says {
                 Says::PhaseStarted | Says::AggregatorAssigned => {
                     if let (Some(j), Some(p)) = (job, m.tagged()) {
-                        if self.job_phase.len() >= MAX_RUNNING && !self.job_phase.contains_key(&j) {
+                        if self.job_phase.len() >= MAX_RUNNING && !self.job_phase.contains_key(j) {
                             self.job_phase.clear();
                         }
-                        self.job_phase.insert(j, p);
+                        self.job_phase.insert(j.to_string(), p);
                     }
                 }
                 Says::JobCompleted | Says::JobFailed | Says::JobCancelled => {
-                    if let Some(j) = &job {
+                    if let Some(j) = job {
                         self.job_phase.remove(j);
                     }
                 }
                 Says::Opens => {
                     if let (Some(j), Some(p)) = (job, m.tagged()) {
-                        self.window = Some((j, p));
+                        self.window = Some((j.to_string(), p));
                     }
                 }
                 Says::Closes
-                    if job.is_none() || self.window.as_ref().map(|w| &w.0) == job.as_ref() =>
+                    if job.is_none() || self.window.as_ref().map(|w| w.0.as_str()) == job =>
                 {
                     self.window = None;
                 }

@@ -38,6 +38,7 @@ pub fn parse_header(line: &str) -> Option<ParsedLine> {
         target,
         message: message.to_string(),
         fields: fields.into(),
+        fields_in_raw: false,
     })
 }
 

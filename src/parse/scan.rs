@@ -36,11 +36,17 @@ pub(super) struct ParsedAhead {
 impl ParsedAhead {
     fn parse(text: &str, keep: Keep) -> Option<ParsedAhead> {
         let (parsed, derived) = match keep {
-            Keep::Everything => {
-                let parsed = LineView::of(text)?.into_parsed();
-                let derived = derive(&parsed.message, &*parsed.fields);
-                (parsed, derived)
-            }
+            Keep::Json => match text.starts_with('{').then(|| json::quick(text)).flatten() {
+                Some(json::Quick::NotEvent) => return None,
+                Some(json::Quick::Event(line)) => {
+                    let (mut parsed, derived) =
+                        shown(line.ts, line.level, line.message, &line, true);
+                    parsed.fields_in_raw = true;
+                    (parsed, derived)
+                }
+                None => everything(text)?,
+            },
+            Keep::Everything => everything(text)?,
             // JSON lines of the usual shape are read without serde (see [`json::quick`]).
             Keep::Shown { message } => {
                 match text.starts_with('{').then(|| json::quick(text)).flatten() {
@@ -66,6 +72,13 @@ impl ParsedAhead {
             raw: text.as_bytes().to_vec(),
         })
     }
+}
+
+/// A line parsed whole, its IDs and phase derived.
+fn everything(text: &str) -> Option<(ParsedLine, Derived)> {
+    let parsed = LineView::of(text)?.into_parsed();
+    let derived = derive(&parsed.message, &*parsed.fields);
+    Some((parsed, derived))
 }
 
 /// What the shown outputs read of a line (see [`Keep::Shown`]).

@@ -72,6 +72,7 @@ impl TextView<'_> {
             target: self.target.map(str::to_string),
             message: self.message.to_string(),
             fields: fields.into(),
+            fields_in_raw: false,
         }
     }
 
@@ -207,8 +208,11 @@ fn prefix_segment(s: &str) -> Option<(&str, &str)> {
     let b = s.as_bytes();
     let mut i = 0;
     loop {
+        // The bytes of a name run, looked up in a table: one load and one test each.
+        while b.get(i).is_some_and(|&c| NAME_BYTES[c as usize]) {
+            i += 1;
+        }
         match *b.get(i)? {
-            c if c.is_ascii_alphanumeric() || c == b'_' || c == b'-' || c == b'.' => i += 1,
             b'{' => i = after_braces(b, i)?,
             b':' if b.get(i + 1) == Some(&b' ') => return (i > 0).then(|| (&s[..i], &s[i + 2..])),
             b':' => i += 1,
@@ -216,6 +220,18 @@ fn prefix_segment(s: &str) -> Option<(&str, &str)> {
         }
     }
 }
+
+/// The bytes of a module path or span name: ASCII letters and digits, `_`, `-` and `.`.
+static NAME_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        table[c] = b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.';
+        c += 1;
+    }
+    table
+};
 
 /// Where the braces opened at `open` close (after the `}`); quoted values may hold braces.
 fn after_braces(b: &[u8], open: usize) -> Option<usize> {

@@ -17,6 +17,7 @@ pub fn event(
         target: None,
         message: msg.into(),
         fields: Default::default(),
+        fields_in_raw: false,
         job_id: Some(IdRef::truncated(job)),
         worker_id: worker.map(IdRef::truncated),
         phase: None,

@@ -2,6 +2,8 @@
 //! shallow nesting) read without serde for the shown outputs, and the vectorised search for a
 //! byte that ends or escapes a JSON string. Anything else is left to the general path.
 
+use std::ops::Range;
+
 use super::{ENVELOPE_KEYS, LEVEL_KEYS, MESSAGE_KEYS, TIME_KEYS};
 use crate::event::Level;
 use crate::time::Timestamp;
@@ -173,6 +175,144 @@ pub fn quick(line: &str) -> Option<Quick<'_>> {
     }))
 }
 
+/// Where a JSON line of the usual shape keeps its target and fields, for the JSON output to
+/// copy them from the line: the fields in the order the general path gives them (span fields
+/// of `spans`, then `span`, then the event's `fields` without its message, then the flattened
+/// members), a key seen again keeping its first place and taking its later value.
+#[derive(Default)]
+pub struct LineFields {
+    /// Key and value (as written) as byte ranges of the line.
+    entries: Vec<(Range<usize>, Range<usize>)>,
+}
+
+/// A line with more fields is left to the general path: each key is looked for among those
+/// before it.
+const MAX_LINE_FIELDS: usize = 64;
+
+impl LineFields {
+    /// Reads `line`'s target (when a string) and fields; `None` when the line is not of the
+    /// shape [`quick`] reads (or has more than [`MAX_LINE_FIELDS`] fields): the general path
+    /// reads it then.
+    pub fn read<'a>(&mut self, line: &'a str) -> Option<Option<&'a str>> {
+        self.entries.clear();
+        let mut r = QuickReader {
+            text: line,
+            at: 0,
+            depth: 0,
+        };
+        // The top-level members in document order (an object of the usual shape has at most 16).
+        let mut top: [(&str, Range<usize>); 16] = Default::default();
+        let mut members = 0;
+        r.object(|r, key| {
+            let value = r.value_range()?;
+            top[members] = (key, value);
+            members += 1;
+            Some(())
+        })?;
+        r.ws();
+        if r.at != line.len() {
+            return None;
+        }
+        let top = &mut top[..members];
+        let value_of = |top: &[(&str, Range<usize>)], key: &str| {
+            top.iter().find(|(k, _)| *k == key).map(|(_, v)| v.clone())
+        };
+        let opens = |v: &Range<usize>, b: u8| line.as_bytes()[v.start] == b;
+        let target = value_of(top, "target")
+            .filter(|v| opens(v, b'"'))
+            .map(|v| &line[v.start + 1..v.end - 1]);
+        let at = |start: usize| QuickReader {
+            text: line,
+            at: start,
+            depth: 1,
+        };
+        if let Some(spans) = value_of(top, "spans").filter(|v| opens(v, b'[')) {
+            at(spans.start).array(|r| {
+                if r.peek() == Some(b'{') {
+                    self.span(r)
+                } else {
+                    r.value().map(drop)
+                }
+            })?;
+        }
+        if let Some(span) = value_of(top, "span").filter(|v| opens(v, b'{')) {
+            self.span(&mut at(span.start))?;
+        }
+        let mut field_message = false;
+        if let Some(fields) = value_of(top, "fields").filter(|v| opens(v, b'{')) {
+            at(fields.start).object(|r, key| {
+                if MESSAGE_KEYS.contains(&key) && !field_message {
+                    field_message = true;
+                    return r.value()?.str().map(drop);
+                }
+                let value = r.value_range()?;
+                self.put(line, key, value)
+            })?;
+        }
+        // The flattened members, in the order the general path leaves them: it takes out
+        // `spans`, `span` and `fields` by swapping the last member into their place.
+        let mut order: [usize; 16] = std::array::from_fn(|i| i);
+        let mut left = members;
+        for envelope in ["spans", "span", "fields"] {
+            if let Some(i) = order[..left].iter().position(|&m| top[m].0 == envelope) {
+                order.swap(i, left - 1);
+                left -= 1;
+            }
+        }
+        let mut flat_message = field_message;
+        for &m in &order[..left] {
+            let (key, value) = top[m].clone();
+            if MESSAGE_KEYS.contains(&key) && !flat_message {
+                // The message, when `fields` holds none.
+                flat_message = true;
+                if !opens(&value, b'"') {
+                    return None;
+                }
+                continue;
+            }
+            let header = TIME_KEYS.contains(&key) || LEVEL_KEYS.contains(&key);
+            if !header && !ENVELOPE_KEYS.contains(&key) {
+                self.put(line, key, value)?;
+            }
+        }
+        Some(target)
+    }
+
+    /// Each field's key and value as the line writes them (the value's JSON text).
+    pub fn iter<'l>(&'l self, line: &'l str) -> impl Iterator<Item = (&'l str, &'l str)> + 'l {
+        self.entries
+            .iter()
+            .map(move |(k, v)| (&line[k.clone()], &line[v.clone()]))
+    }
+
+    /// A span object's members but `name`.
+    fn span(&mut self, r: &mut QuickReader<'_>) -> Option<()> {
+        let line = r.text;
+        r.object(|r, key| {
+            let value = r.value_range()?;
+            if key == "name" {
+                return Some(());
+            }
+            self.put(line, key, value)
+        })
+    }
+
+    fn put(&mut self, line: &str, key: &str, value: Range<usize>) -> Option<()> {
+        let start = key.as_ptr() as usize - line.as_ptr() as usize;
+        let key = start..start + key.len();
+        let same =
+            |(k, _): &&mut (Range<usize>, Range<usize>)| line[k.clone()] == line[key.clone()];
+        if let Some(entry) = self.entries.iter_mut().find(same) {
+            entry.1 = value;
+        } else if self.entries.len() == MAX_LINE_FIELDS {
+            return None;
+        } else {
+            self.entries.push((key, value));
+        }
+        Some(())
+    }
+}
+
 struct QuickReader<'a> {
     text: &'a str,
     at: usize,
@@ -292,6 +432,14 @@ impl<'a> QuickReader<'a> {
             }
         }
         Some(())
+    }
+
+    /// Where the next value is, checked as [`QuickReader::value`] checks it.
+    fn value_range(&mut self) -> Option<Range<usize>> {
+        self.ws();
+        let start = self.at;
+        self.value()?;
+        Some(start..self.at)
     }
 
     /// Any value, checked as serde would; strings are kept, the rest only checked.

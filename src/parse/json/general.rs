@@ -429,6 +429,7 @@ impl<'a> JsonView<'a> {
             target: self.target.map(Cow::into_owned),
             message: self.message.map(Field::into_text).unwrap_or_default(),
             fields: fields.into(),
+            fields_in_raw: false,
         }
     }
 }

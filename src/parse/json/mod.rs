@@ -6,7 +6,7 @@
 mod fast;
 mod general;
 
-pub use fast::{json_special_at, quick, Quick, QuickLine};
+pub use fast::{json_special_at, quick, LineFields, Quick, QuickLine};
 #[cfg(test)]
 pub use general::parse;
 pub use general::{view, JsonView};
@@ -128,6 +128,7 @@ mod tests {
             target,
             message: message.unwrap_or_default(),
             fields: fields.into(),
+            fields_in_raw: false,
         })
     }
 

@@ -493,6 +493,7 @@ impl StreamParser {
             target: parsed.target,
             message: parsed.message,
             fields,
+            fields_in_raw: parsed.fields_in_raw,
             job_id: derived.job_id,
             worker_id,
             phase,
@@ -502,7 +503,7 @@ impl StreamParser {
             role: self.role,
             // Only JSON output shows where a line was read; a path shared by every event
             // costs two threads an atomic counter each.
-            origin: (self.keep == Keep::Everything)
+            origin: (self.keep.origin())
                 .then_some(self.path.as_ref())
                 .flatten()
                 .map(|p| Origin {

@@ -191,11 +191,13 @@ impl Compiled {
                 Piece::Hole(h) => open = Some((*h, pos)),
                 Piece::Lit(lit) => {
                     let at = match open {
-                        None => msg[pos..].starts_with(as_str(lit)).then_some(pos)?,
+                        None => msg.as_bytes()[pos..]
+                            .starts_with(lit.needle())
+                            .then_some(pos)?,
                         // The last literal ends the message (a reason may hold it too).
                         Some((_, from)) if i == last => {
                             let at = msg.len().checked_sub(lit.needle().len())?;
-                            (at >= from && msg.ends_with(as_str(lit))).then_some(at)?
+                            (at >= from && msg.as_bytes().ends_with(lit.needle())).then_some(at)?
                         }
                         Some((_, from)) => from + lit.find(&msg.as_bytes()[from..])?,
                     };
@@ -235,10 +237,14 @@ impl Compiled {
             _ => b"",
         }
     }
-}
 
-fn as_str<'a>(lit: &'a Finder<'static>) -> &'a str {
-    std::str::from_utf8(lit.needle()).unwrap_or("")
+    /// The literal the message must end with (empty when the row ends with a hole).
+    fn tail(&self) -> &[u8] {
+        match self.pieces.last() {
+            Some(Piece::Lit(lit)) => lit.needle(),
+            _ => b"",
+        }
+    }
 }
 
 /// The rows by the first byte of their head; rows that start with a hole are tried on every
@@ -265,10 +271,13 @@ static INDEX: LazyLock<Index> = LazyLock::new(|| {
 pub fn lookup(msg: &str) -> Option<Matched> {
     let first = *msg.as_bytes().first()?;
     let index = &*INDEX;
+    // A row's first literal starts the message and its last ends it: two compares pass over
+    // most rows before their literals are searched for.
     index.by_first[first as usize]
         .iter()
         .filter(|c| msg.as_bytes().starts_with(c.head()))
         .chain(&index.floating)
+        .filter(|c| msg.as_bytes().ends_with(c.tail()))
         .find_map(|c| {
             c.matches(msg).map(|named| Matched {
                 row: c.row,
