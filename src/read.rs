@@ -91,6 +91,7 @@ pub fn read_each(
             });
         }
     });
+    set.start_pooled();
     drop(set);
     crate::progress::clear();
     let initial: Vec<_> = added.try_iter().collect();
