@@ -109,7 +109,7 @@ impl StreamSet {
     }
 
     /// Reads a stream in turns on the reader pool, once every source has started.
-    pub(crate) fn read_pooled(&self, task: Box<dyn pool::Task>) {
+    fn read_pooled(&self, task: Box<dyn pool::Task>) {
         self.gate.run(task);
     }
 
@@ -169,10 +169,22 @@ impl EventSink {
     pub fn send(&mut self, e: Event) -> bool {
         self.batch_bytes += event_bytes(&e);
         self.batch.push(e);
-        if self.batch.len() >= BATCH || self.batch_bytes >= read_ahead_share() / QUEUE_DEPTH {
+        if self.batch.len() >= BATCH || self.batch_bytes >= self.batch_limit() {
             return self.flush();
         }
         !self.closed
+    }
+
+    /// Bytes of events sent as one batch: a quarter of the stream's share. A pooled stream
+    /// also holds what its last piece made beyond its queue and the batch the merge is on, so
+    /// its batches are half as large.
+    fn batch_limit(&self) -> usize {
+        let share = read_ahead_share() / QUEUE_DEPTH;
+        if self.waits {
+            share
+        } else {
+            share / 2
+        }
     }
 
     pub fn flush(&mut self) -> bool {

@@ -106,10 +106,13 @@ fn take_turn(mut task: Box<dyn Task>) {
 
 /// Tasks held until every source has started, so that each task, on its first turn, sees how
 /// many streams share the read-ahead budget (see [`super::read_ahead_share`]).
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Gate {
-    held: Arc<Mutex<Option<Vec<Box<dyn Task>>>>>,
+    /// The tasks held while closed; `None` once open.
+    held: Arc<Mutex<Option<Held>>>,
 }
+
+type Held = Vec<Box<dyn Task>>;
 
 impl Gate {
     /// A closed gate: tasks wait until [`Gate::open`].
