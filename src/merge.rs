@@ -29,7 +29,7 @@ const LIVE_WINDOW: Duration = Duration::from_millis(30);
 const IDLE_EVERY: Duration = Duration::from_millis(100);
 
 struct Slot {
-    rx: Receiver<Msg>,
+    stream: StreamRx,
     buf: VecDeque<Event>,
     caught_up: bool,
     done: bool,
@@ -38,7 +38,7 @@ struct Slot {
 impl Slot {
     fn new(s: StreamRx) -> Slot {
         Slot {
-            rx: s.rx,
+            stream: s,
             buf: VecDeque::new(),
             caught_up: false,
             done: false,
@@ -48,7 +48,9 @@ impl Slot {
     /// Blocks until this slot has a buffered event or has no more history.
     fn fill(&mut self) {
         while self.buf.is_empty() && !self.caught_up && !self.done {
-            match self.rx.recv() {
+            let received = self.stream.rx.recv();
+            self.stream.taken();
+            match received {
                 // The buffer is empty: take the batch's own allocation, no copy per event.
                 Ok(Msg::Events(v)) => self.buf = v.into(),
                 Ok(Msg::CaughtUp) => self.caught_up = true,
@@ -130,7 +132,7 @@ fn follow_live(
             let mut indices = Vec::new();
             for (i, (s, _)) in live.iter().enumerate() {
                 if !s.done {
-                    select.recv(&s.rx);
+                    select.recv(&s.stream.rx);
                     indices.push(i);
                 }
             }
@@ -140,7 +142,10 @@ fn follow_live(
                 Ok(op) if Some(op.index()) == added_index => Received::Stream(op.recv(&added).ok()),
                 Ok(op) => {
                     let i = indices[op.index()];
-                    Received::Msg(i, op.recv(&live[i].0.rx).ok())
+                    let stream = &live[i].0.stream;
+                    let received = op.recv(&stream.rx).ok();
+                    stream.taken();
+                    Received::Msg(i, received)
                 }
                 Err(_) => Received::Nothing,
             }

@@ -1,6 +1,7 @@
 //! Drives the stages from sources to the output: starts every source (in parallel, so one slow
 //! host does not hold up the others), collects their streams, and runs the merge.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use crate::config::SourceSpec;
@@ -56,6 +57,11 @@ pub fn once_each<T>(items: Vec<T>, key: impl Fn(&T) -> String) -> Vec<T> {
         .collect()
 }
 
+/// Threads that start the sources: a slow one (a host over ssh, an API) does not hold up the
+/// others, and hundreds of files do not start hundreds of threads, each with an allocator
+/// heap of its own that the streams' parsers would keep.
+const STARTERS: usize = 8;
+
 /// Reads every source through the merge into `out`. Returns how many sources were started.
 pub fn read(
     sources: Vec<RoleSource>,
@@ -80,17 +86,21 @@ pub fn read_each(
 ) -> usize {
     let count = sources.len();
     let (set, added) = StreamSet::new();
+    let next = AtomicUsize::new(0);
     std::thread::scope(|scope| {
-        for (s, req) in &sources {
-            let set = set.clone();
+        for _ in 0..count.min(STARTERS) {
+            let (set, next, sources) = (set.clone(), &next, &sources);
             scope.spawn(move || {
-                crate::progress::show(&format!("reading {}", s.source.name()));
-                if let Err(e) = s.source.start(s.role, req, &set) {
-                    report::source_failed(s.source.name(), &e);
+                while let Some((s, req)) = sources.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    crate::progress::show(&format!("reading {}", s.source.name()));
+                    if let Err(e) = s.source.start(s.role, req, &set) {
+                        report::source_failed(s.source.name(), &e);
+                    }
                 }
             });
         }
     });
+    set.start_pooled();
     drop(set);
     crate::progress::clear();
     let initial: Vec<_> = added.try_iter().collect();

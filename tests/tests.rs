@@ -18,6 +18,7 @@ mod io_errors;
 mod journald;
 mod k8s;
 mod launchd;
+mod many_sources;
 mod prom_harness;
 mod prometheus;
 mod releases;

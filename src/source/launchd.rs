@@ -14,7 +14,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::file::{group_files, read_group, FileGroup};
+use super::file::{group_files, start_group, FileGroup};
 use super::{LineFeeder, ReadRequest, Source, SourceOptions, StreamSet};
 use crate::event::Role;
 
@@ -66,8 +66,7 @@ impl Source for LaunchdSource {
         for (r, group) in groups {
             let mut feeder = LineFeeder::new(set, req, group.label.clone(), Some(r), None);
             feeder.drop_line = Some(is_turnover_line);
-            let req = req.clone();
-            std::thread::spawn(move || read_group(&group, &mut feeder, &req));
+            start_group(group, feeder, req, set);
         }
         Ok(())
     }

@@ -8,12 +8,14 @@ pub mod journald;
 pub mod k8s;
 pub mod launchd;
 mod mapped;
+mod pool;
 pub mod runtime;
 
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use crossbeam_channel::{bounded, Receiver, Sender};
+use crossbeam_channel::{bounded, Receiver, Sender, TrySendError};
 
 use crate::event::{Event, Role};
 use crate::parse::{scan_block, Envelope, Keep, Prefilter, ScannedBlock, StreamParser};
@@ -51,31 +53,70 @@ pub enum Msg {
 /// The receiving end of one stream, held by the merge stage.
 pub struct StreamRx {
     pub rx: Receiver<Msg>,
+    room: Arc<pool::Room>,
+}
+
+impl StreamRx {
+    /// The merge took a message from `rx`: a reader waiting for room reads on.
+    pub fn taken(&self) {
+        self.room.taken();
+    }
+}
+
+impl Drop for StreamRx {
+    fn drop(&mut self) {
+        // A reader waiting for room finds the stream gone and ends.
+        self.room.taken();
+    }
 }
 
 /// Lets sources add streams, now or (when following) later. Cheap to clone.
 #[derive(Clone)]
 pub struct StreamSet {
     added: Sender<StreamRx>,
+    gate: pool::Gate,
 }
 
 impl StreamSet {
+    /// A set whose pooled readers start when [`StreamSet::start_pooled`] is called.
     pub fn new() -> (StreamSet, Receiver<StreamRx>) {
         let (tx, rx) = crossbeam_channel::unbounded();
-        (StreamSet { added: tx }, rx)
+        let set = StreamSet {
+            added: tx,
+            gate: pool::Gate::closed(),
+        };
+        (set, rx)
     }
 
     /// Registers a new stream and returns the sink its reader sends to.
     pub fn add(&self) -> EventSink {
         let (tx, rx) = bounded(QUEUE_DEPTH);
-        let _ = self.added.send(StreamRx { rx });
+        let room = Arc::new(pool::Room::default());
+        let _ = self.added.send(StreamRx {
+            rx,
+            room: room.clone(),
+        });
         OPEN_STREAMS.fetch_add(1, Ordering::Relaxed);
         EventSink {
             tx,
             batch: Vec::new(),
             batch_bytes: 0,
             closed: false,
+            waits: true,
+            unsent: VecDeque::new(),
+            room,
         }
+    }
+
+    /// Reads a stream in turns on the reader pool, once every source has started.
+    fn read_pooled(&self, task: Box<dyn pool::Task>) {
+        self.gate.run(task);
+    }
+
+    /// Every source has started (every stream they open now is counted): pooled readers
+    /// begin.
+    pub fn start_pooled(&self) {
+        self.gate.open();
     }
 }
 
@@ -91,6 +132,9 @@ const READ_AHEAD_BUDGET: usize = 16 << 20;
 const MIN_READ_AHEAD: usize = 32 << 10;
 /// Streams whose sink is alive, which share [`READ_AHEAD_BUDGET`].
 static OPEN_STREAMS: AtomicUsize = AtomicUsize::new(0);
+/// Batches a pooled reader leaves queued before it waits: its turns come often enough that
+/// the merge never waits on a stream whose queue is full.
+const POOLED_DEPTH: usize = 2;
 
 /// Bytes one stream may read ahead of the merge now: its share of [`READ_AHEAD_BUDGET`].
 pub fn read_ahead_share() -> usize {
@@ -113,6 +157,11 @@ pub struct EventSink {
     batch: Vec<Event>,
     batch_bytes: usize,
     closed: bool,
+    /// A reader on a thread of its own waits for room in the queue; a pooled one never
+    /// blocks: what the queue has no room for waits in `unsent` (see [`pool`]).
+    waits: bool,
+    unsent: VecDeque<Msg>,
+    room: Arc<pool::Room>,
 }
 
 impl EventSink {
@@ -120,33 +169,92 @@ impl EventSink {
     pub fn send(&mut self, e: Event) -> bool {
         self.batch_bytes += event_bytes(&e);
         self.batch.push(e);
-        if self.batch.len() >= BATCH || self.batch_bytes >= read_ahead_share() / QUEUE_DEPTH {
+        if self.batch.len() >= BATCH || self.batch_bytes >= self.batch_limit() {
             return self.flush();
         }
         !self.closed
+    }
+
+    /// Bytes of events sent as one batch: a quarter of the stream's share. A pooled stream
+    /// also holds what its last piece made beyond its queue and the batch the merge is on, so
+    /// its batches are half as large.
+    fn batch_limit(&self) -> usize {
+        let share = read_ahead_share() / QUEUE_DEPTH;
+        if self.waits {
+            share
+        } else {
+            share / 2
+        }
     }
 
     pub fn flush(&mut self) -> bool {
         if !self.batch.is_empty() {
             let batch = std::mem::take(&mut self.batch);
             self.batch_bytes = 0;
-            if self.tx.send(Msg::Events(batch)).is_err() {
-                self.closed = true;
-            }
+            self.put(Msg::Events(batch));
         }
         !self.closed
     }
 
     pub fn caught_up(&mut self) -> bool {
         self.flush();
-        if self.tx.send(Msg::CaughtUp).is_err() {
-            self.closed = true;
-        }
+        self.put(Msg::CaughtUp);
         !self.closed
     }
 
     pub fn is_closed(&self) -> bool {
         self.closed
+    }
+
+    fn put(&mut self, msg: Msg) {
+        if self.closed {
+            return;
+        }
+        if self.waits {
+            if self.tx.send(msg).is_err() {
+                self.closed = true;
+            }
+            return;
+        }
+        self.unsent.push_back(msg);
+        self.send_unsent();
+    }
+
+    /// Sends what waits in `unsent` as far as the queue has room; true when all is sent (or
+    /// the stream has gone).
+    fn send_unsent(&mut self) -> bool {
+        while let Some(msg) = self.unsent.pop_front() {
+            match self.tx.try_send(msg) {
+                Ok(()) => {}
+                Err(TrySendError::Full(msg)) => {
+                    self.unsent.push_front(msg);
+                    return false;
+                }
+                Err(TrySendError::Disconnected(_)) => {
+                    self.closed = true;
+                    self.unsent.clear();
+                }
+            }
+        }
+        true
+    }
+
+    /// From now on, never blocks (the stream is read in turns on the pool).
+    fn never_wait(&mut self) {
+        self.waits = false;
+    }
+
+    /// Blocks again for room (the stream is handed to a thread of its own); sends what waits.
+    fn wait_again(&mut self) {
+        self.waits = true;
+        for msg in std::mem::take(&mut self.unsent) {
+            self.put(msg);
+        }
+    }
+
+    /// A pooled reader may read on: all it made is sent and its queue is not full.
+    fn has_room(&mut self) -> bool {
+        self.closed || (self.send_unsent() && self.tx.len() < POOLED_DEPTH)
     }
 }
 

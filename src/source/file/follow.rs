@@ -52,6 +52,8 @@ pub fn follow(path: &Path, feeder: &mut LineFeeder, shown: &str) {
                     None => idle >= IDLE_UNKNOWN,
                 };
             if done {
+                // Its last writer may have written once more just before closing it.
+                old.read_new(&mut buf, feeder, shown);
                 old.finish(feeder);
             }
             !done
@@ -120,6 +122,13 @@ impl Opener {
                 }
                 self.last_try = None;
                 Some(f)
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                // Deleted between the poll that saw it and this open (a fast rotation): not a
+                // failure, and the next file is opened at the next poll that sees one, not a
+                // second later, by when it may have been written and rotated away as well.
+                self.last_try = None;
+                None
             }
             Err(e) => {
                 if !std::mem::replace(&mut self.failed, true) {
@@ -331,6 +340,20 @@ fn open_for_writing(_file: &File) -> Option<bool> {
 mod tests {
     use super::*;
     use std::io::Write;
+
+    /// Issue 20's soak lost a whole file of a delete + recreate rotation once: the name was
+    /// seen, then deleted before it was opened, and the failed open held the next try back a
+    /// second, in which the next file could come and go too.
+    #[test]
+    fn a_file_deleted_before_it_is_opened_is_tried_again_at_the_next_poll() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.log");
+        let mut opener = Opener::default();
+        assert!(opener.open(&path, "x.log").is_none());
+        assert!(!opener.failed, "a vanished name is not a failure to report");
+        std::fs::write(&path, "x\n").unwrap();
+        assert!(opener.open(&path, "x.log").is_some());
+    }
 
     #[test]
     fn a_lease_tells_whether_a_writer_still_has_the_file_open() {

@@ -6,6 +6,7 @@
 mod follow;
 mod pipe;
 mod plan;
+mod pooled;
 mod sniff;
 
 pub use plan::{group_files, names_something, plan, FileGroup};
@@ -65,11 +66,26 @@ impl Source for FileSource {
             .iter()
             .map(|g| LineFeeder::new(set, req, g.label.clone(), role, None))
             .collect();
-        for (group, mut feeder) in groups.into_iter().zip(feeders) {
-            let req = req.clone();
-            std::thread::spawn(move || read_group(&group, &mut feeder, &req));
+        for (group, feeder) in groups.into_iter().zip(feeders) {
+            start_group(group, feeder, req, set);
         }
         Ok(())
+    }
+}
+
+/// Starts reading a group of files: followed on a thread of its own; else in turns on the
+/// reader pool, which hands it to a thread when few streams are open (see [`pooled`]).
+pub(crate) fn start_group(
+    group: FileGroup,
+    mut feeder: LineFeeder,
+    req: &Arc<ReadRequest>,
+    set: &StreamSet,
+) {
+    let req = req.clone();
+    if req.follow {
+        std::thread::spawn(move || read_group(&group, &mut feeder, &req));
+    } else {
+        set.read_pooled(Box::new(pooled::GroupTask::new(group, feeder, req)));
     }
 }
 
@@ -259,7 +275,10 @@ fn read_blocks<R: Read + Send + 'static>(
                     carry.clear();
                     start = i + 1;
                 }
-                None => start = n,
+                None => {
+                    keep_capped(&mut carry, block);
+                    start = n;
+                }
             }
         }
         match memchr::memrchr(b'\n', &block[start..]) {

@@ -29,7 +29,7 @@ use seek::{line_before, next_line_after, prefix, Checkpoint, Known};
 use window::Window;
 
 /// Bytes mapped at once, at most: a reader alone goes through a file in large steps.
-const WINDOW: usize = 4 << 20;
+pub(super) const WINDOW: usize = 4 << 20;
 /// Bytes mapped at once, at least: one of hundreds of readers maps little at a time, since
 /// every page of a window, and the lines scanned ahead in it, count in the process's memory
 /// until the window is parsed.
@@ -55,17 +55,17 @@ fn scan_window_bytes(parsed_permille: usize) -> usize {
 /// enough that the lines parsed ahead in it stay few.
 const FEED: usize = 1 << 20;
 
-/// Feeds the lines of `file` (of `len` bytes) to the feeder, as [`super::file`]'s block reader
-/// would; `line_no` counts the lines fed. With a time window, only the part of the file that
-/// can hold it is read, found by bisection (see [`time_range`]). `shown` names the file.
-pub fn read_mapped(
+/// Where a read of `file` (of `len` bytes) for a time window begins and ends: found by
+/// bisection (see [`time_range`]); what the lines passed over leave (the last banner, the
+/// line count) is given to the feeder and added to `line_no`.
+pub(super) fn begin(
     file: &File,
     len: u64,
     window: (Option<Timestamp>, Option<Timestamp>),
     shown: &str,
     feeder: &mut LineFeeder,
     line_no: &mut u64,
-) -> io::Result<()> {
+) -> io::Result<(Range<u64>, Checkpoints)> {
     let (offset, len) = time_range(file, len, window.0, window.1).unwrap_or_else(|| {
         crate::report::notice_once(&format!(
             "{shown}: lines out of time order (a clock stepped back?): read whole for the time window"
@@ -80,6 +80,52 @@ pub fn read_mapped(
         feeder.resume_after(at.worker, &last);
         *line_no += at.lines;
     }
+    let checkpoints = Checkpoints {
+        known,
+        last: offset,
+    };
+    Ok((offset..len, checkpoints))
+}
+
+/// Bytes between two checkpoints recorded while reading: often enough that a later read
+/// starting in the middle counts little, rarely enough that hundreds of streams read in small
+/// windows do not fill memory with them.
+const CHECKPOINT_EVERY: u64 = FEED as u64;
+
+/// Records, as a file is read, what its first bytes hold (see [`seek::prefix`]).
+pub(super) struct Checkpoints {
+    known: Known,
+    last: u64,
+}
+
+impl Checkpoints {
+    /// The lines up to `offset` (a line's end) have been fed.
+    pub(super) fn passed(&mut self, offset: u64, feeder: &LineFeeder, line_no: u64) {
+        if offset < self.last + CHECKPOINT_EVERY {
+            return;
+        }
+        self.last = offset;
+        let at = Checkpoint {
+            lines: line_no,
+            worker: feeder.parser.banner_worker().cloned(),
+        };
+        self.known.record(offset, at);
+    }
+}
+
+/// Feeds the lines of `file` (of `len` bytes) to the feeder, as [`super::file`]'s block reader
+/// would; `line_no` counts the lines fed. With a time window, only the part of the file that
+/// can hold it is read (see [`begin`]). `shown` names the file.
+pub fn read_mapped(
+    file: &File,
+    len: u64,
+    window: (Option<Timestamp>, Option<Timestamp>),
+    shown: &str,
+    feeder: &mut LineFeeder,
+    line_no: &mut u64,
+) -> io::Result<()> {
+    let (range, mut checkpoints) = begin(file, len, window, shown, feeder, line_no)?;
+    let (offset, len) = (range.start, range.end);
     let (prefilter, keep) = (feeder.parser.prefilter().clone(), feeder.parser.keep());
     // A thread maps the next windows and has them scanned while this one parses the last.
     std::thread::scope(|scope| {
@@ -105,11 +151,7 @@ pub fn read_mapped(
                 if !open || !feeder.sink.flush() {
                     return Ok(());
                 }
-                let at = Checkpoint {
-                    lines: *line_no,
-                    worker: feeder.parser.banner_worker().cloned(),
-                };
-                known.record(chunk.window.base + end as u64, at);
+                checkpoints.passed(chunk.window.base + end as u64, feeder, *line_no);
             }
         }
         Ok(())

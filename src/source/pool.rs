@@ -1,0 +1,139 @@
+//! A few threads that read many streams in turns. With hundreds of sources, a thread per
+//! stream costs more than the reading: each thread has its stack and its own allocator heap,
+//! and the events it parses sit in that heap's pages until the merge has freed them. A task
+//! here reads its stream a piece at a time and never blocks: when its stream's queue is full
+//! it waits in the stream's [`Room`] and the merge, taking a batch, hands it back to the pool.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+
+use crossbeam_channel::Sender;
+
+/// What a task's turn ended with.
+pub enum Turn {
+    /// It can read on: back in line behind the others.
+    Again,
+    /// Its stream's queue is full: it waits in its room until the merge takes a batch.
+    Full,
+    /// Its stream has ended (or has been handed to a thread of its own).
+    Done,
+}
+
+/// A stream read in turns on the pool.
+pub trait Task: Send {
+    /// Reads on for a while without blocking.
+    fn turn(&mut self) -> Turn;
+    /// Where the task waits while its queue is full.
+    fn room(&self) -> Arc<Room>;
+    /// Sends what its last turn could not; true when it can read on (or its stream has gone).
+    fn unblocked(&mut self) -> bool;
+}
+
+/// Where a stream's task waits for the merge to take a batch. One per stream; the merge
+/// calls [`Room::taken`] after each message it takes.
+#[derive(Default)]
+pub struct Room {
+    waiting: Mutex<Option<Box<dyn Task>>>,
+}
+
+impl Room {
+    /// The merge took a message from this stream (or dropped it): a waiting task reads on.
+    pub fn taken(&self) {
+        if let Some(task) = lock(&self.waiting).take() {
+            run(task);
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Puts a task in line for the pool's threads.
+pub fn run(task: Box<dyn Task>) {
+    let _ = queue().send(task);
+}
+
+/// Threads in the pool: enough to parse on every core while the merge runs on its own.
+fn threads() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 8))
+}
+
+fn queue() -> &'static Sender<Box<dyn Task>> {
+    static QUEUE: OnceLock<Sender<Box<dyn Task>>> = OnceLock::new();
+    QUEUE.get_or_init(|| {
+        let (tx, rx) = crossbeam_channel::unbounded::<Box<dyn Task>>();
+        for i in 0..threads() {
+            let rx = rx.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("reader-{i}"))
+                .spawn(move || {
+                    for task in rx {
+                        take_turn(task);
+                    }
+                });
+            if let Err(e) = spawned {
+                crate::report::problem("the reader pool", &format!("cannot start a thread: {e}"));
+            }
+        }
+        tx
+    })
+}
+
+fn take_turn(mut task: Box<dyn Task>) {
+    // A panic fails the task's stream (the panic hook names it, see `report::report_panics`);
+    // the task is dropped, which ends its stream for the merge, and the thread goes on.
+    let Ok(turn) = catch_unwind(AssertUnwindSafe(|| task.turn())) else {
+        return;
+    };
+    match turn {
+        Turn::Again => run(task),
+        Turn::Full => {
+            let room = task.room();
+            let mut waiting = lock(&room.waiting);
+            // Asked under the room's lock: a batch taken before this is seen here, one taken
+            // after finds the task waiting.
+            if task.unblocked() {
+                drop(waiting);
+                run(task);
+            } else {
+                *waiting = Some(task);
+            }
+        }
+        Turn::Done => {}
+    }
+}
+
+/// Tasks held until every source has started, so that each task, on its first turn, sees how
+/// many streams share the read-ahead budget (see [`super::read_ahead_share`]).
+#[derive(Clone)]
+pub struct Gate {
+    /// The tasks held while closed; `None` once open.
+    held: Arc<Mutex<Option<Held>>>,
+}
+
+type Held = Vec<Box<dyn Task>>;
+
+impl Gate {
+    /// A closed gate: tasks wait until [`Gate::open`].
+    pub fn closed() -> Gate {
+        Gate {
+            held: Arc::new(Mutex::new(Some(Vec::new()))),
+        }
+    }
+
+    /// Runs the task now, or when the gate opens.
+    pub fn run(&self, task: Box<dyn Task>) {
+        match lock(&self.held).as_mut() {
+            Some(held) => held.push(task),
+            None => run(task),
+        }
+    }
+
+    pub fn open(&self) {
+        let held = lock(&self.held).take();
+        for task in held.into_iter().flatten() {
+            run(task);
+        }
+    }
+}
