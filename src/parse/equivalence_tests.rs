@@ -91,15 +91,26 @@ fn fast(
 ) -> (Vec<String>, u64) {
     let mut p = parser(filter.prefilter()).keeping(keep);
     let mut out = Vec::new();
-    let mut sink = |e: Event| {
+    feed(&mut p, input, cut, &mut |e: Event| {
         if filter.matches(&e) {
             out.push(key(&e))
         }
-    };
+    });
+    (out, p.problems.invalid_utf8_lines)
+}
+
+/// Feeds `input` to `p` as the readers do: line by line (`cut` None) or in blocks of whole
+/// lines cut every `cut` bytes; then flushes.
+pub(crate) fn feed(
+    p: &mut StreamParser,
+    input: &[u8],
+    cut: Option<usize>,
+    sink: &mut dyn FnMut(Event),
+) {
     match cut {
         None => {
             for (i, line) in input.split_inclusive(|&b| b == b'\n').enumerate() {
-                p.push(line, i as u64 + 1, Envelope::default(), &mut sink);
+                p.push(line, i as u64 + 1, Envelope::default(), sink);
             }
         }
         Some(cut) => {
@@ -110,13 +121,12 @@ fn fast(
                     Some(i) => target.saturating_sub(1) + i + 1,
                     None => input.len(),
                 };
-                line_no += p.push_block(&input[pos..end], line_no, &mut sink);
+                line_no += p.push_block(&input[pos..end], line_no, sink);
                 pos = end;
             }
         }
     }
-    p.flush(&mut sink);
-    (out, p.problems.invalid_utf8_lines)
+    p.flush(sink);
 }
 
 fn filters(job: &str) -> Vec<Filter> {

@@ -5,7 +5,7 @@
 //! says, and `json`, `text`, `pretty` the formats.
 
 #[cfg(test)]
-mod equivalence_tests;
+pub(crate) mod equivalence_tests;
 mod json;
 mod lines;
 mod phases;

@@ -8,7 +8,8 @@ use std::sync::Arc;
 use super::{Format, Renderer};
 use crate::event::{Level, Phase, Role};
 use crate::filter::{Filter, IdQuery};
-use crate::parse::{Envelope, Keep, StreamParser};
+use crate::parse::equivalence_tests::feed;
+use crate::parse::{Keep, StreamParser};
 
 /// The NDJSON `tail -o json` prints for `input` (one stream) under `filter`, and how many of
 /// its events had their fields copied from the line. `cut`: fed in blocks of whole lines cut
@@ -25,32 +26,12 @@ fn ndjson(input: &[u8], filter: &Filter, keep: Keep, cut: Option<usize>) -> (Vec
     let mut copied = 0;
     {
         let mut renderer = Renderer::new(&mut out, Format::Json, false);
-        let mut sink = |e: crate::event::Event| {
+        feed(&mut parser, input, cut, &mut |e: crate::event::Event| {
             if filter.matches(&e) {
                 copied += usize::from(e.fields_in_raw);
                 renderer.event(&e).unwrap();
             }
-        };
-        match cut {
-            None => {
-                for (i, line) in input.split_inclusive(|&b| b == b'\n').enumerate() {
-                    parser.push(line, i as u64 + 1, Envelope::default(), &mut sink);
-                }
-            }
-            Some(cut) => {
-                let (mut pos, mut line_no) = (0, 1);
-                while pos < input.len() {
-                    let target = (pos + cut).min(input.len());
-                    let end = match memchr::memchr(b'\n', &input[target.saturating_sub(1)..]) {
-                        Some(i) => target.saturating_sub(1) + i + 1,
-                        None => input.len(),
-                    };
-                    line_no += parser.push_block(&input[pos..end], line_no, &mut sink);
-                    pos = end;
-                }
-            }
-        }
-        parser.flush(&mut sink);
+        });
         renderer.flush().unwrap();
     }
     (out, copied)
