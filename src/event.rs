@@ -286,6 +286,35 @@ pub struct Event {
     pub shift_us: Option<i64>,
 }
 
+#[cfg(test)]
+impl Event {
+    /// A line of `source` saying `message` (its raw bytes), nothing derived from it: tests
+    /// set the fields they need over it.
+    pub fn test_line(source: &str, ts: Option<Timestamp>, message: &str) -> Event {
+        Event {
+            ts,
+            sort_ts: ts.unwrap_or_default(),
+            level: None,
+            target: None,
+            message: message.into(),
+            fields: Default::default(),
+            fields_in_raw: false,
+            job_id: None,
+            worker_id: None,
+            phase: None,
+            template: None,
+            release: false,
+            source: Arc::from(source),
+            role: None,
+            origin: None,
+            raw: message.as_bytes().to_vec(),
+            context: false,
+            seq: 0,
+            shift_us: None,
+        }
+    }
+}
+
 impl Event {
     /// The logged time corrected by the host's clock offset, when one is known.
     pub fn ts_aligned(&self) -> Option<Timestamp> {

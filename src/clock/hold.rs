@@ -143,25 +143,11 @@ mod tests {
 
     fn event(role: Role, source: &str, ts: i64, msg: &str) -> Event {
         Event {
-            ts: Some(Timestamp(ts)),
-            sort_ts: Timestamp(ts),
-            level: None,
-            target: None,
-            message: msg.into(),
-            fields: Default::default(),
-            fields_in_raw: false,
             job_id: msg.contains("JobId").then(|| IdRef::truncated("aaaaaaaa")),
-            worker_id: None,
-            phase: None,
-            source: Arc::from(source),
             role: Some(role),
-            origin: None,
             raw: Vec::new(),
-            context: false,
-            seq: 0,
-            shift_us: None,
-            template: None,
             release: true,
+            ..Event::test_line(source, Some(Timestamp(ts)), msg)
         }
     }
 

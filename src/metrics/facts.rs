@@ -301,25 +301,10 @@ mod tests {
     fn ev(ts: &str, level: Level, msg: &str, worker: Option<&str>) -> Event {
         let ts = Timestamp::parse_rfc3339_prefix(ts.as_bytes()).map(|(t, _)| t);
         Event {
-            ts,
-            sort_ts: ts.unwrap_or_default(),
             level: Some(level),
-            target: None,
-            message: msg.to_string(),
-            fields: Default::default(),
-            fields_in_raw: false,
-            job_id: None,
             worker_id: worker.map(IdRef::full),
-            phase: None,
-            template: None,
-            release: false,
-            source: "coordinator".into(),
             role: Some(Role::Coordinator),
-            origin: None,
-            raw: msg.as_bytes().to_vec(),
-            context: false,
-            seq: 0,
-            shift_us: None,
+            ..Event::test_line("coordinator", ts, msg)
         }
     }
 

@@ -11,25 +11,12 @@ pub fn event(
     worker: Option<&str>,
 ) -> Event {
     Event {
-        ts: Some(Timestamp(ts)),
-        sort_ts: Timestamp(ts),
-        level: None,
-        target: None,
-        message: msg.into(),
-        fields: Default::default(),
-        fields_in_raw: false,
         job_id: Some(IdRef::truncated(job)),
         worker_id: worker.map(IdRef::truncated),
-        phase: None,
-        source: Arc::from(source),
         role: Some(role),
-        origin: None,
         raw: Vec::new(),
-        context: false,
-        seq: 0,
-        shift_us: None,
-        template: None,
         release: true,
+        ..Event::test_line(source, Some(Timestamp(ts)), msg)
     }
 }
 
