@@ -129,6 +129,25 @@ pub(crate) fn feed(
     p.flush(sink);
 }
 
+/// The fixtures folder, every file below it at any depth.
+pub(crate) fn fixture_files() -> Vec<std::path::PathBuf> {
+    fn walk(dir: &std::path::Path, files: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, files);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(std::path::Path::new(FIXTURES), &mut files);
+    files
+}
+
+pub(crate) const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures");
+
 fn filters(job: &str) -> Vec<Filter> {
     let mut all = Vec::new();
     for level in [None, Some(Level::Warn), Some(Level::Info)] {

@@ -2,13 +2,13 @@
 //! the bytes the general path prints (every line parsed into a field map, [`Keep::Everything`]):
 //! checked on every fixture file and on lines made to trip the copy.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use super::{Format, Renderer};
 use crate::event::{Level, Phase, Role};
 use crate::filter::{Filter, IdQuery};
-use crate::parse::equivalence_tests::feed;
+use crate::parse::equivalence_tests::{feed, fixture_files, FIXTURES};
 use crate::parse::{Keep, StreamParser};
 
 /// The NDJSON `tail -o json` prints for `input` (one stream) under `filter`, and how many of
@@ -78,24 +78,10 @@ fn check(input: &[u8], what: &str) -> usize {
     copied
 }
 
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            files.extend(walk(&path));
-        } else {
-            files.push(path);
-        }
-    }
-    files.sort();
-    files
-}
-
 #[test]
 fn copied_fields_print_what_the_general_path_prints_on_every_fixture() {
-    let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures"));
-    let files = walk(root);
+    let root = Path::new(FIXTURES);
+    let files = fixture_files();
     let mut copied = 0;
     let mut json_files = 0;
     for file in &files {

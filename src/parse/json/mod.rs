@@ -169,10 +169,7 @@ mod tests {
     #[test]
     fn same_as_the_value_based_parse_on_the_fixtures() {
         let mut checked = 0;
-        for entry in walk(std::path::Path::new(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/fixtures"
-        ))) {
+        for entry in crate::parse::equivalence_tests::fixture_files() {
             let text = String::from_utf8_lossy(&std::fs::read(entry).unwrap()).into_owned();
             for line in text.lines().filter(|l| l.starts_with('{')) {
                 let cuts = [line.len(), line.len() - 1, line.len() / 2, line.len() / 3];
@@ -188,19 +185,6 @@ mod tests {
             }
         }
         assert!(checked > 1000, "only {checked} JSON lines in the fixtures");
-    }
-
-    fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-        let mut files = Vec::new();
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                files.extend(walk(&path));
-            } else {
-                files.push(path);
-            }
-        }
-        files
     }
 
     /// When the quick reader reads a line, it reads what the serde path reads; returns
@@ -228,10 +212,7 @@ mod tests {
     fn the_quick_reader_reads_what_serde_reads() {
         let mut read = 0;
         let mut lines = 0;
-        for entry in walk(std::path::Path::new(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/fixtures"
-        ))) {
+        for entry in crate::parse::equivalence_tests::fixture_files() {
             let text = String::from_utf8_lossy(&std::fs::read(entry).unwrap()).into_owned();
             for line in text.lines().filter(|l| l.starts_with('{')) {
                 // Whole, and cut at every byte: a cut line is never read as JSON.
