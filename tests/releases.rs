@@ -9,7 +9,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::util::{fixtures, ndjson, run, zl};
+use crate::util::{fixtures, generated_events, ndjson, run, zl};
 
 const RELEASES: [&str; 4] = ["v0.18", "v0.17", "v0.15", "v0.12"];
 
@@ -19,21 +19,6 @@ fn dir(release: &str) -> PathBuf {
 
 fn truth(dir: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(dir.join("truth.json")).unwrap()).unwrap()
-}
-
-/// Every event the generator wrote: (file, line) → the event.
-fn events(dir: &Path) -> BTreeMap<(String, u64), Value> {
-    let text = std::fs::read_to_string(dir.join("events.jsonl")).unwrap();
-    ndjson(&text)
-        .into_iter()
-        .map(|e| {
-            let key = (
-                e["file"].as_str().unwrap().to_string(),
-                e["line"].as_u64().unwrap(),
-            );
-            (key, e)
-        })
-        .collect()
 }
 
 /// `zisk-logs` on the cluster through its topology file.
@@ -84,7 +69,7 @@ fn job_is_exact_for_every_job_of_every_release() {
     let mut problems = Vec::new();
     for release in RELEASES {
         let dir = dir(release);
-        let (t, events) = (truth(&dir), events(&dir));
+        let (t, events) = (truth(&dir), generated_events(&dir));
         let logged = logged_ids(&t);
         for job in t["jobs"].as_array().unwrap() {
             let id = job["job_id"].as_str().unwrap();
@@ -192,7 +177,7 @@ fn job_is_exact_for_every_job_of_every_release() {
 fn phase_prove_holds_99_percent_precision_and_recall_on_every_release() {
     for release in RELEASES {
         let dir = dir(release);
-        let events = events(&dir);
+        let events = generated_events(&dir);
         let want: BTreeSet<(String, u64)> = events
             .iter()
             .filter(|(_, e)| e["phase"] == "Prove")

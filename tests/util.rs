@@ -57,6 +57,23 @@ pub fn ndjson(s: &str) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// The generator's ground truth in a cluster folder: every event it wrote (`events.jsonl`), by
+/// (file, line).
+pub fn generated_events(
+    dir: &std::path::Path,
+) -> std::collections::BTreeMap<(String, u64), serde_json::Value> {
+    ndjson(&std::fs::read_to_string(dir.join("events.jsonl")).unwrap())
+        .into_iter()
+        .map(|e| {
+            let key = (
+                e["file"].as_str().unwrap().to_string(),
+                e["line"].as_u64().unwrap(),
+            );
+            (key, e)
+        })
+        .collect()
+}
+
 pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
 }

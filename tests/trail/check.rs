@@ -28,18 +28,9 @@ pub fn truth(dir: &Path) -> Value {
 
 /// (file, line) → job_id of every event the generator wrote.
 pub fn event_jobs(dir: &Path) -> BTreeMap<(String, u64), Option<String>> {
-    let text = std::fs::read_to_string(dir.join("events.jsonl")).unwrap();
-    ndjson(&text)
+    crate::util::generated_events(dir)
         .into_iter()
-        .map(|e| {
-            (
-                (
-                    e["file"].as_str().unwrap().to_string(),
-                    e["line"].as_u64().unwrap(),
-                ),
-                e["job_id"].as_str().map(String::from),
-            )
-        })
+        .map(|(key, e)| (key, e["job_id"].as_str().map(String::from)))
         .collect()
 }
 

@@ -2,13 +2,13 @@
 //! `fixtures/skew/` (5 s, 90 s, a step, drift). The generator writes each line's true time and
 //! true emission order; the real binary's `job` trails are checked against them.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
 use super::check::{check_job, event_jobs, on_cluster, origin, truth};
-use crate::util::{fixtures, ndjson, run, zl};
+use crate::util::{fixtures, generated_events, ndjson, run, zl};
 
 /// The release clusters and the skewed ones: every cluster whose truth has `order`.
 fn ordered_clusters() -> Vec<PathBuf> {
@@ -27,20 +27,6 @@ fn ordered_clusters() -> Vec<PathBuf> {
 
 fn skew(name: &str) -> PathBuf {
     fixtures().join("skew").join(name)
-}
-
-/// (file, line) → the generator's record of the event (with `true_ts` and `order`).
-fn events(dir: &Path) -> HashMap<(String, u64), Value> {
-    ndjson(&std::fs::read_to_string(dir.join("events.jsonl")).unwrap())
-        .into_iter()
-        .map(|e| {
-            let key = (
-                e["file"].as_str().unwrap().to_string(),
-                e["line"].as_u64().unwrap(),
-            );
-            (key, e)
-        })
-        .collect()
 }
 
 fn job_json(dir: &Path, t: &Value, id: &str, extra: &[&str]) -> (Vec<Value>, Value) {
@@ -83,7 +69,7 @@ fn causal(coordinator: &str, worker: &str) -> Option<bool> {
 /// causal pairs (same job, same worker where the coordinator names one) printed inverted.
 fn order_stats(dir: &Path, extra: &[&str]) -> (usize, usize, Vec<String>) {
     let t = truth(dir);
-    let ev = events(dir);
+    let ev = generated_events(dir);
     // Two hosts that print the same cut ID (`WorkerId(gpu-node…)`): the coordinator's line
     // about one of them cannot be paired by worker, so its order is not promised.
     let logged: Vec<&Value> = t["workers"]
@@ -170,7 +156,7 @@ fn aligned_trails_invert_no_causal_pair_and_beat_logged_order() {
 }
 
 /// The truth's offset of a worker (its clock minus the coordinator's) at the job, in ms.
-fn true_offset_ms(ev: &HashMap<(String, u64), Value>, file: &str, job: &str) -> Option<f64> {
+fn true_offset_ms(ev: &BTreeMap<(String, u64), Value>, file: &str, job: &str) -> Option<f64> {
     let skew = |e: &Value| {
         let us = |k: &str| {
             chrono::DateTime::parse_from_rfc3339(e[k].as_str()?)
@@ -200,7 +186,7 @@ fn offsets_hold_the_truth_within_their_interval() {
         .filter(|d| !d.ends_with("drift") && !d.ends_with("step"));
     for dir in constant {
         let t = truth(&dir);
-        let ev = events(&dir);
+        let ev = generated_events(&dir);
         for job in t["jobs"].as_array().unwrap() {
             let id = job["job_id"].as_str().unwrap();
             let (_, summary) = job_json(&dir, &t, id, &[]);
@@ -490,7 +476,7 @@ fn a_worker_without_pairs_or_a_coordinator_has_no_offset() {
 /// Share of cross-host line pairs out of true order in `tail`'s output over the cluster.
 fn tail_disorder(dir: &Path, extra: &[&str]) -> (usize, f64, Vec<Value>) {
     let t = truth(dir);
-    let ev = events(dir);
+    let ev = generated_events(dir);
     let r = run(zl()
         .arg("--config")
         .arg(dir.join("zisk-logs.toml"))
