@@ -8,8 +8,9 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use crate::formats::{cluster_sources, truth, truth_jobs};
-use crate::journald::{assert_same, event_keys, line_reader, wait_for};
+use crate::journald::{assert_same, event_keys};
 use crate::util::*;
+use crate::util::{line_reader, wait_for};
 
 const TURNOVER: &str =
     "Nov 21 10:30:00 mac-01 newsyslog[812]: logfile turned over due to size>102400K";

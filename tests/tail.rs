@@ -2,8 +2,7 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::Stdio;
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::util::*;
 
@@ -392,31 +391,6 @@ fn a_closed_pipe_ends_quietly() {
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
     assert_eq!(status.code(), Some(0), "stderr: {err}");
     assert!(err.is_empty(), "{err}");
-}
-
-/// Reads the child's stdout on a thread so the test can wait for lines with a deadline.
-fn line_reader(child: &mut std::process::Child) -> mpsc::Receiver<String> {
-    let (tx, rx) = mpsc::channel();
-    let out = BufReader::new(child.stdout.take().unwrap());
-    std::thread::spawn(move || {
-        for line in out.lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    rx
-}
-
-fn wait_for(rx: &mpsc::Receiver<String>, seen: &mut Vec<String>, want: &str, limit: Duration) {
-    let deadline = Instant::now() + limit;
-    while !seen.iter().any(|l| l.contains(want)) {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match rx.recv_timeout(left) {
-            Ok(l) => seen.push(l),
-            Err(_) => panic!("timed out waiting for {want:?}; saw {seen:?}"),
-        }
-    }
 }
 
 #[test]

@@ -74,6 +74,42 @@ pub fn generated_events(
         .collect()
 }
 
+/// Reads the child's stdout on a thread so the test can wait for lines with a deadline.
+pub fn line_reader(child: &mut std::process::Child) -> std::sync::mpsc::Receiver<String> {
+    use std::io::BufRead;
+    let (tx, rx) = std::sync::mpsc::channel();
+    let out = std::io::BufReader::new(child.stdout.take().unwrap());
+    std::thread::spawn(move || {
+        for line in out.lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// Waits until a line containing `want` has been printed (`seen` keeps every line so far);
+/// returns that line.
+pub fn wait_for(
+    rx: &std::sync::mpsc::Receiver<String>,
+    seen: &mut Vec<String>,
+    want: &str,
+    limit: std::time::Duration,
+) -> String {
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        if let Some(l) = seen.iter().find(|l| l.contains(want)) {
+            return l.clone();
+        }
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(l) => seen.push(l),
+            Err(_) => panic!("timed out waiting for {want:?}; saw {seen:#?}"),
+        }
+    }
+}
+
 pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
 }

@@ -6,7 +6,7 @@ use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::{mpsc, LazyLock};
+use std::sync::LazyLock;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -386,31 +386,5 @@ impl Sshd {
         .iter()
         .flat_map(|o| ["--ssh-option".to_string(), o.clone()])
         .collect()
-    }
-}
-
-/// Reads the child's stdout on a thread so the test can wait for lines with a deadline.
-pub fn line_reader(child: &mut Child) -> mpsc::Receiver<String> {
-    use std::io::BufRead;
-    let (tx, rx) = mpsc::channel();
-    let out = std::io::BufReader::new(child.stdout.take().unwrap());
-    std::thread::spawn(move || {
-        for line in out.lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    rx
-}
-
-pub fn wait_for(rx: &mpsc::Receiver<String>, seen: &mut Vec<String>, want: &str, limit: Duration) {
-    let deadline = Instant::now() + limit;
-    while !seen.iter().any(|l| l.contains(want)) {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match rx.recv_timeout(left) {
-            Ok(l) => seen.push(l),
-            Err(_) => panic!("timed out waiting for {want:?}; saw {seen:#?}"),
-        }
     }
 }

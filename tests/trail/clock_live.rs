@@ -2,13 +2,15 @@
 //! ahead) written to real files while `tail -f` reads them, and `--since/--until` on aligned
 //! time over a cluster whose worker is 90 s ahead.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::Path;
 use std::process::Stdio;
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::util::zl;
+use crate::util::{line_reader, wait_for, zl};
+
+/// How long a live line may take to show.
+const LIVE: Duration = Duration::from_secs(20);
 
 const JOB: &str = "JobId(aaaaaaaa…)";
 /// The worker's clock is this far ahead of the coordinator's (µs).
@@ -39,20 +41,6 @@ fn append(path: &Path, text: &str) {
 }
 
 /// Waits for a printed line holding `want`; returns it.
-fn wait_for(rx: &mpsc::Receiver<String>, seen: &mut Vec<String>, want: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if let Some(l) = seen.iter().find(|l| l.contains(want)) {
-            return l.clone();
-        }
-        let left = deadline.saturating_duration_since(Instant::now());
-        match rx.recv_timeout(left) {
-            Ok(l) => seen.push(l),
-            Err(_) => panic!("timed out waiting for {want:?}; saw {seen:#?}"),
-        }
-    }
-}
-
 fn position(seen: &[String], want: &str) -> usize {
     seen.iter().position(|l| l.contains(want)).unwrap()
 }
@@ -96,17 +84,9 @@ fn follow_holds_live_lines_for_the_host_behind_and_marks_one_past_its_place() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let (tx, rx) = mpsc::channel();
-    let out = BufReader::new(child.stdout.take().unwrap());
-    std::thread::spawn(move || {
-        for line in out.lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
+    let rx = line_reader(&mut child);
     let mut seen = Vec::new();
-    wait_for(&rx, &mut seen, "finished phase 2");
+    wait_for(&rx, &mut seen, "finished phase 2", LIVE);
     // Live: the coordinator's line (true 60.4 s) is written before the worker's (true 60.2 s,
     // logged 61.7 s): the worker's is printed first, at its aligned time.
     append(
@@ -115,8 +95,8 @@ fn follow_holds_live_lines_for_the_host_behind_and_marks_one_past_its_place() {
     );
     std::thread::sleep(Duration::from_millis(150));
     append(&worker, &worker_line(60_200_000, "live worker one"));
-    wait_for(&rx, &mut seen, "live coordinator one");
-    let early = wait_for(&rx, &mut seen, "live worker one");
+    wait_for(&rx, &mut seen, "live coordinator one", LIVE);
+    let early = wait_for(&rx, &mut seen, "live worker one", LIVE);
     assert!(
         position(&seen, "live worker one") < position(&seen, "live coordinator one"),
         "{seen:#?}"
@@ -133,9 +113,9 @@ fn follow_holds_live_lines_for_the_host_behind_and_marks_one_past_its_place() {
         &coordinator,
         &coordinator_line(61_000_000, "live coordinator two"),
     );
-    wait_for(&rx, &mut seen, "live coordinator two");
+    wait_for(&rx, &mut seen, "live coordinator two", LIVE);
     append(&worker, &worker_line(60_900_000, "live worker two"));
-    let late = wait_for(&rx, &mut seen, "live worker two");
+    let late = wait_for(&rx, &mut seen, "live worker two", LIVE);
     assert!(
         position(&seen, "live coordinator two") < position(&seen, "live worker two"),
         "{seen:#?}"
