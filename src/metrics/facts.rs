@@ -99,25 +99,19 @@ const STOP_MARKERS: [&str; 4] = [
 /// Start lines closer together than this belong to one start.
 const START_GROUP_US: i64 = 30_000_000;
 
-/// Lines that change the pool, in [`fleet_change`]'s order.
-const FLEET_MARKERS: [&str; 4] = [
-    "Registered worker:",
-    "Reconnected worker:",
-    "Disconnected worker:",
-    "Unregistered worker:",
+/// Lines that change the pool, and the change each says.
+const FLEET_MARKERS: [(&str, Change); 4] = [
+    ("Registered worker:", Change::Registered),
+    ("Reconnected worker:", Change::Reconnected),
+    ("Disconnected worker:", Change::Disconnected),
+    ("Unregistered worker:", Change::Unregistered),
 ];
 
 fn fleet_change(m: &str) -> Option<Change> {
-    let changes = [
-        Change::Registered,
-        Change::Reconnected,
-        Change::Disconnected,
-        Change::Unregistered,
-    ];
     FLEET_MARKERS
         .iter()
-        .position(|marker| m.contains(marker))
-        .map(|i| changes[i])
+        .find(|(marker, _)| m.contains(marker))
+        .map(|&(_, change)| change)
 }
 
 fn is_start(m: &str) -> bool {
@@ -312,6 +306,7 @@ mod tests {
     fn every_marker_passes_the_gates() {
         for m in FLEET_MARKERS
             .iter()
+            .map(|(m, _)| m)
             .chain(&START_MARKERS)
             .chain(&STOP_MARKERS)
         {
