@@ -53,23 +53,10 @@ mkdir -p "$DIR" "$RESULTS"
 [[ -n ${BENCH_RESUME:-} ]] || rm -f "$RESULTS"/*.json "$RESULTS"/rounds/*.json "$RESULTS"/*.txt "$RESULTS"/*.kb "$RESULTS"/*.ms
 
 # Corpora (reused when present and of the asked size).
-corpus() { # format file
-    local meta=$2.meta
-    if [[ ! -s $2 || ! -s $meta ]] || [[ $(jq -r .size "$meta" 2>/dev/null) != "$SIZE" ]]; then
-        echo "== generating $SIZE of $1 into $2" >&2
-        "$FG" corpus --format "$1" --bytes "$SIZE" --out "$2" | jq -c --arg s "$SIZE" '. + {size: $s}' >"$meta"
-    fi
-}
-corpus json "$DIR/json.log"
-corpus zisk "$DIR/zisk.log"
-corpus full "$DIR/full.log"
+# shellcheck source=scripts/bench-corpora.sh
+source "$ROOT/scripts/bench-corpora.sh"
+make_corpora
 CL=$DIR/cluster
-if [[ ! -s $CL.meta ]] || [[ $(jq -r .size "$CL.meta") != "$CLUSTER_SIZE" ]]; then
-    echo "== generating a $CLUSTER_SIZE cluster (1 coordinator + 64 workers) into $CL" >&2
-    rm -rf "$CL"
-    "$FG" corpus --cluster --workers 64 --bytes "$CLUSTER_SIZE" --out "$CL" |
-        jq -c --arg s "$CLUSTER_SIZE" '. + {size: $s}' >"$CL.meta"
-fi
 
 # One query: name, then "label=command" pairs (commands are split like a shell would, without
 # one: quote regexes). Output goes through a pipe (--output=pipe): rg and grep stop at the
