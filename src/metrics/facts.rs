@@ -11,8 +11,8 @@ use memchr::memmem;
 use regex::Regex;
 
 use crate::event::{Event, IdRef, Level};
-use crate::source::Selector;
 use crate::time::Timestamp;
+use crate::trail::history::CoordinatorTap;
 use crate::trail::take;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -147,13 +147,13 @@ pub struct Gatherer {
     /// Every line's second, for where a life ended: a crash logs no last words.
     seconds: Arc<Mutex<BTreeSet<i64>>>,
     /// The lines that tell a fact, in the log's order.
-    events: Vec<Event>,
+    events: Arc<Mutex<Vec<Event>>>,
 }
 
 impl Gatherer {
-    /// For every line as it is parsed: notes its second; wants the lines that tell a fact.
-    pub fn wants(&self) -> Selector {
-        let seconds = self.seconds.clone();
+    /// For every line as it is parsed: notes its second, and keeps it if it tells a fact.
+    pub fn tap(&self) -> CoordinatorTap {
+        let (seconds, events) = (self.seconds.clone(), self.events.clone());
         let last_second = AtomicI64::new(i64::MIN);
         Arc::new(move |e: &Event| {
             if let Some(t) = e.ts {
@@ -162,19 +162,17 @@ impl Gatherer {
                     seconds.lock().unwrap_or_else(|p| p.into_inner()).insert(s);
                 }
             }
-            tells_a_fact(e)
+            if tells_a_fact(e) {
+                events
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(e.clone());
+            }
         })
     }
 
-    /// Keeps a line `wants` chose (the pass also hands it lines chosen for its own reasons).
-    pub fn keep(&mut self, e: &Event) {
-        if tells_a_fact(e) {
-            self.events.push(e.clone());
-        }
-    }
-
     pub fn finish(self) -> CoordinatorLog {
-        from_events(&self.events, &take(&self.seconds))
+        from_events(&take(&self.events), &take(&self.seconds))
     }
 }
 

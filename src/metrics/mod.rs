@@ -9,8 +9,7 @@ pub mod series;
 pub mod vocab;
 
 use crate::config::Config;
-use crate::event::Event;
-use crate::trail::history::{self, CoordinatorTap, FullIds, History};
+use crate::trail::history::{self, FullIds, History};
 use crate::trail::record::JobRecord;
 use crate::trail::streams::StreamIndex;
 
@@ -26,19 +25,12 @@ pub struct LogFacts {
 /// Reads the logs once: the coordinator for its jobs and, on the way, its fleet and lives; the
 /// workers for which of them each holds.
 pub fn read_facts(config: &Config) -> Result<LogFacts, String> {
-    let mut gatherer = facts::Gatherer::default();
-    let wants = gatherer.wants();
+    let gatherer = facts::Gatherer::default();
     let History {
         jobs,
         ids,
         mut streams,
-    } = history::read(
-        config,
-        Some(CoordinatorTap {
-            wants,
-            keep: &mut |e: &Event| gatherer.keep(e),
-        }),
-    )?;
+    } = history::read(config, Some(gatherer.tap()))?;
     for (i, spec) in config.sources.iter().enumerate() {
         if let Some(id) = config.source_ids.get(&spec.spec) {
             streams.set_topology_id(i, id);

@@ -57,13 +57,9 @@ pub fn coordinator_of(config: &Config) -> Result<&SourceSpec, String> {
 }
 
 /// Another pass's look at the coordinator's lines, taken during this one so that the
-/// coordinator is read once.
-pub struct CoordinatorTap<'a> {
-    /// Runs on every line as it is parsed (in the reader's thread): whether `keep` wants it.
-    pub wants: Selector,
-    /// Gets, in the log's order, every line `wants` chose.
-    pub keep: &'a mut (dyn FnMut(&Event) + Send),
-}
+/// coordinator is read once: it sees every line as it is parsed, in the log's order (in the
+/// reader's thread), and keeps what it needs itself.
+pub type CoordinatorTap = Arc<dyn Fn(&Event) + Send + Sync>;
 
 /// The jobs, the worker IDs seen whole, and which worker's logs are in which stream.
 pub struct History {
@@ -159,15 +155,14 @@ pub fn read(config: &Config, tap: Option<CoordinatorTap>) -> Result<History, Str
 /// A whole coordinator history: tallied as it streams by, never held.
 fn tally_coordinator(
     coordinator: crate::read::RoleSource,
-    mut tap: Option<CoordinatorTap>,
+    tap: Option<CoordinatorTap>,
 ) -> (JobBook, FullIds) {
     let ours = |e: &Event| e.job_id.is_some() || e.worker_id.is_some();
-    let select: Selector = match &tap {
-        Some(tap) => {
-            let wants = tap.wants.clone();
-            // Both run on every line: the tap may count what it is shown.
-            Arc::new(move |e: &Event| wants(e) | ours(e))
-        }
+    let select: Selector = match tap {
+        Some(tap) => Arc::new(move |e: &Event| {
+            tap(e);
+            ours(e)
+        }),
         None => Arc::new(ours),
     };
     let mut book = JobBook::default();
@@ -178,12 +173,6 @@ fn tally_coordinator(
             request(None, None, None, Prefilter::default(), select),
         )],
         |e| {
-            if let Some(tap) = &mut tap {
-                (tap.keep)(&e);
-            }
-            if !ours(&e) {
-                return;
-            }
             if let Some(w) = &e.worker_id {
                 full.learn(w);
             }
