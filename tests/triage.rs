@@ -217,6 +217,25 @@ fn triage_exit_codes() {
     );
     let r = run(zl().args(["--config", &config(), "triage", "--prometheus", "ftp://x"]));
     assert_eq!(r.code, 2);
+    // A window of years at the scrape interval (a typo for a recent time) is refused before
+    // any log is read, naming the way out; a larger --step takes the same window.
+    let years = [
+        "--since",
+        "2016-01-01T00:00:00Z",
+        "--until",
+        "2026-01-01T00:00:00Z",
+    ];
+    let r = run(zl().args(["--config", &config(), "triage"]).args(years));
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("--since/--until") && r.stderr.contains("--step"),
+        "{}",
+        r.stderr
+    );
+    let r = run(zl()
+        .args(["--config", &config(), "triage", "--step", "1d"])
+        .args(years));
+    assert_ne!(r.code, 2, "{}", r.stderr);
 }
 
 #[test]

@@ -58,6 +58,24 @@ pub fn parse_step(s: &str, flag: &str) -> Result<i64, String> {
     }
 }
 
+/// The most steps `triage`'s window may hold: rules are evaluated at every step, and
+/// Prometheus answers at most 11,000 points per query, so a longer window is split into that
+/// many more requests. A week at 5 s is 120,960 steps. (`metrics` has no such bound: a
+/// backfill of months is what it is for.)
+pub const MAX_STEPS: usize = 200_000;
+
+/// A usage error for a window of more than [`MAX_STEPS`] steps (a typo such as `--since 2020`).
+pub fn check_steps(grid: &Grid) -> Result<(), String> {
+    if grid.len() <= MAX_STEPS {
+        return Ok(());
+    }
+    Err(format!(
+        "--since/--until: the window holds {} steps of {} ms, more than {MAX_STEPS}: narrow the window or pass a larger --step",
+        grid.len(),
+        grid.step
+    ))
+}
+
 pub fn parse_time(
     s: Option<&str>,
     flag: &str,

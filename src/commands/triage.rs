@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::commands::metrics::{parse_step, parse_time};
+use crate::commands::metrics::{check_steps, parse_step, parse_time};
 use crate::config::Config;
 use crate::metrics::derive::{derive, Derived};
 use crate::metrics::series::Grid;
@@ -199,6 +199,21 @@ pub fn run(config: &Config, args: &TriageArgs, out: impl Write) -> Result<i32, S
         .sources
         .iter()
         .any(|s| s.role == Some(crate::event::Role::Coordinator));
+    let step = match args.step.as_deref() {
+        Some(s) => parse_step(s, "--step")?,
+        None => prometheus
+            .as_ref()
+            .and_then(|p| {
+                Client::block(p.scrape_interval(crate::metrics::derive::SCRAPE_JOB))
+                    .ok()?
+                    .ok()
+                    .flatten()
+            })
+            .unwrap_or(5000),
+    };
+    let window = Grid::aligned(since.as_micros() / 1000, until.as_micros() / 1000, step);
+    // Before the logs are read: a window of years at a scrape interval is a typo.
+    check_steps(&window)?;
     let facts = match read_facts(config) {
         Ok(f) => f,
         Err(e) if prometheus.is_some() || alertmanager.is_some() => {
@@ -218,19 +233,6 @@ pub fn run(config: &Config, args: &TriageArgs, out: impl Write) -> Result<i32, S
         vocab,
         until.as_micros() / 1000,
     );
-    let step = match args.step.as_deref() {
-        Some(s) => parse_step(s, "--step")?,
-        None => prometheus
-            .as_ref()
-            .and_then(|p| {
-                Client::block(p.scrape_interval(crate::metrics::derive::SCRAPE_JOB))
-                    .ok()?
-                    .ok()
-                    .flatten()
-            })
-            .unwrap_or(5000),
-    };
-    let window = Grid::aligned(since.as_micros() / 1000, until.as_micros() / 1000, step);
     let all_rules = match file_rules {
         Some(r) => r,
         None => rules::builtin(&Thresholds {
