@@ -110,17 +110,17 @@ impl Phase {
         }
     }
 
-    pub fn contributions() -> Phase {
-        Phase::new("Contributions")
+    pub const fn contributions() -> Phase {
+        Phase(PhaseName::Known(Phase::KNOWN[0]))
     }
-    pub fn prove() -> Phase {
-        Phase::new("Prove")
+    pub const fn prove() -> Phase {
+        Phase(PhaseName::Known(Phase::KNOWN[1]))
     }
-    pub fn aggregate() -> Phase {
-        Phase::new("Aggregate")
+    pub const fn aggregate() -> Phase {
+        Phase(PhaseName::Known(Phase::KNOWN[2]))
     }
-    pub fn execution() -> Phase {
-        Phase::new("Execution")
+    pub const fn execution() -> Phase {
+        Phase(PhaseName::Known(Phase::KNOWN[3]))
     }
 
     pub fn as_str(&self) -> &str {
@@ -158,6 +158,19 @@ impl Role {
             Role::Coordinator => "coordinator",
             Role::Worker => "worker",
         }
+    }
+}
+
+/// IDs print truncated to their first 8 characters, so that is what two forms of one ID share:
+/// the ID's key, borrowed (a history's every line looks one up, few are stored).
+pub fn id_key_of(id: &str) -> &str {
+    // Most IDs are ASCII (hex, host names): their key is their first 8 bytes.
+    match id.as_bytes().get(..8) {
+        Some(head) if head.is_ascii() => &id[..8],
+        _ => match id.char_indices().nth(8) {
+            Some((end, _)) => &id[..end],
+            None => id,
+        },
     }
 }
 

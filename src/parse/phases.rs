@@ -26,10 +26,7 @@ pub struct PhaseState {
 
 /// A job's first 8 characters, borrowed: every event's job is looked up, few are stored.
 fn key(id: &IdRef) -> &str {
-    match id.text.char_indices().nth(8) {
-        Some((end, _)) => &id.text[..end],
-        None => &id.text,
-    }
+    crate::event::id_key_of(&id.text)
 }
 
 impl PhaseState {

@@ -7,7 +7,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use crate::config::{Config, SourceSpec};
-use crate::event::{Event, IdRef, Role};
+use rustc_hash::FxHashMap;
+
+use crate::event::{id_key_of, Event, IdRef, Role};
 use crate::parse::Prefilter;
 use crate::source::Selector;
 use crate::trail::record::{better_id, id_key, worker_cancel_reason, JobBook, JobRecord};
@@ -84,7 +86,10 @@ pub fn read(config: &Config, tap: Option<CoordinatorTap>) -> Result<History, Str
     // Sources are read in parallel: put what they saw in an order that does not vary.
     let mut cancels = cancels;
     cancels.sort();
-    let mut sightings: Vec<Sighting> = seen.into_values().collect();
+    let mut sightings: Vec<Sighting> = seen
+        .into_iter()
+        .flat_map(|(_, by_key)| by_key.into_values())
+        .collect();
     sightings.sort_by(|a, b| (&a.stream, &a.key).cmp(&(&b.stream, &b.key)));
     for (key, reason) in cancels {
         if let Some(rec) = book
@@ -183,7 +188,9 @@ fn tally_coordinator(
     (book, full)
 }
 
-type Sightings = HashMap<(String, StreamName), Sighting>;
+/// Per stream, its sightings by job key (looked up by the borrowed key: a day of worker lines
+/// is millions, of a few thousand jobs).
+type Sightings = Vec<(StreamName, FxHashMap<Box<str>, Sighting>)>;
 
 /// The workers' setup lines carry full job IDs, and say which worker got which job.
 fn scan_workers(config: &Config) -> (StreamIndex, Sightings, Vec<(String, String)>) {
@@ -196,21 +203,33 @@ fn scan_workers(config: &Config) -> (StreamIndex, Sightings, Vec<(String, String
         let (index, seen, cancels) = (index.clone(), seen.clone(), cancels.clone());
         Arc::new(move |source: usize, e: &Event| {
             if let (Some(job), Some(worker)) = (&e.job_id, &e.worker_id) {
-                let key = id_key(&job.text);
-                let stream = (source, e.source.clone());
-                seen.lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .entry((key.clone(), stream.clone()))
-                    .and_modify(|s| {
+                let key = id_key_of(&job.text);
+                let mut seen = seen.lock().unwrap_or_else(|p| p.into_inner());
+                let i = match seen.iter().position(|((s, label), _)| {
+                    *s == source && (Arc::ptr_eq(label, &e.source) || *label == e.source)
+                }) {
+                    Some(i) => i,
+                    None => {
+                        seen.push(((source, e.source.clone()), FxHashMap::default()));
+                        seen.len() - 1
+                    }
+                };
+                let (stream, by_key) = &mut seen[i];
+                match by_key.get_mut(key) {
+                    Some(s) => {
                         better_id(&mut s.job, job);
                         better_id(&mut s.worker, worker);
-                    })
-                    .or_insert_with(|| Sighting {
-                        key,
-                        job: job.clone(),
-                        worker: worker.clone(),
-                        stream,
-                    });
+                    }
+                    None => {
+                        let sighting = Sighting {
+                            key: key.to_string(),
+                            job: job.clone(),
+                            worker: worker.clone(),
+                            stream: stream.clone(),
+                        };
+                        by_key.insert(key.into(), sighting);
+                    }
+                }
             }
             if let (Some(job), Some(reason)) = (&e.job_id, worker_cancel_reason(&e.message)) {
                 cancels

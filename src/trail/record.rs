@@ -3,9 +3,10 @@
 
 use std::sync::LazyLock;
 
+use memchr::memmem::Finder;
 use regex::Regex;
 
-use crate::event::{Event, IdRef, Level, Phase};
+use crate::event::{id_key_of, Event, IdRef, Level, Phase};
 use crate::parse::templates::Says;
 use crate::time::Timestamp;
 
@@ -34,12 +35,12 @@ pub enum JobKind {
 
 /// IDs print truncated to their first 8 characters, so that is what two forms of one ID share.
 pub fn id_key(id: &str) -> String {
-    id.chars().take(8).collect()
+    id_key_of(id).to_string()
 }
 
 /// Whether two IDs share their [`id_key`], without building either (a history's every line asks).
 pub fn same_key(a: &str, b: &str) -> bool {
-    a.chars().take(8).eq(b.chars().take(8))
+    id_key_of(a) == id_key_of(b)
 }
 
 /// Keeps the more complete of two forms of one ID (a full ID over a truncated one).
@@ -106,6 +107,53 @@ static WORKER_COUNT: LazyLock<Regex> =
 /// v0.12: `[Job Started] Inputs=… | Capacity=10 CU | Workers=1 | JobId(…)`.
 static WORKERS_EQ: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"Workers=(\d+)").expect("valid regex"));
+
+/// The words a coordinator line is searched for beside its template (the shapes of DOMAIN.md
+/// and loose variants), each searcher built once: `str::contains` sets one up on every call,
+/// which cost more than the search on these short messages, several times per line.
+#[derive(Clone, Copy)]
+enum Word {
+    JobStarted,
+    JobFinished,
+    Successfully,
+    ExecutionJob,
+    CompletedSuccessfully,
+    FailedJob,
+    CancelledJob,
+    TimedOut,
+    Phase1,
+    Phase2,
+    Execution,
+    StartedWith,
+    FinishedExecution,
+}
+
+const WORDS: [&str; 13] = [
+    "[Job] Started",
+    "[Job] Finished",
+    "successfully",
+    "[Execution] Job",
+    "completed successfully",
+    "Failed job",
+    "Cancelled job",
+    "timed out",
+    "[Phase1]",
+    "[Phase2]",
+    "[Execution]",
+    "] Started with",
+    "finished execution",
+];
+
+/// Where `word` first occurs in `m`.
+fn find(m: &str, word: Word) -> Option<usize> {
+    static FINDERS: LazyLock<Vec<Finder<'static>>> =
+        LazyLock::new(|| WORDS.iter().map(Finder::new).collect());
+    FINDERS[word as usize].find(m.as_bytes())
+}
+
+fn has(m: &str, word: Word) -> bool {
+    find(m, word).is_some()
+}
 
 impl JobRecord {
     /// For a job that failed because a phase timed out, the worker that held that phase up
@@ -237,7 +285,7 @@ impl JobRecord {
                 self.kind = Some(kind);
             }
         }
-        if m.contains("[Job] Started") || says == Some(Says::JobStarted) {
+        if says == Some(Says::JobStarted) || has(m, Word::JobStarted) {
             self.started = self.started.or(ts);
             if let Some(c) = WORKER_COUNT.captures(m).or_else(|| WORKERS_EQ.captures(m)) {
                 self.announced_workers = c[1].parse().ok();
@@ -255,17 +303,17 @@ impl JobRecord {
                 Some((Outcome::Completed, None))
             }
             Some(Says::SetupFailed) => Some((Outcome::Failed, Some(m.to_string()))),
-            _ if m.contains("[Job] Finished") && m.contains("successfully")
-                || m.contains("[Execution] Job") && m.contains("completed successfully") =>
+            _ if has(m, Word::JobFinished) && has(m, Word::Successfully)
+                || has(m, Word::ExecutionJob) && has(m, Word::CompletedSuccessfully) =>
             {
                 Some((Outcome::Completed, None))
             }
-            _ => match m.find("Failed job") {
+            _ => match find(m, Word::FailedJob) {
                 Some(pos) => Some((Outcome::Failed, reason_in(&m[pos..]))),
-                None if m.contains("Cancelled job") => Some((Outcome::Cancelled, reason_in(m))),
+                None if has(m, Word::CancelledJob) => Some((Outcome::Cancelled, reason_in(m))),
                 None if says.is_none()
                     && e.level == Some(Level::Error)
-                    && m.contains("timed out") =>
+                    && has(m, Word::TimedOut) =>
                 {
                     Some((Outcome::Failed, Some(m.to_string())))
                 }
@@ -295,7 +343,7 @@ impl JobRecord {
         worker: Option<&IdRef>,
     ) {
         let at = ts.unwrap_or_default();
-        let all_done = || DONE_COUNT.captures(m).is_some_and(|c| c[1] == c[2]);
+        let all_done = || DONE_COUNT.find(m).is_some_and(|c| all_of(c.as_str()));
         if let (Some(says), Some(tag)) = (says, tag) {
             match says {
                 Says::PhaseStarted => {
@@ -365,15 +413,15 @@ impl JobRecord {
             return;
         }
         // DOMAIN.md's shape, which no release logs.
-        let tagged = |t: &str| m.contains(t);
-        let started = |m: &str| m.contains("] Started with");
-        if tagged("[Phase1]") && started(m) {
+        let tagged = |w: Word| has(m, w);
+        let started = |m: &str| has(m, Word::StartedWith);
+        if tagged(Word::Phase1) && started(m) {
             self.phase(Phase::contributions()).start.get_or_insert(at);
-        } else if tagged("[Phase2]") && started(m) {
+        } else if tagged(Word::Phase2) && started(m) {
             self.phase(Phase::prove()).start.get_or_insert(at);
-        } else if tagged("[Execution]") && started(m) {
+        } else if tagged(Word::Execution) && started(m) {
             self.phase(Phase::execution()).start.get_or_insert(at);
-        } else if tagged("[Execution]") && m.contains("finished execution") && all_done() {
+        } else if tagged(Word::Execution) && has(m, Word::FinishedExecution) && all_done() {
             self.phase(Phase::execution()).end = ts;
             self.phase(Phase::execution()).held_by = worker.cloned();
         }
@@ -420,6 +468,17 @@ fn figure(m: &str) -> Option<f64> {
     c.get(1).or(c.get(2))?.as_str().parse().ok()
 }
 
+/// Whether a [`DONE_COUNT`] match (`6 / 8 workers done`) counts every worker done. The match
+/// is taken apart by hand: captures cost several times the search, on every such line.
+fn all_of(done_count: &str) -> bool {
+    let Some((done, rest)) = done_count.split_once('/') else {
+        return false;
+    };
+    let rest = rest.trim_start();
+    let of = rest.split(' ').next().unwrap_or(rest);
+    done.trim_end() == of
+}
+
 /// `... (reason: worker lost (device 0))` → `worker lost (device 0)`: the text after `reason: `
 /// up to the parenthesis that closes the one it opened in.
 fn reason_in(m: &str) -> Option<String> {
@@ -442,18 +501,23 @@ fn reason_in(m: &str) -> Option<String> {
 #[derive(Default)]
 pub struct JobBook {
     pub jobs: Vec<JobRecord>,
-    /// Position in `jobs` by ID key: a busy coordinator names tens of thousands of jobs.
-    index: std::collections::HashMap<String, usize>,
+    /// Position in `jobs` by ID key: a busy coordinator names tens of thousands of jobs, and
+    /// every line looks its job up (by the borrowed key, with a hash made for short keys).
+    index: rustc_hash::FxHashMap<Box<str>, usize>,
 }
 
 impl JobBook {
     pub fn observe(&mut self, e: &Event) {
         let Some(id) = &e.job_id else { return };
-        let jobs = &mut self.jobs;
-        let i = *self.index.entry(id_key(&id.text)).or_insert_with(|| {
-            jobs.push(JobRecord::new(id.clone()));
-            jobs.len() - 1
-        });
+        let key = id_key_of(&id.text);
+        let i = match self.index.get(key) {
+            Some(&i) => i,
+            None => {
+                self.jobs.push(JobRecord::new(id.clone()));
+                self.index.insert(key.into(), self.jobs.len() - 1);
+                self.jobs.len() - 1
+            }
+        };
         self.jobs[i].observe(e);
     }
 
@@ -481,7 +545,8 @@ impl JobBook {
 
 /// The reason a worker gives when it cancels its part of a job: `Job <job> cancelled: <reason>`.
 pub fn worker_cancel_reason(m: &str) -> Option<String> {
-    let pos = m.find(" cancelled: ")?;
+    static CANCELLED: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(" cancelled: "));
+    let pos = CANCELLED.find(m.as_bytes())?;
     m[..pos]
         .contains("Job ")
         .then(|| m[pos + " cancelled: ".len()..].trim().to_string())

@@ -2,10 +2,11 @@
 //! (`Worker ID <id>`), the structured `worker_id` on the worker's own lines, or the `id` the
 //! topology file gives its source. Also counts, per stream, the lines that name a job.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::event::{Event, IdRef, Level};
+use rustc_hash::FxHashMap;
+
+use crate::event::{id_key_of, Event, IdRef, Level};
 use crate::time::Timestamp;
 use crate::trail::record::{better_id, id_key, same_key};
 
@@ -53,7 +54,7 @@ pub struct StreamInfo {
     /// Jobs the stream's lines name (keys), in the order first seen.
     pub jobs: Vec<IdRef>,
     /// Position in `jobs` by ID key, so that a worker of thousands of jobs is not searched per line.
-    job_index: HashMap<String, usize>,
+    job_index: FxHashMap<Box<str>, usize>,
 }
 
 fn add_id(list: &mut Vec<IdRef>, id: &IdRef) {
@@ -70,28 +71,27 @@ pub struct StreamIndex {
 
 impl StreamIndex {
     fn entry(&mut self, source: usize, label: &Arc<str>) -> &mut StreamInfo {
-        let i = match self
-            .streams
-            .iter()
-            .position(|s| s.source == source && s.label == *label)
-        {
-            Some(i) => i,
-            None => {
-                self.streams.push(StreamInfo {
-                    source,
-                    label: label.clone(),
-                    ids: Vec::new(),
-                    job_lines: 0,
-                    job_worker_ids: Vec::new(),
-                    first_seen: None,
-                    last_seen: None,
-                    errors: 0,
-                    jobs: Vec::new(),
-                    job_index: HashMap::new(),
-                });
-                self.streams.len() - 1
-            }
-        };
+        let i =
+            match self.streams.iter().position(|s| {
+                s.source == source && (Arc::ptr_eq(&s.label, label) || s.label == *label)
+            }) {
+                Some(i) => i,
+                None => {
+                    self.streams.push(StreamInfo {
+                        source,
+                        label: label.clone(),
+                        ids: Vec::new(),
+                        job_lines: 0,
+                        job_worker_ids: Vec::new(),
+                        first_seen: None,
+                        last_seen: None,
+                        errors: 0,
+                        jobs: Vec::new(),
+                        job_index: FxHashMap::default(),
+                    });
+                    self.streams.len() - 1
+                }
+            };
         &mut self.streams[i]
     }
 
@@ -119,10 +119,11 @@ impl StreamIndex {
             s.errors += 1;
         }
         if let Some(j) = &e.job_id {
-            match s.job_index.get(&id_key(&j.text)) {
+            let key = id_key_of(&j.text);
+            match s.job_index.get(key) {
                 Some(&i) => better_id(&mut s.jobs[i], j),
                 None => {
-                    s.job_index.insert(id_key(&j.text), s.jobs.len());
+                    s.job_index.insert(key.into(), s.jobs.len());
                     s.jobs.push(j.clone());
                 }
             }
