@@ -75,6 +75,8 @@ impl Drop for StreamRx {
 pub struct StreamSet {
     added: Sender<StreamRx>,
     gate: pool::Gate,
+    /// Streams added to this set (one merge's), beside [`OPEN_STREAMS`] of every set.
+    streams: Arc<AtomicUsize>,
 }
 
 impl StreamSet {
@@ -84,6 +86,7 @@ impl StreamSet {
         let set = StreamSet {
             added: tx,
             gate: pool::Gate::closed(),
+            streams: Arc::default(),
         };
         (set, rx)
     }
@@ -97,6 +100,7 @@ impl StreamSet {
             room: room.clone(),
         });
         OPEN_STREAMS.fetch_add(1, Ordering::Relaxed);
+        self.streams.fetch_add(1, Ordering::Relaxed);
         EventSink {
             tx,
             batch: Vec::new(),
@@ -113,6 +117,14 @@ impl StreamSet {
         self.gate.run(task);
     }
 
+    /// Whether this set's streams are few enough to be read on threads of their own. The
+    /// pool is for many streams merged at once; a pass that reads one source beside a set
+    /// of many (the coordinator beside its workers) gives it threads, or it would wait for
+    /// its turns behind theirs, alone on the critical path.
+    pub fn is_small(&self) -> bool {
+        self.streams.load(Ordering::Relaxed) <= FEW_STREAMS
+    }
+
     /// Every source has started (every stream they open now is counted): pooled readers
     /// begin.
     pub fn start_pooled(&self) {
@@ -120,6 +132,9 @@ impl StreamSet {
     }
 }
 
+/// Streams of one set read on threads of their own rather than on the pool: the read-ahead
+/// budget gives each of four a full window.
+const FEW_STREAMS: usize = 4;
 /// Events per batch at most: the channel's cost is per batch.
 const BATCH: usize = 512;
 /// Batches a stream may have queued for the merge.

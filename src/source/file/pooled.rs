@@ -14,7 +14,7 @@ use super::{keep_capped, open_input, read_group, FileGroup, Input};
 use crate::report;
 use crate::source::mapped::{self, Checkpoints};
 use crate::source::pool::{Room, Task, Turn};
-use crate::source::{read_ahead_share, LineFeeder, ReadRequest};
+use crate::source::{read_ahead_share, LineFeeder, ReadRequest, StreamSet};
 
 /// Pieces a task reads in one turn before the next task's turn.
 const PIECES_PER_TURN: usize = 16;
@@ -43,6 +43,8 @@ pub(super) struct GroupTask {
     reading: Option<Reading>,
     started: bool,
     ended: bool,
+    /// The set the stream belongs to: a small one reads on threads of its own.
+    set: StreamSet,
 }
 
 /// The file being read: where, up to where, and the start of a line not yet ended.
@@ -57,7 +59,12 @@ struct Reading {
 }
 
 impl GroupTask {
-    pub(super) fn new(group: FileGroup, feeder: LineFeeder, req: Arc<ReadRequest>) -> GroupTask {
+    pub(super) fn new(
+        group: FileGroup,
+        feeder: LineFeeder,
+        req: Arc<ReadRequest>,
+        set: StreamSet,
+    ) -> GroupTask {
         GroupTask {
             room: feeder.sink.room.clone(),
             group,
@@ -67,6 +74,7 @@ impl GroupTask {
             reading: None,
             started: false,
             ended: false,
+            set,
         }
     }
 
@@ -135,8 +143,9 @@ impl Task for GroupTask {
         report::reading(feeder.parser.label());
         if !self.started {
             self.started = true;
-            // A stream with a full share reads ahead in large windows on threads of its own.
-            if read_ahead_share() >= mapped::WINDOW {
+            // A stream with a full share reads ahead in large windows on threads of its own,
+            // as does one of a few that another set's many share the budget with.
+            if read_ahead_share() >= mapped::WINDOW || self.set.is_small() {
                 self.feeder = Some(feeder);
                 return self.hand_off();
             }
