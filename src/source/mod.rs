@@ -65,7 +65,9 @@ impl StreamRx {
 
 impl Drop for StreamRx {
     fn drop(&mut self) {
-        // A reader waiting for room finds the stream gone and ends.
+        // The receiver goes first, so that a reader woken for room finds the stream gone and
+        // ends (woken before, it would find the queue still full and wait for good).
+        drop(std::mem::replace(&mut self.rx, crossbeam_channel::never()));
         self.room.taken();
     }
 }
@@ -157,8 +159,9 @@ pub struct EventSink {
     batch: Vec<Event>,
     batch_bytes: usize,
     closed: bool,
-    /// A reader on a thread of its own waits for room in the queue; a pooled one never
-    /// blocks: what the queue has no room for waits in `unsent` (see [`pool`]).
+    /// A reader on a thread of its own waits for room in the queue; a pooled or async one
+    /// never blocks: what the queue has no room for waits in `unsent` (see [`pool`] and
+    /// [`EventSink::room`]).
     waits: bool,
     unsent: VecDeque<Msg>,
     room: Arc<pool::Room>,
@@ -239,7 +242,8 @@ impl EventSink {
         true
     }
 
-    /// From now on, never blocks (the stream is read in turns on the pool).
+    /// From now on, never blocks (the stream is read in turns on the pool, or by a task on
+    /// the async runtime).
     fn never_wait(&mut self) {
         self.waits = false;
     }
@@ -255,6 +259,26 @@ impl EventSink {
     /// A pooled reader may read on: all it made is sent and its queue is not full.
     fn has_room(&mut self) -> bool {
         self.closed || (self.send_unsent() && self.tx.len() < POOLED_DEPTH)
+    }
+
+    /// For a reader that runs as a task on the async runtime (after [`EventSink::never_wait`]):
+    /// waits, holding no thread, until all it made is sent and its queue is not full, or the
+    /// stream has gone. Called after each piece the reader feeds, so that a slow merge holds
+    /// back the reader's input and the stream holds no more than its read-ahead share.
+    pub async fn room(&mut self) {
+        let room = self.room.clone();
+        while !self.has_room() {
+            room.next_taken().await;
+        }
+    }
+
+    /// Waits until all the reader made is in the queue (or the stream has gone): the last
+    /// thing an async reader does, since what is left unsent is lost with the sink.
+    pub async fn sent(&mut self) {
+        let room = self.room.clone();
+        while !self.closed && !self.send_unsent() {
+            room.next_taken().await;
+        }
     }
 }
 
