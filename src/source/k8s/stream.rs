@@ -19,6 +19,9 @@ use crate::time::Timestamp;
 
 /// A live stream that has been quiet this long passes on the events it holds.
 const IDLE_FLUSH: Duration = Duration::from_millis(100);
+/// Bytes of a log body fed between two waits for room in the stream: what one wait holds
+/// beyond the stream's queue stays small however large the body's chunks are.
+const PIECE: usize = 16 << 10;
 /// Retries of a history request that broke off mid-way.
 const HISTORY_RETRIES: u32 = 3;
 /// Consecutive failed attempts (API unreachable) after which a followed stream is given up.
@@ -199,7 +202,8 @@ async fn pump<R: AsyncBufRead + Unpin>(mut body: R, reading: &mut Reading<'_>, l
                     pending.clear();
                 }
             }
-            if !keep_going {
+            // The rest of a large chunk waits in the body until the merge has room.
+            if !keep_going || used >= PIECE {
                 break;
             }
         }
