@@ -1,6 +1,7 @@
 //! The `compose:[PROJECT/]SERVICE` and `docker:CONTAINER` sources: finds the containers through
 //! the Docker Engine API (bollard), reads each one's logs as its own stream, and with `-f`
-//! watches the engine's events to follow containers that start later or restart.
+//! watches the engine's events to follow containers that start later or restart. Each
+//! container is read by a task on the shared runtime (`source::runtime`), not a thread.
 
 mod decode;
 #[cfg(any(test, feature = "fuzz-targets"))]

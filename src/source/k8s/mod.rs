@@ -8,7 +8,10 @@
 //! - `-f`: after the history, a `follow=true` request picks up from the last second seen
 //!   (skipping the lines of that second already read, as stern does); pods that appear and
 //!   containers that restart (a new container ID) are found by a watch and become new streams.
-//! - At most `--max-log-requests` log requests are open at once.
+//! - At most `--max-log-requests` log requests are open at once. Without `-f`, past that, each
+//!   history is read whole into a spool (`spool`: a temp file past 32 KiB) before it is fed.
+//! - Each stream is read by a task on the shared runtime (`source::runtime`), not a thread: it
+//!   awaits room in its stream after each piece, so a slow merge holds back the log body.
 
 mod errors;
 mod spool;
