@@ -261,7 +261,7 @@ impl EventSink {
         self.closed || (self.send_unsent() && self.tx.len() < POOLED_DEPTH)
     }
 
-    /// For a reader that runs as a task on the async runtime (after [`EventSink::never_wait`]):
+    /// For a reader that runs as a task on the async runtime (after `never_wait`):
     /// waits, holding no thread, until all it made is sent and its queue is not full, or the
     /// stream has gone. Called after each piece the reader feeds, so that a slow merge holds
     /// back the reader's input and the stream holds no more than its read-ahead share.
