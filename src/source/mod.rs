@@ -518,6 +518,7 @@ pub struct SourceOptions {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[test]
     fn bare_paths_are_files() {
@@ -549,5 +550,50 @@ mod tests {
         let spec = odd.to_str().unwrap();
         assert_eq!(open(spec, &SourceOptions::default()).unwrap().name(), spec);
         assert!(open("C:\\logs\\x.log", &SourceOptions::default()).is_ok());
+    }
+
+    /// An async reader waits for room holding no thread, is woken each time the merge takes a
+    /// batch (none lost between its check and its wait), and ends once the merge has gone.
+    #[test]
+    fn an_async_reader_awaits_room_and_is_woken_by_the_merge() {
+        let handle = runtime::handle().unwrap();
+        let (set, added) = StreamSet::new();
+        let mut sink = set.add();
+        sink.never_wait();
+        let stream = added.try_recv().unwrap();
+        let sent = QUEUE_DEPTH * 3;
+        for _ in 0..sent {
+            sink.put(Msg::CaughtUp);
+        }
+        assert!(!sink.has_room(), "the queue is full, the rest unsent");
+        let reader = handle.spawn(async move {
+            sink.room().await;
+            sink.sent().await;
+            sink.is_closed()
+        });
+        let mut taken = 0;
+        while !reader.is_finished() || !stream.rx.is_empty() {
+            if stream.rx.recv_timeout(Duration::from_millis(10)).is_ok() {
+                stream.taken();
+                taken += 1;
+            }
+        }
+        assert_eq!(taken, sent);
+        assert!(!handle.block_on(reader).unwrap());
+
+        // The merge goes away while the reader waits: it finds the stream gone and ends.
+        let mut sink = set.add();
+        sink.never_wait();
+        let stream = added.try_recv().unwrap();
+        for _ in 0..sent {
+            sink.put(Msg::CaughtUp);
+        }
+        let reader = handle.spawn(async move {
+            sink.sent().await;
+            sink.is_closed()
+        });
+        std::thread::sleep(Duration::from_millis(50));
+        drop(stream);
+        assert!(handle.block_on(reader).unwrap());
     }
 }
