@@ -165,3 +165,34 @@ pub fn summary_workers(summary: &serde_json::Value) -> Vec<(String, bool)> {
     workers.sort();
     workers
 }
+
+/// The most memory (peak RSS, `VmHWM`) and threads a running child had, sampled from
+/// /proc/PID/status until it ends.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Peaks {
+    pub rss_kib: u64,
+    pub threads: u64,
+}
+
+/// Samples a child's /proc/PID/status every few milliseconds on a thread; `join` for the peaks
+/// once the child has been waited for (or killed).
+pub fn sample_peaks(pid: u32) -> std::thread::JoinHandle<Peaks> {
+    std::thread::spawn(move || {
+        let path = format!("/proc/{pid}/status");
+        let mut peaks = Peaks::default();
+        // Gone (reaped) or a zombie (no memory left to tell): the child has ended.
+        while let Ok(status) = std::fs::read_to_string(&path) {
+            let field = |name: &str| {
+                status
+                    .lines()
+                    .find_map(|l| l.strip_prefix(name))
+                    .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
+            };
+            let Some(rss) = field("VmHWM:") else { break };
+            peaks.rss_kib = peaks.rss_kib.max(rss);
+            peaks.threads = peaks.threads.max(field("Threads:").unwrap_or(0));
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        peaks
+    })
+}

@@ -65,7 +65,9 @@ impl StreamRx {
 
 impl Drop for StreamRx {
     fn drop(&mut self) {
-        // A reader waiting for room finds the stream gone and ends.
+        // The receiver goes first, so that a reader woken for room finds the stream gone and
+        // ends (woken before, it would find the queue still full and wait for good).
+        drop(std::mem::replace(&mut self.rx, crossbeam_channel::never()));
         self.room.taken();
     }
 }
@@ -172,8 +174,9 @@ pub struct EventSink {
     batch: Vec<Event>,
     batch_bytes: usize,
     closed: bool,
-    /// A reader on a thread of its own waits for room in the queue; a pooled one never
-    /// blocks: what the queue has no room for waits in `unsent` (see [`pool`]).
+    /// A reader on a thread of its own waits for room in the queue; a pooled or async one
+    /// never blocks: what the queue has no room for waits in `unsent` (see [`pool`] and
+    /// [`EventSink::room`]).
     waits: bool,
     unsent: VecDeque<Msg>,
     room: Arc<pool::Room>,
@@ -254,7 +257,8 @@ impl EventSink {
         true
     }
 
-    /// From now on, never blocks (the stream is read in turns on the pool).
+    /// From now on, never blocks (the stream is read in turns on the pool, or by a task on
+    /// the async runtime).
     fn never_wait(&mut self) {
         self.waits = false;
     }
@@ -270,6 +274,26 @@ impl EventSink {
     /// A pooled reader may read on: all it made is sent and its queue is not full.
     fn has_room(&mut self) -> bool {
         self.closed || (self.send_unsent() && self.tx.len() < POOLED_DEPTH)
+    }
+
+    /// For a reader that runs as a task on the async runtime (after `never_wait`):
+    /// waits, holding no thread, until all it made is sent and its queue is not full, or the
+    /// stream has gone. Called after each piece the reader feeds, so that a slow merge holds
+    /// back the reader's input and the stream holds no more than its read-ahead share.
+    pub async fn room(&mut self) {
+        let room = self.room.clone();
+        while !self.has_room() {
+            room.next_taken().await;
+        }
+    }
+
+    /// Waits until all the reader made is in the queue (or the stream has gone): the last
+    /// thing an async reader does, since what is left unsent is lost with the sink.
+    pub async fn sent(&mut self) {
+        let room = self.room.clone();
+        while !self.closed && !self.send_unsent() {
+            room.next_taken().await;
+        }
     }
 }
 
@@ -509,6 +533,7 @@ pub struct SourceOptions {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[test]
     fn bare_paths_are_files() {
@@ -540,5 +565,50 @@ mod tests {
         let spec = odd.to_str().unwrap();
         assert_eq!(open(spec, &SourceOptions::default()).unwrap().name(), spec);
         assert!(open("C:\\logs\\x.log", &SourceOptions::default()).is_ok());
+    }
+
+    /// An async reader waits for room holding no thread, is woken each time the merge takes a
+    /// batch (none lost between its check and its wait), and ends once the merge has gone.
+    #[test]
+    fn an_async_reader_awaits_room_and_is_woken_by_the_merge() {
+        let handle = runtime::handle().unwrap();
+        let (set, added) = StreamSet::new();
+        let mut sink = set.add();
+        sink.never_wait();
+        let stream = added.try_recv().unwrap();
+        let sent = QUEUE_DEPTH * 3;
+        for _ in 0..sent {
+            sink.put(Msg::CaughtUp);
+        }
+        assert!(!sink.has_room(), "the queue is full, the rest unsent");
+        let reader = handle.spawn(async move {
+            sink.room().await;
+            sink.sent().await;
+            sink.is_closed()
+        });
+        let mut taken = 0;
+        while !reader.is_finished() || !stream.rx.is_empty() {
+            if stream.rx.recv_timeout(Duration::from_millis(10)).is_ok() {
+                stream.taken();
+                taken += 1;
+            }
+        }
+        assert_eq!(taken, sent);
+        assert!(!handle.block_on(reader).unwrap());
+
+        // The merge goes away while the reader waits: it finds the stream gone and ends.
+        let mut sink = set.add();
+        sink.never_wait();
+        let stream = added.try_recv().unwrap();
+        for _ in 0..sent {
+            sink.put(Msg::CaughtUp);
+        }
+        let reader = handle.spawn(async move {
+            sink.sent().await;
+            sink.is_closed()
+        });
+        std::thread::sleep(Duration::from_millis(50));
+        drop(stream);
+        assert!(handle.block_on(reader).unwrap());
     }
 }

@@ -29,19 +29,29 @@ pub trait Task: Send {
     fn unblocked(&mut self) -> bool;
 }
 
-/// Where a stream's task waits for the merge to take a batch. One per stream; the merge
+/// Where a stream's reader waits for the merge to take a batch. One per stream; the merge
 /// calls [`Room::taken`] after each message it takes.
 #[derive(Default)]
 pub struct Room {
+    /// A pool task parked until then.
     waiting: Mutex<Option<Box<dyn Task>>>,
+    /// An async reader (Docker, Kubernetes) awaits this: `notify_one` keeps a permit when no
+    /// one waits yet, so a batch taken between its check and its await still wakes it.
+    wake: tokio::sync::Notify,
 }
 
 impl Room {
-    /// The merge took a message from this stream (or dropped it): a waiting task reads on.
+    /// The merge took a message from this stream (or dropped it): a waiting reader reads on.
     pub fn taken(&self) {
+        self.wake.notify_one();
         if let Some(task) = lock(&self.waiting).take() {
             run(task);
         }
+    }
+
+    /// Until the merge next takes a message (or a message was taken since the last wake).
+    pub async fn next_taken(&self) {
+        self.wake.notified().await;
     }
 }
 

@@ -1,5 +1,6 @@
 //! One tokio runtime for the backends whose clients are async (Docker, Kubernetes). Sources
-//! spawn their readers on it; the rest of the pipeline is plain threads and channels.
+//! spawn their readers on it as tasks, which never block its two threads: a reader awaits room
+//! in its stream (`EventSink::room`). The rest of the pipeline is plain threads and channels.
 
 use std::sync::OnceLock;
 

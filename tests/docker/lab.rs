@@ -19,7 +19,8 @@ pub const WAIT: Duration = Duration::from_secs(60);
 
 /// The container's program: prints a log file on its first run, one marker line on later runs
 /// (restarts), then waits. Workers claim `worker-0N.log` by the lowest free N, and keep it
-/// across restarts (the claim is kept by hostname in a volume shared by the replicas).
+/// across restarts (the claim is kept by hostname in a volume shared by the replicas). `long`
+/// and `count` print lines of their own (`count`: `line 1` to `line 200`).
 pub const RUN_SH: &str = r#"B=/bin/busybox
 trap 'exit 0' TERM INT
 $B mkdir -p /claim
@@ -39,6 +40,9 @@ case "$1" in
     echo "to stderr" >&2
     printf '\033[32mgreen\033[0m after\n'
     printf 'hostile \033]52;c;cHduZWQ=\007\033[2J JobId(\033]0;x\007) c1 \302\2332J\n'
+    f=/dev/null ;;
+  count)
+    i=1; while [ $i -le 200 ]; do echo "line $i"; i=$((i+1)); done
     f=/dev/null ;;
   *) f=$1 ;;
 esac

@@ -316,3 +316,50 @@ fn docker_missing_engine_is_one_clear_line() {
     );
     assert!(!ndjson(&r.stdout).is_empty());
 }
+
+/// Issue 20, defect 10: many containers followed at once are read by tasks on the shared
+/// runtime, not a thread each; every line arrives once, in its container's order.
+#[test]
+fn docker_following_30_containers_takes_no_thread_each() {
+    if prerequisites().is_none()
+        || !require("/proc", std::path::Path::new("/proc/self/status").exists())
+    {
+        return;
+    }
+    const CONTAINERS: usize = 30;
+    let lab = Lab::new();
+    let names: Vec<String> = (0..CONTAINERS)
+        .map(|i| format!("{}-count{i:02}", lab.tag))
+        .collect();
+    std::thread::scope(|s| {
+        for chunk in names.chunks(CONTAINERS / 5) {
+            let lab = &lab;
+            s.spawn(move || chunk.iter().for_each(|c| lab.run(c, false, "count")));
+        }
+    });
+    for c in &names {
+        wait_logged(c, 200);
+    }
+    let sources: Vec<String> = names.iter().map(|c| format!("docker:{c}")).collect();
+    let mut args = vec!["-o", "json"];
+    for s in &sources {
+        args.extend(["--worker", s]);
+    }
+    args.extend(["tail", "-f", "-n", "100000"]);
+    let mut f = Follower::start(&args);
+    let peaks = crate::util::sample_peaks(f.child.id());
+    f.wait_for("every container's lines", |seen| {
+        seen.len() >= CONTAINERS * 200
+    });
+    let (seen, stderr) = f.interrupt();
+    let peaks = peaks.join().unwrap();
+    eprintln!("following {CONTAINERS} containers: {peaks:?}");
+    let got = by_source(&seen);
+    let want: Vec<String> = (1..=200).map(|n| format!("line {n}")).collect();
+    assert_eq!(got.len(), CONTAINERS, "{stderr}");
+    for (c, events) in &got {
+        let lines: Vec<&str> = events.iter().map(|e| e["raw"].as_str().unwrap()).collect();
+        assert_eq!(lines, want, "{c}");
+    }
+    assert!(peaks.threads < 20, "{} threads", peaks.threads);
+}

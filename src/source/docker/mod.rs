@@ -1,6 +1,7 @@
 //! The `compose:[PROJECT/]SERVICE` and `docker:CONTAINER` sources: finds the containers through
 //! the Docker Engine API (bollard), reads each one's logs as its own stream, and with `-f`
-//! watches the engine's events to follow containers that start later or restart.
+//! watches the engine's events to follow containers that start later or restart. Each
+//! container is read by a task on the shared runtime (`source::runtime`), not a thread.
 
 mod decode;
 #[cfg(any(test, feature = "fuzz-targets"))]
@@ -267,15 +268,16 @@ impl Ctx {
         })
     }
 
-    /// Starts the thread that reads one container into its own stream.
+    /// Starts the task that reads one container into its own stream.
     fn spawn_reader(&self, target: Target, fresh: bool) {
-        let feeder = LineFeeder::new(
+        let mut feeder = LineFeeder::new(
             &self.set,
             &self.req,
             Arc::from(target.name.as_str()),
             self.role,
             None,
         );
+        feeder.sink.never_wait();
         let restarts = self.req.follow.then(|| {
             let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
             self.restarts
@@ -292,14 +294,8 @@ impl Ctx {
             restarts,
             fresh,
         };
-        let handle = self.handle.clone();
-        // A thread per container: the feeder blocks when the merge is not ready for more.
-        let spawned = std::thread::Builder::new()
-            .name("docker-logs".into())
-            .spawn(move || handle.block_on(reader.run()));
-        if let Err(e) = spawned {
-            report::problem(&self.source, &format!("cannot start a reader thread: {e}"));
-        }
+        // A task, not a thread per container: 30 containers cost 30 small tasks.
+        self.handle.spawn(reader.run());
     }
 
     /// With `-f`: attaches to containers of the selection that start later, and tells the

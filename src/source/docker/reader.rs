@@ -61,7 +61,15 @@ struct State {
 }
 
 impl Reader {
+    /// Reads the container's logs into its stream. A task on the shared runtime: the feeder
+    /// never blocks, the reader awaits room in its stream after each piece it feeds, so a
+    /// slow merge holds back the engine's stream.
     pub async fn run(mut self) {
+        self.read().await;
+        self.feeder.sink.sent().await;
+    }
+
+    async fn read(&mut self) {
         let mut fields = Map::new();
         fields.insert("container".into(), Value::String(self.target.name.clone()));
         let mut st = State {
@@ -95,6 +103,7 @@ impl Reader {
         if !self.feeder.caught_up() {
             return;
         }
+        self.feeder.sink.room().await;
         loop {
             let since = match (
                 st.cursor.resume(),
@@ -117,6 +126,7 @@ impl Reader {
             if !self.feeder.flush() {
                 return;
             }
+            self.feeder.sink.room().await;
             // The container stopped: wait until it starts again.
             if restarts.recv().await.is_none() {
                 return;
@@ -148,7 +158,9 @@ impl Reader {
                 match tokio::time::timeout(LIVE_PAUSE, stream.next()).await {
                     Ok(next) => next,
                     Err(_) => {
-                        if !self.feeder.flush() {
+                        self.feeder.flush();
+                        self.feeder.sink.room().await;
+                        if self.feeder.sink.is_closed() {
                             return Ok(());
                         }
                         stream.next().await
@@ -196,6 +208,7 @@ impl Reader {
                     feed(feeder, fields, line_no, tag, line, ts)
                 });
             }
+            self.feeder.sink.room().await;
             if self.feeder.sink.is_closed() {
                 return Ok(());
             }

@@ -8,9 +8,13 @@
 //! - `-f`: after the history, a `follow=true` request picks up from the last second seen
 //!   (skipping the lines of that second already read, as stern does); pods that appear and
 //!   containers that restart (a new container ID) are found by a watch and become new streams.
-//! - At most `--max-log-requests` log requests are open at once.
+//! - At most `--max-log-requests` log requests are open at once. Without `-f`, past that, each
+//!   history is read whole into a spool (`spool`: a temp file past 32 KiB) before it is fed.
+//! - Each stream is read by a task on the shared runtime (`source::runtime`), not a thread: it
+//!   awaits room in its stream after each piece, so a slow merge holds back the log body.
 
 mod errors;
+mod spool;
 mod stream;
 #[cfg(any(test, feature = "fuzz-targets"))]
 pub(crate) use stream::{split_kubelet_ts, Position};
@@ -200,8 +204,9 @@ impl Source for K8sSource {
             targets.extend(targets_of(&shared, pod, true));
         }
         // Without -f every reader must finish its request before the merge can go on past it;
-        // when there are more streams than may be open at once, the later ones are read whole
-        // before they are fed, so that no reader holds a request open while the merge waits.
+        // when there are more streams than may be open at once, each is read whole (into a
+        // spool: a temp file past a little memory) before it is fed, so that no reader holds
+        // a request open while the merge waits.
         let spool = !follow && targets.len() > self.max_streams;
         for target in targets {
             if follow {
@@ -230,24 +235,24 @@ impl Source for K8sSource {
     }
 }
 
-/// Starts one reader thread for a target. `live`: the target appeared while following (its
-/// whole log is new, so `-n` does not apply).
+/// Starts the reader of a target: a task on the shared runtime, not a thread, so that 300
+/// pods cost 300 small tasks (its feeder never blocks; the task awaits room in its stream).
+/// `live`: the target appeared while following (its whole log is new, so `-n` does not apply).
 pub(crate) fn start_reader(shared: &Arc<Shared>, target: Target, live: bool, spool: bool) {
-    let feeder = LineFeeder::new(
+    let mut feeder = LineFeeder::new(
         &shared.set,
         &shared.req,
         target.label.clone(),
         shared.role,
         None,
     );
+    feeder.sink.never_wait();
     // Taken here, in the order targets are found, so the first ones get the free slots.
     let permit = shared.limit.clone().try_acquire_owned().ok();
-    let shared = shared.clone();
-    std::thread::spawn(move || {
-        let handle = shared.handle.clone();
-        handle.block_on(stream::read_target(
-            &shared, &target, feeder, permit, live, spool,
-        ));
+    let task_shared = shared.clone();
+    shared.handle.spawn(async move {
+        stream::read_target(&task_shared, &target, &mut feeder, permit, live, spool).await;
+        feeder.sink.sent().await;
     });
 }
 

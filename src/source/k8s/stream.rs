@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 use tokio::sync::OwnedSemaphorePermit;
 
 use super::errors::{describe, Action};
+use super::spool::Spool;
 use super::{current_container_id, Shared, Target};
 use crate::parse::{Envelope, MAX_LINE_BYTES};
 use crate::report;
@@ -18,6 +19,9 @@ use crate::time::Timestamp;
 
 /// A live stream that has been quiet this long passes on the events it holds.
 const IDLE_FLUSH: Duration = Duration::from_millis(100);
+/// Bytes of a log body fed between two waits for room in the stream: what one wait holds
+/// beyond the stream's queue stays small however large the body's chunks are.
+const PIECE: usize = 16 << 10;
 /// Retries of a history request that broke off mid-way.
 const HISTORY_RETRIES: u32 = 3;
 /// Consecutive failed attempts (API unreachable) after which a followed stream is given up.
@@ -87,7 +91,7 @@ pub(crate) fn split_kubelet_ts(line: &[u8]) -> (Option<Timestamp>, &[u8]) {
 /// Where read lines go: straight into the stream, or held until the request is closed.
 enum Out<'a> {
     Feed(&'a mut LineFeeder),
-    Hold(&'a mut Vec<(Vec<u8>, Option<Timestamp>)>),
+    Hold(&'a mut Spool),
 }
 
 struct Reading<'a> {
@@ -118,18 +122,30 @@ impl Reading<'_> {
                     },
                 )
             }
-            Out::Hold(v) => {
-                v.push((text.to_vec(), ts));
+            Out::Hold(spool) => {
+                spool.push(text, ts);
                 true
             }
         }
     }
 
-    fn idle(&mut self) -> bool {
+    /// After each piece read: waits until the merge has room for more, so that a slow merge
+    /// holds back the request's body; false once the consumer has gone.
+    async fn room(&mut self) -> bool {
         match &mut self.out {
-            Out::Feed(feeder) => feeder.flush(),
+            Out::Feed(feeder) => {
+                feeder.sink.room().await;
+                !feeder.sink.is_closed()
+            }
             Out::Hold(_) => true,
         }
+    }
+
+    async fn idle(&mut self) -> bool {
+        if let Out::Feed(feeder) = &mut self.out {
+            feeder.flush();
+        }
+        self.room().await
     }
 }
 
@@ -152,7 +168,7 @@ async fn pump<R: AsyncBufRead + Unpin>(mut body: R, reading: &mut Reading<'_>, l
             match tokio::time::timeout(IDLE_FLUSH, body.fill_buf()).await {
                 Ok(r) => r,
                 Err(_) => {
-                    if !reading.idle() {
+                    if !reading.idle().await {
                         return End::Done;
                     }
                     body.fill_buf().await
@@ -186,12 +202,13 @@ async fn pump<R: AsyncBufRead + Unpin>(mut body: R, reading: &mut Reading<'_>, l
                     pending.clear();
                 }
             }
-            if !keep_going {
+            // The rest of a large chunk waits in the body until the merge has room.
+            if !keep_going || used >= PIECE {
                 break;
             }
         }
         body.consume_unpin(used);
-        if !keep_going {
+        if !keep_going || !reading.room().await {
             return End::Done;
         }
     }
@@ -273,11 +290,12 @@ impl Shared {
     }
 }
 
-/// Reads one target: history, `caught_up`, then live lines when following.
+/// Reads one target: history, `caught_up`, then live lines when following. `feeder` never
+/// blocks: the reader awaits room before it reads on (see [`crate::source::EventSink::room`]).
 pub(crate) async fn read_target(
     shared: &Shared,
     target: &Target,
-    mut feeder: LineFeeder,
+    feeder: &mut LineFeeder,
     permit: Option<OwnedSemaphorePermit>,
     live: bool,
     hold: bool,
@@ -303,6 +321,7 @@ pub(crate) async fn read_target(
                 }
                 // The merge must not wait for this stream's history.
                 feeder.caught_up();
+                feeder.sink.sent().await;
             }
             match shared.limit.clone().acquire_owned().await {
                 Ok(p) => p,
@@ -321,7 +340,7 @@ pub(crate) async fn read_target(
     let tail = if live { None } else { shared.req.tail_lines };
 
     // History: one request, resumed where it broke off.
-    let mut held = Vec::new();
+    let mut held = Spool::new(shared.where_(target));
     let mut attempt = 0;
     let history_ok = loop {
         let first = attempt == 0;
@@ -330,7 +349,7 @@ pub(crate) async fn read_target(
         let out = if hold {
             Out::Hold(&mut held)
         } else {
-            Out::Feed(&mut feeder)
+            Out::Feed(feeder)
         };
         let mut reading = Reading {
             out,
@@ -362,19 +381,18 @@ pub(crate) async fn read_target(
     };
     if hold {
         drop(permit);
-        for (text, ts) in held {
+        let mut held = held.replay();
+        while let Some((ts, text)) = held.next() {
             pos.line_no += 1;
-            if !feeder.line(
-                &text,
-                pos.line_no,
-                Envelope {
-                    ts,
-                    level: None,
-                    fields: Some(fields.clone()),
-                },
-            ) {
+            let envelope = Envelope {
+                ts,
+                level: None,
+                fields: Some(fields.clone()),
+            };
+            if !feeder.line(text, pos.line_no, envelope) {
                 return;
             }
+            feeder.sink.room().await;
         }
         feeder.report_data_problems(&shared.where_(target));
         feeder.caught_up();
@@ -384,6 +402,7 @@ pub(crate) async fn read_target(
     if !feeder.caught_up() || !follow || !history_ok {
         return;
     }
+    feeder.sink.room().await;
 
     // Live: follow from the last second read.
     let mut quiet_resumes = 0u32;
@@ -392,7 +411,7 @@ pub(crate) async fn read_target(
         let from = pos.resume().or(since);
         let params = shared.params(target, true, from, None);
         let mut reading = Reading {
-            out: Out::Feed(&mut feeder),
+            out: Out::Feed(feeder),
             fields: &fields,
             pos: &mut pos,
         };
@@ -400,6 +419,7 @@ pub(crate) async fn read_target(
         if !feeder.flush() {
             return;
         }
+        feeder.sink.room().await;
         feeder.report_data_problems(&shared.where_(target));
         let why = match end {
             End::Api(e) => {

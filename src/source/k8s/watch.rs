@@ -13,10 +13,8 @@ use super::{start_reader, targets_of, Shared};
 use crate::report;
 
 pub(super) fn start(shared: Arc<Shared>) {
-    std::thread::spawn(move || {
-        let handle = shared.handle.clone();
-        handle.block_on(run(shared));
-    });
+    let handle = shared.handle.clone();
+    handle.spawn(run(shared));
 }
 
 async fn run(shared: Arc<Shared>) {
