@@ -15,7 +15,7 @@ use crate::source::Selector;
 use crate::trail::record::{better_id, id_key, worker_cancel_reason, JobBook, JobRecord};
 use crate::trail::streams::{same_worker, StreamIndex};
 use crate::trail::Outcome;
-use crate::trail::{for_each, of_role, request, scan, shared, take};
+use crate::trail::{for_each, of_role, request, scan};
 
 /// Worker IDs some line shows in full, by key; keys two workers share are left as logged.
 #[derive(Default)]
@@ -194,55 +194,16 @@ type Sightings = Vec<(StreamName, FxHashMap<Box<str>, Sighting>)>;
 
 /// The workers' setup lines carry full job IDs, and say which worker got which job.
 fn scan_workers(config: &Config) -> (StreamIndex, Sightings, Vec<(String, String)>) {
-    let index: Arc<Mutex<StreamIndex>> = shared();
-    // One sighting per job and stream, its IDs the most complete seen: a worker names its job
-    // on most of its lines, and a day of them is millions.
-    let seen: Arc<Mutex<Sightings>> = shared();
-    let cancels: Arc<Mutex<Vec<(String, String)>>> = shared();
+    // What each source showed, behind a lock of its own: a source is read by one thread at a
+    // time, so no two readers wait for each other (one lock for all made a pool thread sleep
+    // while the other held it, for every line).
+    let per_source: Arc<Vec<Mutex<SourceScan>>> =
+        Arc::new(config.sources.iter().map(|_| Mutex::default()).collect());
     let look = {
-        let (index, seen, cancels) = (index.clone(), seen.clone(), cancels.clone());
+        let per_source = per_source.clone();
         Arc::new(move |source: usize, e: &Event| {
-            if let (Some(job), Some(worker)) = (&e.job_id, &e.worker_id) {
-                let key = id_key_of(&job.text);
-                let mut seen = seen.lock().unwrap_or_else(|p| p.into_inner());
-                let i = match seen.iter().position(|((s, label), _)| {
-                    *s == source && (Arc::ptr_eq(label, &e.source) || *label == e.source)
-                }) {
-                    Some(i) => i,
-                    None => {
-                        seen.push(((source, e.source.clone()), FxHashMap::default()));
-                        seen.len() - 1
-                    }
-                };
-                let (stream, by_key) = &mut seen[i];
-                match by_key.get_mut(key) {
-                    Some(s) => {
-                        better_id(&mut s.job, job);
-                        better_id(&mut s.worker, worker);
-                    }
-                    None => {
-                        let sighting = Sighting {
-                            key: key.to_string(),
-                            job: job.clone(),
-                            worker: worker.clone(),
-                            stream: stream.clone(),
-                        };
-                        by_key.insert(key.into(), sighting);
-                    }
-                }
-            }
-            if let (Some(job), Some(reason)) = (&e.job_id, worker_cancel_reason(&e.message)) {
-                cancels
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .push((id_key(&job.text), reason));
-            }
-            if e.worker_id.is_some() {
-                index
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .observe(source, e, None);
-            }
+            let mut scan = per_source[source].lock().unwrap_or_else(|p| p.into_inner());
+            scan.look(source, e);
         })
     };
     let workers = of_role(&config.sources, Role::Worker);
@@ -259,7 +220,68 @@ fn scan_workers(config: &Config) -> (StreamIndex, Sightings, Vec<(String, String
         ]),
         look,
     );
-    (take(&index), take(&seen), take(&cancels))
+    // In the order of the sources, whichever thread read them.
+    let mut index = StreamIndex::default();
+    let (mut seen, mut cancels) = (Sightings::new(), Vec::new());
+    for one in per_source.iter() {
+        let one = std::mem::take(&mut *one.lock().unwrap_or_else(|p| p.into_inner()));
+        index.streams.extend(one.index.streams);
+        seen.extend(one.seen);
+        cancels.extend(one.cancels);
+    }
+    (index, seen, cancels)
+}
+
+/// What one worker source's setup lines showed.
+#[derive(Default)]
+struct SourceScan {
+    index: StreamIndex,
+    /// One sighting per job and stream, its IDs the most complete seen: a worker names its
+    /// job on most of its lines, and a day of them is millions.
+    seen: Sightings,
+    /// Jobs the worker was told to cancel, with the reason.
+    cancels: Vec<(String, String)>,
+}
+
+impl SourceScan {
+    fn look(&mut self, source: usize, e: &Event) {
+        if let (Some(job), Some(worker)) = (&e.job_id, &e.worker_id) {
+            let key = id_key_of(&job.text);
+            let seen = &mut self.seen;
+            let i = match seen
+                .iter()
+                .position(|((_, label), _)| Arc::ptr_eq(label, &e.source) || *label == e.source)
+            {
+                Some(i) => i,
+                None => {
+                    seen.push(((source, e.source.clone()), FxHashMap::default()));
+                    seen.len() - 1
+                }
+            };
+            let (stream, by_key) = &mut seen[i];
+            match by_key.get_mut(key) {
+                Some(s) => {
+                    better_id(&mut s.job, job);
+                    better_id(&mut s.worker, worker);
+                }
+                None => {
+                    let sighting = Sighting {
+                        key: key.to_string(),
+                        job: job.clone(),
+                        worker: worker.clone(),
+                        stream: stream.clone(),
+                    };
+                    by_key.insert(key.into(), sighting);
+                }
+            }
+        }
+        if let (Some(job), Some(reason)) = (&e.job_id, worker_cancel_reason(&e.message)) {
+            self.cancels.push((id_key(&job.text), reason));
+        }
+        if e.worker_id.is_some() {
+            self.index.observe(source, e, None);
+        }
+    }
 }
 
 /// A worker's line naming a job: the job, the worker and the stream it came from.
