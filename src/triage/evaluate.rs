@@ -3,6 +3,7 @@
 //! scrape step, and `for:` applied. Rules the lint found cannot fire are evaluated as meant too.
 
 use promql_parser::parser::Expr;
+use rayon::prelude::*;
 
 use crate::metrics::derive::Derived;
 use crate::metrics::series::{Grid, Series};
@@ -54,41 +55,50 @@ pub fn on_logs(
     window: &Grid,
     only_corrections: bool,
 ) -> (Vec<Fired>, Vec<QueryFailed>) {
-    let mut fired = Vec::new();
-    let mut failed = Vec::new();
-    for (i, rule) in rules.iter().enumerate() {
-        let lint = lints.iter().find(|l| l.rule == rule.name);
-        let (expr, corrected) = match lint.and_then(|l| l.correction.as_ref()) {
-            Some(Correction::FromLogs) => (rule.expr.clone(), true),
-            Some(Correction::Expr(e)) if !only_corrections => (e.clone(), true),
-            _ if only_corrections => continue,
-            _ => (rule.expr.clone(), false),
-        };
-        let parsed = if expr == rule.expr {
-            Ok(rule.parsed.clone())
-        } else {
-            promql_parser::parser::parse(&expr)
-        };
-        let result = parsed.and_then(|e| evaluate_on(&e, derived, &rule_grid(rule, window)));
-        match result {
-            Ok(matrix) => {
-                for firing in keep_in_window(
-                    intervals(&matrix, &rule_grid(rule, window), rule.for_ms),
-                    window,
-                ) {
-                    fired.push(Fired {
+    // Each rule is evaluated over the whole window on its own: side by side on the cores.
+    let outcomes: Vec<Result<Vec<Fired>, QueryFailed>> = rules
+        .par_iter()
+        .enumerate()
+        .map(|(i, rule)| {
+            let lint = lints.iter().find(|l| l.rule == rule.name);
+            let (expr, corrected) = match lint.and_then(|l| l.correction.as_ref()) {
+                Some(Correction::FromLogs) => (rule.expr.clone(), true),
+                Some(Correction::Expr(e)) if !only_corrections => (e.clone(), true),
+                _ if only_corrections => return Ok(Vec::new()),
+                _ => (rule.expr.clone(), false),
+            };
+            let parsed = if expr == rule.expr {
+                Ok(rule.parsed.clone())
+            } else {
+                promql_parser::parser::parse(&expr)
+            };
+            let grid = rule_grid(rule, window);
+            let matrix = parsed
+                .and_then(|e| evaluate_on(&e, derived, &grid))
+                .map_err(|error| QueryFailed {
+                    query: format!("rule {} on the logs", rule.name),
+                    error,
+                })?;
+            Ok(
+                keep_in_window(intervals(&matrix, &grid, rule.for_ms), window)
+                    .into_iter()
+                    .map(|firing| Fired {
                         rule: i,
                         firing,
                         expr: expr.clone(),
                         corrected,
                         on: ON_LOGS,
-                    });
-                }
-            }
-            Err(e) => failed.push(QueryFailed {
-                query: format!("rule {} on the logs", rule.name),
-                error: e,
-            }),
+                    })
+                    .collect(),
+            )
+        })
+        .collect();
+    let mut fired = Vec::new();
+    let mut failed = Vec::new();
+    for outcome in outcomes {
+        match outcome {
+            Ok(f) => fired.extend(f),
+            Err(e) => failed.push(e),
         }
     }
     (fired, failed)

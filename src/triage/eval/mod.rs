@@ -3,7 +3,11 @@
 //! arithmetic, comparisons, `and|or|unless`), over series sampled from the logs. It follows
 //! Prometheus 2.x: a 5 m lookback, closed range windows, the same extrapolation of `rate`.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use rustc_hash::FxHashMap;
 
 use promql_parser::label::{MatchOp, Matchers};
 use promql_parser::parser::token::{
@@ -33,6 +37,10 @@ struct Stored {
 /// The series an expression reads.
 pub struct Store {
     series: Vec<Stored>,
+    /// The series each selector of the expression selects, by the selector's address: the
+    /// expression is evaluated at every step of a window, and matching every series' labels
+    /// again at each step was most of the work.
+    selected: RefCell<FxHashMap<usize, Rc<[usize]>>>,
 }
 
 type Vector = Vec<(Labels, f64)>;
@@ -64,11 +72,25 @@ impl Store {
                 }
             })
             .collect();
-        Store { series }
+        Store {
+            series,
+            selected: RefCell::default(),
+        }
     }
 
     fn select<'a>(&'a self, vs: &'a VectorSelector) -> impl Iterator<Item = &'a Stored> + 'a {
-        self.series.iter().filter(move |s| selects(vs, &s.labels))
+        let key = std::ptr::from_ref(vs) as usize;
+        let chosen = self
+            .selected
+            .borrow_mut()
+            .entry(key)
+            .or_insert_with(|| {
+                (0..self.series.len())
+                    .filter(|&i| selects(vs, &self.series[i].labels))
+                    .collect()
+            })
+            .clone();
+        (0..chosen.len()).map(move |i| &self.series[chosen[i]])
     }
 }
 
