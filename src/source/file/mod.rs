@@ -85,7 +85,12 @@ pub(crate) fn start_group(
     if req.follow {
         std::thread::spawn(move || read_group(&group, &mut feeder, &req));
     } else {
-        set.read_pooled(Box::new(pooled::GroupTask::new(group, feeder, req, set.clone())));
+        set.read_pooled(Box::new(pooled::GroupTask::new(
+            group,
+            feeder,
+            req,
+            set.clone(),
+        )));
     }
 }
 
