@@ -3,7 +3,9 @@
 //! count, down on every disconnect), per-worker outcomes, and `up`. Each series is a step
 //! function over the coordinator's lives; a restart resets it, as the exporter's would be.
 
-use std::collections::HashMap;
+use std::hash::Hash;
+
+use rustc_hash::FxHashMap;
 
 use crate::event::Phase;
 use crate::metrics::facts::{CoordinatorLog, Life};
@@ -126,25 +128,26 @@ fn with_target(mut l: Labels) -> Labels {
 }
 
 /// A counter of job ends per label set, reset at every life start.
-struct Counters {
+struct Counters<K> {
     series: Vec<StepSeries>,
-    /// Each label set's series: a day's job ends each look theirs up.
-    index: HashMap<Labels, usize>,
+    /// Each label set's series by a small key (kind and outcome, worker and outcome): a day's
+    /// job ends each look theirs up, and building and hashing a label set each time was most
+    /// of the derivation.
+    index: FxHashMap<K, usize>,
 }
 
-impl Counters {
-    fn new(label_sets: Vec<Labels>) -> Counters {
-        let mut index = HashMap::new();
-        for (i, l) in label_sets.iter().enumerate() {
-            index.entry(l.clone()).or_insert(i);
+impl<K: Hash + Eq> Counters<K> {
+    fn new(sets: Vec<(K, Labels)>) -> Counters<K> {
+        let mut index = FxHashMap::default();
+        let mut series = Vec::with_capacity(sets.len());
+        for (key, l) in sets {
+            index.entry(key).or_insert(series.len());
+            series.push(StepSeries::new(l));
         }
-        Counters {
-            series: label_sets.into_iter().map(StepSeries::new).collect(),
-            index,
-        }
+        Counters { series, index }
     }
-    fn find(&mut self, l: &Labels) -> Option<&mut StepSeries> {
-        self.index.get(l).map(|&i| &mut self.series[i])
+    fn find(&mut self, key: &K) -> Option<&mut StepSeries> {
+        self.index.get(key).map(|&i| &mut self.series[i])
     }
 }
 
@@ -188,17 +191,12 @@ pub fn derive(
     let mut sets = Vec::new();
     for k in &kinds {
         for o in vocab.outcomes() {
-            sets.push(with_target(labels(
-                "coordinator_jobs_total",
-                [("kind", *k), ("outcome", o)],
-            )));
+            let l = labels("coordinator_jobs_total", [("kind", *k), ("outcome", o)]);
+            sets.push(((*k, o), with_target(l)));
         }
     }
     let jobs_total = count_ends(sets, &ended, &lives, &life_of, |j, o| {
-        vec![with_target(labels(
-            "coordinator_jobs_total",
-            [("kind", vocab.kind(is_execute(j))), ("outcome", o)],
-        ))]
+        vec![(vocab.kind(is_execute(j)), o)]
     });
 
     // coordinator_worker_jobs_total{worker_id, outcome}: each worker of a job at its end.
@@ -213,22 +211,15 @@ pub fn derive(
     let mut sets = Vec::new();
     for w in &workers {
         for o in vocab.outcomes() {
-            sets.push(with_target(labels(
+            let l = labels(
                 "coordinator_worker_jobs_total",
                 [("worker_id", w.as_str()), ("outcome", o)],
-            )));
+            );
+            sets.push(((w.as_str(), o), with_target(l)));
         }
     }
     let worker_jobs = count_ends(sets, &ended, &lives, &life_of, |j, o| {
-        j.workers
-            .iter()
-            .map(|w| {
-                with_target(labels(
-                    "coordinator_worker_jobs_total",
-                    [("worker_id", &*w.text), ("outcome", o)],
-                ))
-            })
-            .collect()
+        j.workers.iter().map(|w| (&*w.text, o)).collect()
     });
 
     let histogram = durations(&ended, &lives, &life_of, vocab);
@@ -278,13 +269,14 @@ pub fn derive(
     }
 }
 
-/// Counters of job ends: `keys` gives the label sets a job end increments.
-fn count_ends(
-    sets: Vec<Labels>,
-    ended: &[(&JobRecord, i64, &'static str)],
+/// Counters of job ends, one per label set of `sets` (by its key): `keys` gives the keys of
+/// the sets a job end increments.
+fn count_ends<'j, K: Hash + Eq>(
+    sets: Vec<(K, Labels)>,
+    ended: &[(&'j JobRecord, i64, &'static str)],
     lives: &[(i64, i64)],
     life_of: &dyn Fn(i64) -> Option<usize>,
-    keys: impl Fn(&JobRecord, &'static str) -> Vec<Labels>,
+    keys: impl Fn(&'j JobRecord, &'static str) -> Vec<K>,
 ) -> Vec<StepSeries> {
     let mut c = Counters::new(sets);
     let mut ends: Vec<&(&JobRecord, i64, &'static str)> = ended.iter().collect();
@@ -292,14 +284,14 @@ fn count_ends(
     for s in &mut c.series {
         s.alive = lives.to_vec();
     }
-    let mut by_time: Vec<(i64, Labels)> = Vec::new();
+    let mut by_time: Vec<(i64, K)> = Vec::new();
     for &&(j, end, o) in &ends {
         for l in keys(j, o) {
             by_time.push((end, l));
         }
     }
     // Increments interleave with the resets at life starts, so apply both in time order.
-    let mut events: Vec<(i64, Option<Labels>)> = lives.iter().map(|&(s, _)| (s, None)).collect();
+    let mut events: Vec<(i64, Option<K>)> = lives.iter().map(|&(s, _)| (s, None)).collect();
     events.extend(by_time.into_iter().map(|(t, l)| (t, Some(l))));
     events.sort_by_key(|e| (e.0, e.1.is_some()));
     for (t, l) in events {
