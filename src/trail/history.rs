@@ -20,16 +20,15 @@ use crate::trail::{for_each, of_role, request, scan};
 /// Worker IDs some line shows in full, by key; keys two workers share are left as logged.
 #[derive(Default)]
 pub struct FullIds {
-    full: HashMap<String, IdRef>,
-    shared: std::collections::HashSet<String>,
+    full: FxHashMap<String, IdRef>,
+    shared: rustc_hash::FxHashSet<String>,
 }
 
 impl FullIds {
     pub fn learn(&mut self, id: &IdRef) {
-        if !id.truncated {
-            self.full
-                .entry(id_key(&id.text))
-                .or_insert_with(|| id.clone());
+        // Looked up by the borrowed key: every worker of every job is learned.
+        if !id.truncated && !self.full.contains_key(id_key_of(&id.text)) {
+            self.full.insert(id_key(&id.text), id.clone());
         }
     }
     /// Two workers' IDs begin with this key: a truncated form names either.
@@ -37,12 +36,12 @@ impl FullIds {
         self.shared.insert(key);
     }
     pub fn resolve(&self, id: &IdRef) -> IdRef {
-        let key = id_key(&id.text);
-        match self.full.get(&key) {
+        let key = id_key_of(&id.text);
+        match self.full.get(key) {
             Some(full)
                 if id.truncated
                     && full.text.starts_with(&*id.text)
-                    && !self.shared.contains(&key) =>
+                    && !self.shared.contains(key) =>
             {
                 full.clone()
             }
@@ -74,23 +73,23 @@ pub struct History {
 /// worker holds, both at once; `tap` sees the coordinator's lines on the way.
 pub fn read(config: &Config, tap: Option<CoordinatorTap>) -> Result<History, String> {
     let coordinator = crate::read::open_source(coordinator_of(config)?, &config.source_options)?;
-    let (mut book, mut full, (index, seen, cancels)) = std::thread::scope(|s| {
+    let (mut book, mut full, (index, sightings, cancels)) = std::thread::scope(|s| {
         let tally = s.spawn(move || tally_coordinator(coordinator, tap));
-        let workers = scan_workers(config);
+        let (index, seen, mut cancels) = scan_workers(config);
+        // The coordinator, the longer read, is still tallied: meanwhile, put what the workers
+        // showed in an order that does not vary (sources are read in parallel).
+        cancels.sort();
+        let mut sightings: Vec<Sighting> = seen
+            .into_iter()
+            .flat_map(|(_, by_key)| by_key.into_values())
+            .collect();
+        sightings.sort_by(|a, b| (&a.stream, &a.key).cmp(&(&b.stream, &b.key)));
         let (book, full) = tally
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (book, full, workers)
+        (book, full, (index, sightings, cancels))
     });
     // A cancelled job's reason is what its workers were told (the coordinator logs none).
-    // Sources are read in parallel: put what they saw in an order that does not vary.
-    let mut cancels = cancels;
-    cancels.sort();
-    let mut sightings: Vec<Sighting> = seen
-        .into_iter()
-        .flat_map(|(_, by_key)| by_key.into_values())
-        .collect();
-    sightings.sort_by(|a, b| (&a.stream, &a.key).cmp(&(&b.stream, &b.key)));
     for (key, reason) in cancels {
         if let Some(rec) = book
             .by_key_mut(&key)
@@ -109,7 +108,7 @@ pub fn read(config: &Config, tap: Option<CoordinatorTap>) -> Result<History, Str
     }
     // The workers whose own logs name a job are its workers, one per stream (two workers
     // whose IDs print alike stay two); the coordinator's adds those whose logs were not read.
-    let mut by_stream: HashMap<String, Vec<(StreamName, IdRef)>> = HashMap::new();
+    let mut by_stream: FxHashMap<String, Vec<(StreamName, IdRef)>> = FxHashMap::default();
     for s in sightings {
         if let Some(rec) = book.by_key_mut(&s.key) {
             better_id(&mut rec.id, &s.job);
@@ -123,7 +122,7 @@ pub fn read(config: &Config, tap: Option<CoordinatorTap>) -> Result<History, Str
     }
     for rec in &mut book.jobs {
         let own: Vec<IdRef> = by_stream
-            .remove(&id_key(&rec.id.text))
+            .remove(id_key_of(&rec.id.text))
             .unwrap_or_default()
             .into_iter()
             .map(|((source, label), id)| {
