@@ -14,8 +14,9 @@ use super::{io_reason, keep_capped};
 use crate::report;
 use crate::source::LineFeeder;
 
-/// How often a followed file is checked for new lines, rotation and truncation.
-const POLL: Duration = Duration::from_millis(20);
+/// How often a followed file is checked for new lines, rotation and truncation: the reader
+/// pool's tick, which a followed file read in turns waits for.
+pub use crate::source::pool::POLL;
 /// How often a file that could not be opened is tried again.
 const RETRY: Duration = Duration::from_secs(1);
 /// A rotated-away file no process writes any more is let go after this long without growth.
@@ -52,7 +53,8 @@ pub enum Step {
     Closed,
 }
 
-/// One followed path, advanced a step at a time (by [`follow`] on a thread of its own).
+/// One followed path, advanced a step at a time: by [`follow`] on a thread of its own, or in
+/// turns on the reader pool when many are followed (see [`super::pooled`]).
 pub struct Follower {
     path: PathBuf,
     shown: String,
