@@ -2,7 +2,9 @@
 //! points to a new file (rotation by rename or delete + create) the old one is still read until
 //! its writers have closed it and it is idle; a file truncated in place (also when it is written
 //! past its old size within one poll) is noticed and read again from its start. A file that
-//! cannot be opened is reported once and tried again, while the other sources go on.
+//! cannot be opened is reported once and tried again, while the other sources go on. A
+//! [`Follower`] does this a step at a time: on a thread of its own, or in turns on the reader
+//! pool when many files are followed.
 
 use std::fs::{File, Metadata};
 use std::io;
@@ -14,9 +16,9 @@ use super::{io_reason, keep_capped};
 use crate::report;
 use crate::source::LineFeeder;
 
-/// How often a followed file is checked for new lines, rotation and truncation: the reader
-/// pool's tick, which a followed file read in turns waits for.
-pub use crate::source::pool::POLL;
+// How often a followed file is checked for new lines, rotation and truncation: the reader
+// pool's tick, which a file followed in turns waits for.
+use crate::source::pool::POLL;
 /// How often a file that could not be opened is tried again.
 const RETRY: Duration = Duration::from_secs(1);
 /// A rotated-away file no process writes any more is let go after this long without growth.
