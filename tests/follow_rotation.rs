@@ -189,8 +189,9 @@ fn follow_while<F: FnOnce(&Printed) -> Vec<usize>>(
     paths: &[PathBuf],
     write: F,
 ) -> (Vec<usize>, Vec<String>, Vec<String>) {
+    // Every file's line 0 is history: all of it is shown, not the last ten lines.
     let mut child = zl()
-        .args(["tail", "-f", "-o", "raw"])
+        .args(["tail", "-f", "-n", "1000", "-o", "raw"])
         .args(paths)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -267,9 +268,21 @@ fn start_files(dir: &Path, count: usize) -> Vec<PathBuf> {
 
 #[test]
 fn follow_loses_and_repeats_nothing_through_every_kind_of_rotation() {
+    every_kind_of_rotation(0);
+}
+
+/// The same beside a dozen quiet files: with more than a few streams, the followed files are
+/// polled in turns on the reader pool rather than on threads of their own.
+#[test]
+fn follow_in_turns_loses_and_repeats_nothing_through_every_kind_of_rotation() {
+    every_kind_of_rotation(12);
+}
+
+/// Each kind of rotation [`rotations`] times while `quiet` more files are followed.
+fn every_kind_of_rotation(quiet: usize) {
     let rounds = rotations();
     let dir = tempfile::tempdir().unwrap();
-    let paths = start_files(dir.path(), KINDS.len());
+    let paths = start_files(dir.path(), KINDS.len() + quiet);
     let started = Instant::now();
     let (written, printed, stderr) = follow_while(&paths, |printed| {
         std::thread::scope(|s| {
@@ -294,7 +307,7 @@ fn follow_loses_and_repeats_nothing_through_every_kind_of_rotation() {
         }
     }
     println!(
-        "{} lines in {:.1} s; notices: {}",
+        "{} lines in {:.1} s beside {quiet} quiet files; notices: {}",
         written.iter().sum::<usize>(),
         started.elapsed().as_secs_f64(),
         stderr.len()

@@ -4,8 +4,9 @@
 
 use std::io::Write;
 use std::process::Stdio;
+use std::time::{Duration, Instant};
 
-use crate::util::zl;
+use crate::util::{line_reader, sample_peaks, zl};
 
 const FILES: usize = 300;
 const LINES: usize = 600;
@@ -94,5 +95,114 @@ fn three_hundred_files_are_merged_in_tens_of_megabytes() {
     assert!(
         peak < 100 * 1024,
         "peak resident memory {peak} KiB for {FILES} files"
+    );
+}
+
+/// The same with `-f`: 300 followed files are read and then polled in turns on the reader
+/// pool, not on a thread (and an allocator heap) each. Every line of history comes out once,
+/// in merged order; a line appended to 20 of the files then comes out once each; and the
+/// process stays under 100 MiB and well under a thread per file (a thread each, in a debug
+/// build: 307 threads, 187 MiB).
+#[test]
+fn three_hundred_followed_files_share_a_few_threads() {
+    const HISTORY: usize = 200;
+    const APPENDED_TO: usize = 20;
+    let message = |text: &str| {
+        let v: serde_json::Value = serde_json::from_str(text).unwrap();
+        v["fields"]["message"].as_str().unwrap().to_string()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut history = Vec::new();
+    let mut paths = Vec::new();
+    for f in 0..FILES {
+        let path = dir.path().join(format!("worker-{f:03}.log"));
+        let mut file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+        for n in 0..HISTORY {
+            let (us, text) = line(f, n);
+            writeln!(file, "{text}").unwrap();
+            history.push((us, message(&text)));
+        }
+        paths.push(path);
+    }
+    history.sort();
+    let mut child = zl()
+        .args(["-o", "json", "tail", "-f", "-n", "1000000"])
+        .args(&paths)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let peaks = sample_peaks(child.id());
+    let mut err = child.stderr.take().unwrap();
+    let stderr = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = std::io::Read::read_to_string(&mut err, &mut text);
+        text
+    });
+    let rx = line_reader(&mut child);
+    let printed = |v: String| -> String {
+        let v: serde_json::Value = serde_json::from_str(&v).unwrap();
+        v["message"].as_str().unwrap_or_default().to_string()
+    };
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut got = Vec::new();
+    while got.len() < history.len() {
+        match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            Ok(l) => got.push(printed(l)),
+            Err(_) => break,
+        }
+    }
+    let appended: Vec<String> = (0..FILES)
+        .step_by(FILES / APPENDED_TO)
+        .map(|f| {
+            let (_, text) = line(f, HISTORY);
+            let mut file = std::fs::OpenOptions::new()
+                .append(true)
+                .open(&paths[f])
+                .unwrap();
+            writeln!(file, "{text}").unwrap();
+            message(&text)
+        })
+        .collect();
+    let mut live = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !appended.iter().all(|a| live.contains(a)) {
+        match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            Ok(l) => live.push(printed(l)),
+            Err(_) => break,
+        }
+    }
+    // A line printed twice would come now.
+    while let Ok(l) = rx.recv_timeout(Duration::from_secs(1)) {
+        live.push(printed(l));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let peaks = peaks.join().unwrap();
+    let stderr = stderr.join().unwrap();
+    println!(
+        "{FILES} followed files: peak {} KiB resident, {} threads",
+        peaks.rss_kib, peaks.threads
+    );
+    assert_eq!(got.len(), history.len(), "history lines; {stderr}");
+    let first_wrong = got
+        .iter()
+        .zip(&history)
+        .position(|(g, (_, want))| g != want);
+    assert_eq!(first_wrong, None, "history out of merged order");
+    live.sort();
+    let mut want = appended.clone();
+    want.sort();
+    assert_eq!(live, want, "each appended line once; {stderr}");
+    assert!(peaks.rss_kib > 0, "the child's memory was never read");
+    assert!(
+        peaks.rss_kib < 100 * 1024,
+        "peak resident memory {} KiB for {FILES} followed files",
+        peaks.rss_kib
+    );
+    assert!(
+        peaks.threads < 40,
+        "{} threads for {FILES} followed files",
+        peaks.threads
     );
 }

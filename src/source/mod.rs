@@ -276,6 +276,12 @@ impl EventSink {
         self.closed || (self.send_unsent() && self.tx.len() < POOLED_DEPTH)
     }
 
+    /// A reader may read on: it waits for room itself (a thread of its own), or the queue has
+    /// room for what it reads next.
+    fn may_read_on(&mut self) -> bool {
+        self.waits || self.has_room()
+    }
+
     /// For a reader that runs as a task on the async runtime (after `never_wait`):
     /// waits, holding no thread, until all it made is sent and its queue is not full, or the
     /// stream has gone. Called after each piece the reader feeds, so that a slow merge holds

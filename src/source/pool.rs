@@ -3,9 +3,11 @@
 //! and the events it parses sit in that heap's pages until the merge has freed them. A task
 //! here reads its stream a piece at a time and never blocks: when its stream's queue is full
 //! it waits in the stream's [`Room`] and the merge, taking a batch, hands it back to the pool.
+//! A task that has read all there is for now (a followed file) waits for the next [`POLL`].
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::time::Duration;
 
 use crossbeam_channel::Sender;
 
@@ -15,6 +17,8 @@ pub enum Turn {
     Again,
     /// Its stream's queue is full: it waits in its room until the merge takes a batch.
     Full,
+    /// It has read all there is for now (a followed file): in line again after [`POLL`].
+    Later,
     /// Its stream has ended (or has been handed to a thread of its own).
     Done,
 }
@@ -110,8 +114,35 @@ fn take_turn(mut task: Box<dyn Task>) {
                 *waiting = Some(task);
             }
         }
+        Turn::Later => run_later(task),
         Turn::Done => {}
     }
+}
+
+/// How long a task with nothing to read for now waits before its next turn.
+pub const POLL: Duration = Duration::from_millis(20);
+
+/// Tasks waiting for the next [`POLL`]: one thread puts them all back in line each time, so
+/// that hundreds of followed files cost one thread, not one each.
+static LATER: Mutex<Vec<Box<dyn Task>>> = Mutex::new(Vec::new());
+
+fn run_later(task: Box<dyn Task>) {
+    static TICKER: OnceLock<()> = OnceLock::new();
+    TICKER.get_or_init(|| {
+        let spawned = std::thread::Builder::new()
+            .name("reader-poll".into())
+            .spawn(|| loop {
+                std::thread::sleep(POLL);
+                let due = std::mem::take(&mut *lock(&LATER));
+                for task in due {
+                    run(task);
+                }
+            });
+        if let Err(e) = spawned {
+            crate::report::problem("the reader pool", &format!("cannot start a thread: {e}"));
+        }
+    });
+    lock(&LATER).push(task);
 }
 
 /// Tasks held until every source has started, so that each task, on its first turn, sees how

@@ -2,20 +2,23 @@
 //! points to a new file (rotation by rename or delete + create) the old one is still read until
 //! its writers have closed it and it is idle; a file truncated in place (also when it is written
 //! past its old size within one poll) is noticed and read again from its start. A file that
-//! cannot be opened is reported once and tried again, while the other sources go on.
+//! cannot be opened is reported once and tried again, while the other sources go on. A
+//! [`Follower`] does this a step at a time: on a thread of its own, or in turns on the reader
+//! pool when many files are followed.
 
 use std::fs::{File, Metadata};
 use std::io;
 use std::os::unix::fs::{FileExt, MetadataExt};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use super::{io_reason, keep_capped};
 use crate::report;
 use crate::source::LineFeeder;
 
-/// How often a followed file is checked for new lines, rotation and truncation.
-const POLL: Duration = Duration::from_millis(20);
+// How often a followed file is checked for new lines, rotation and truncation: the reader
+// pool's tick, which a file followed in turns waits for.
+use crate::source::pool::POLL;
 /// How often a file that could not be opened is tried again.
 const RETRY: Duration = Duration::from_secs(1);
 /// A rotated-away file no process writes any more is let go after this long without growth.
@@ -30,50 +33,125 @@ const MAX_DRAINING: usize = 8;
 const FINGERPRINT: usize = 64;
 const READ_CHUNK: usize = 256 * 1024;
 
-/// Follows `path` until the consumer goes away.
+/// Follows `path` on this thread until the consumer goes away.
 pub fn follow(path: &Path, feeder: &mut LineFeeder, shown: &str) {
-    let mut opener = Opener::default();
-    let mut current = opener.open(path, shown).map(Followed::new);
-    let mut draining: Vec<(Followed, Instant)> = Vec::new();
+    let mut follower = Follower::new(path, shown);
     let mut buf = vec![0u8; READ_CHUNK];
-    let mut caught_up = false;
-    loop {
-        // Old files first: their lines were written before the new file's.
-        for (old, idle_since) in &mut draining {
-            if old.read_new(&mut buf, feeder, shown) {
-                *idle_since = Instant::now();
+    while follower.step(feeder, &mut buf, usize::MAX) != Step::Closed {
+        std::thread::sleep(POLL);
+    }
+}
+
+/// What a [`Follower::step`] ended with.
+#[derive(Debug, PartialEq)]
+pub enum Step {
+    /// All there was has been read and passed on: the next step is due after [`POLL`].
+    Read,
+    /// It stopped before the end: its stream's queue is full (a pooled stream never waits for
+    /// room) or the step read all the pieces it was allowed. Nothing was flushed: an event
+    /// held back may go on in the next piece.
+    HeldBack,
+    /// The consumer has gone.
+    Closed,
+}
+
+/// One followed path, advanced a step at a time: by [`follow`] on a thread of its own, or in
+/// turns on the reader pool when many are followed (see [`super::pooled`]).
+pub struct Follower {
+    path: PathBuf,
+    shown: String,
+    opener: Opener,
+    current: Option<Followed>,
+    draining: Vec<(Followed, Instant)>,
+    /// The path has been opened once: each step from then on first looks for rotation.
+    started: bool,
+    caught_up: bool,
+}
+
+impl Follower {
+    pub fn new(path: &Path, shown: &str) -> Follower {
+        Follower {
+            path: path.to_path_buf(),
+            shown: shown.to_string(),
+            opener: Opener::default(),
+            current: None,
+            draining: Vec::new(),
+            started: false,
+            caught_up: false,
+        }
+    }
+
+    /// Looks for rotation and truncation (after the first step), then reads what is new in
+    /// pieces of `buf`'s size, at most `pieces` of them, old files first, while the stream
+    /// has room. After the first step that reads to the end, the stream has caught up; each
+    /// later one that does flushes what the parser holds back, so that live lines appear.
+    pub fn step(&mut self, feeder: &mut LineFeeder, buf: &mut [u8], mut pieces: usize) -> Step {
+        if std::mem::replace(&mut self.started, true) {
+            self.look_at_path(feeder);
+        } else {
+            self.current = self.opener.open(&self.path, &self.shown).map(Followed::new);
+        }
+        let shown = self.shown.as_str();
+        // Old files first: their lines were written before the new file's. A file is read
+        // only once those before it have been read to their end.
+        let mut held_back = false;
+        for (old, idle_since) in &mut self.draining {
+            match old.read_new(buf, feeder, shown, &mut pieces) {
+                Progress::Grew => *idle_since = Instant::now(),
+                Progress::HeldBack => {
+                    held_back = true;
+                    break;
+                }
+                Progress::AtEnd => {}
             }
         }
-        draining.retain_mut(|(old, idle_since)| {
+        self.draining.retain_mut(|(old, idle_since)| {
             let idle = idle_since.elapsed();
-            let done = idle >= IDLE_CLOSED
+            let done = !held_back
+                && idle >= IDLE_CLOSED
                 && match open_for_writing(&old.file) {
                     Some(writing) => !writing,
                     None => idle >= IDLE_UNKNOWN,
                 };
-            if done {
-                // Its last writer may have written once more just before closing it.
-                old.read_new(&mut buf, feeder, shown);
-                old.finish(feeder);
+            if !done {
+                return true;
             }
-            !done
+            // Its last writer may have written once more just before closing it.
+            if old.read_new(buf, feeder, shown, &mut pieces) == Progress::HeldBack {
+                held_back = true;
+                return true;
+            }
+            old.finish(feeder);
+            false
         });
-        if let Some(f) = &mut current {
-            f.read_new(&mut buf, feeder, shown);
+        if let Some(f) = self.current.as_mut().filter(|_| !held_back) {
+            held_back = f.read_new(buf, feeder, shown, &mut pieces) == Progress::HeldBack;
         }
         feeder.report_data_problems(shown);
-        let open = if caught_up {
+        if feeder.sink.is_closed() {
+            return Step::Closed;
+        }
+        if held_back {
+            return Step::HeldBack;
+        }
+        let open = if self.caught_up {
             feeder.flush()
         } else {
-            caught_up = true;
+            self.caught_up = true;
             feeder.caught_up()
         };
-        if !open {
-            return;
+        if open {
+            Step::Read
+        } else {
+            Step::Closed
         }
-        std::thread::sleep(POLL);
+    }
+
+    /// Has the path been truncated, rotated away or deleted since the last step?
+    fn look_at_path(&mut self, feeder: &mut LineFeeder) {
+        let (path, shown) = (&self.path, self.shown.as_str());
         let at_path = std::fs::metadata(path).ok().filter(Metadata::is_file);
-        match (&mut current, at_path) {
+        match (&mut self.current, at_path) {
             (Some(f), Some(now)) if f.is(&now) => {
                 if f.rewritten(&now) {
                     report::notice(&format!("{shown}: file truncated; reading from its start"));
@@ -82,23 +160,34 @@ pub fn follow(path: &Path, feeder: &mut LineFeeder, shown: &str) {
             }
             (Some(_), Some(_)) => {
                 // Rotated: the old file is drained while the new one is read.
-                let old = current.take().expect("matched Some");
-                if draining.len() == MAX_DRAINING {
-                    let (mut oldest, _) = draining.remove(0);
+                let old = self.current.take().expect("matched Some");
+                if self.draining.len() == MAX_DRAINING {
+                    let (mut oldest, _) = self.draining.remove(0);
                     oldest.finish(feeder);
                     report::notice(&format!(
                         "{shown}: rotated {MAX_DRAINING} times while older files were still written; no longer reading the oldest"
                     ));
                 }
-                draining.push((old, Instant::now()));
-                current = opener.open(path, shown).map(Followed::new);
+                self.draining.push((old, Instant::now()));
+                self.current = self.opener.open(path, shown).map(Followed::new);
             }
             // The name is gone for now (deleted, mid-rotation): the open file is still read.
             (Some(_), None) => {}
-            (None, Some(_)) => current = opener.open(path, shown).map(Followed::new),
+            (None, Some(_)) => self.current = self.opener.open(path, shown).map(Followed::new),
             (None, None) => {}
         }
     }
+}
+
+/// How far a [`Followed::read_new`] got.
+#[derive(Debug, PartialEq)]
+enum Progress {
+    /// To the end, which is where it was.
+    AtEnd,
+    /// To the end, past new lines.
+    Grew,
+    /// Not to the end: no room in the stream's queue, or no pieces left for this step.
+    HeldBack,
 }
 
 /// Opens the followed path, saying once when it cannot be opened and once when it can again,
@@ -181,10 +270,21 @@ impl Followed {
         (meta.dev(), meta.ino()) == self.identity
     }
 
-    /// Feeds the lines appended since the last call; true when the file grew.
-    fn read_new(&mut self, buf: &mut [u8], feeder: &mut LineFeeder, shown: &str) -> bool {
-        let mut grew = false;
+    /// Feeds the lines appended since the last call, a piece of `buf`'s size at a time, while
+    /// `pieces` last and the stream has room for them.
+    fn read_new(
+        &mut self,
+        buf: &mut [u8],
+        feeder: &mut LineFeeder,
+        shown: &str,
+        pieces: &mut usize,
+    ) -> Progress {
+        let mut progress = Progress::AtEnd;
         loop {
+            if *pieces == 0 || !feeder.sink.may_read_on() {
+                return Progress::HeldBack;
+            }
+            *pieces -= 1;
             let n = match self.file.read_at(buf, self.pos) {
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -193,13 +293,13 @@ impl Followed {
                         shown,
                         &format!("read error after line {}: {e}", self.line_no),
                     );
-                    return grew;
+                    return progress;
                 }
             };
             if n == 0 {
-                return grew;
+                return progress;
             }
-            grew = true;
+            progress = Progress::Grew;
             if self.pos > 0 && !self.fingerprint_holds() {
                 // Rewritten since the last poll, or while it was being read: what was read
                 // now is the new content's middle, not an append.
@@ -211,10 +311,10 @@ impl Followed {
             self.remember(chunk);
             self.pos += n as u64;
             if !self.feed(chunk, feeder) {
-                return grew;
+                return progress;
             }
             if n < buf.len() {
-                return grew;
+                return progress;
             }
         }
     }
@@ -353,6 +453,84 @@ mod tests {
         assert!(!opener.failed, "a vanished name is not a failure to report");
         std::fs::write(&path, "x\n").unwrap();
         assert!(opener.open(&path, "x.log").is_some());
+    }
+
+    /// Read in turns (a pooled stream never waits for room), a step stops where its queue is
+    /// full or its pieces run out, and the next goes on from there: every line once, in order,
+    /// and the stream has caught up only once the file has been read to its end.
+    #[test]
+    fn a_step_held_back_goes_on_where_it_stopped() {
+        use crate::source::{Msg, ReadRequest, StreamSet};
+        use std::sync::Arc;
+        let line = |i: usize| format!("2026-11-21T10:00:00.{i:06}Z INFO line {i}\n");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.log");
+        let mut file = File::create(&path).unwrap();
+        file.write_all((0..2000).map(line).collect::<String>().as_bytes())
+            .unwrap();
+        let req = ReadRequest {
+            since: None,
+            until: None,
+            follow: true,
+            tail_lines: None,
+            grep_literal: None,
+            prefilter: Default::default(),
+            keep: Default::default(),
+            blank_lines: false,
+            select: Arc::new(|_| true),
+        };
+        let (set, added) = StreamSet::new();
+        let mut feeder = LineFeeder::new(&set, &req, Arc::from("x"), None, None);
+        feeder.sink.never_wait();
+        let stream = added.try_recv().unwrap();
+        let mut follower = Follower::new(&path, "x.log");
+        let mut buf = [0u8; 4096];
+        // How many lines had come when the stream said it had caught up.
+        let mut caught_up_at = None;
+        let mut numbers = Vec::new();
+        let mut take = |numbers: &mut Vec<usize>| {
+            while let Ok(msg) = stream.rx.try_recv() {
+                stream.taken();
+                match msg {
+                    Msg::Events(events) => numbers.extend(events.iter().map(|e| {
+                        e.message
+                            .rsplit(' ')
+                            .next()
+                            .unwrap()
+                            .parse::<usize>()
+                            .unwrap()
+                    })),
+                    Msg::CaughtUp => caught_up_at = Some(numbers.len()),
+                }
+            }
+        };
+        let (mut steps, mut full) = (0, 0);
+        loop {
+            steps += 1;
+            match follower.step(&mut feeder, &mut buf, 2) {
+                Step::Read => break,
+                step => assert_eq!(step, Step::HeldBack),
+            }
+            if !feeder.sink.has_room() {
+                // The merge is slow: it takes the stream's batches only now and then.
+                full += 1;
+                if full % 3 == 0 {
+                    take(&mut numbers);
+                }
+            }
+        }
+        take(&mut numbers);
+        assert!(steps > 2 && full > 2, "read in {steps} steps, {full} full");
+        assert_eq!(numbers, (0..2000).collect::<Vec<_>>());
+        file.write_all(line(2000).as_bytes()).unwrap();
+        assert_eq!(follower.step(&mut feeder, &mut buf, 2), Step::Read);
+        take(&mut numbers);
+        assert_eq!(
+            numbers.last(),
+            Some(&2000),
+            "a live line is passed on at once"
+        );
+        assert_eq!(caught_up_at, Some(2000));
     }
 
     #[test]

@@ -73,25 +73,17 @@ impl Source for FileSource {
     }
 }
 
-/// Starts reading a group of files: followed on a thread of its own; else in turns on the
-/// reader pool, which hands it to a thread when few streams are open (see [`pooled`]).
+/// Starts reading a group of files (and with `-f` following its live file) in turns on the
+/// reader pool, which hands it to a thread of its own when few streams are open (see
+/// [`pooled`]).
 pub(crate) fn start_group(
     group: FileGroup,
-    mut feeder: LineFeeder,
+    feeder: LineFeeder,
     req: &Arc<ReadRequest>,
     set: &StreamSet,
 ) {
-    let req = req.clone();
-    if req.follow {
-        std::thread::spawn(move || read_group(&group, &mut feeder, &req));
-    } else {
-        set.read_pooled(Box::new(pooled::GroupTask::new(
-            group,
-            feeder,
-            req,
-            set.clone(),
-        )));
-    }
+    let task = pooled::GroupTask::new(group, feeder, req.clone(), set.clone());
+    set.read_pooled(Box::new(task));
 }
 
 /// Reads standard input as one stream labelled `stdin`.

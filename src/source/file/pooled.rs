@@ -3,6 +3,8 @@
 //! between its turns a stream holds no thread, no mapped window and no lines parsed ahead,
 //! only its parser's state and the batches queued for the merge. A group that turns out to
 //! need a thread (few streams, a compressed file, a FIFO) is handed to one and read as before.
+//! With `-f` the live file is then followed in turns too, a [`Follower`] step each turn, and
+//! waits for the pool's next poll when it has read all there is.
 
 use std::cell::RefCell;
 use std::fs::File;
@@ -10,6 +12,7 @@ use std::io;
 use std::os::unix::fs::{FileExt, FileTypeExt};
 use std::sync::Arc;
 
+use super::follow::{Follower, Step};
 use super::{keep_capped, open_input, read_group, FileGroup, Input};
 use crate::report;
 use crate::source::mapped::{self, Checkpoints};
@@ -41,6 +44,8 @@ pub(super) struct GroupTask {
     /// The next file of the group to open.
     next: usize,
     reading: Option<Reading>,
+    /// The live file, once the files before it have been read (with `-f`).
+    following: Option<Follower>,
     started: bool,
     ended: bool,
     /// The set the stream belongs to: a small one reads on threads of its own.
@@ -72,6 +77,7 @@ impl GroupTask {
             req,
             next: 0,
             reading: None,
+            following: None,
             started: false,
             ended: false,
             set,
@@ -103,6 +109,11 @@ impl GroupTask {
             return false;
         }
         feeder.parser.set_path(Some(Arc::from(shown.as_str())));
+        if self.req.follow && Some(path.as_path()) == self.group.live() {
+            self.following = Some(Follower::new(path, &shown));
+            self.next += 1;
+            return true;
+        }
         let (file, len) = match open_input(path) {
             Ok((_, Input::Mapped(file, len))) => (file, len),
             // Compressed: decoded on a thread, as without the pool.
@@ -151,7 +162,10 @@ impl Task for GroupTask {
             }
             feeder.sink.never_wait();
         }
-        let turn = self.read_on(&mut feeder);
+        let turn = match &mut self.following {
+            Some(follower) => Some(follow_on(follower, &mut feeder)),
+            None => self.read_on(&mut feeder),
+        };
         self.feeder = Some(feeder);
         match turn {
             Some(turn) => turn,
@@ -179,6 +193,9 @@ impl GroupTask {
             if self.ended || feeder.sink.is_closed() {
                 return Some(Turn::Done);
             }
+            if let Some(follower) = &mut self.following {
+                return Some(follow_on(follower, feeder));
+            }
             match &mut self.reading {
                 Some(reading) => {
                     if reading.piece(feeder) {
@@ -199,6 +216,23 @@ impl GroupTask {
         }
         Some(Turn::Again)
     }
+}
+
+/// A followed file's turn: a step of at most [`PIECES_PER_TURN`] pieces.
+fn follow_on(follower: &mut Follower, feeder: &mut LineFeeder) -> Turn {
+    BUFFER.with(|buffer| {
+        let mut buffer = buffer.borrow_mut();
+        let want = piece_bytes();
+        if buffer.len() < want {
+            buffer.resize(want, 0);
+        }
+        match follower.step(feeder, &mut buffer[..want], PIECES_PER_TURN) {
+            Step::Read => Turn::Later,
+            Step::HeldBack if feeder.sink.has_room() => Turn::Again,
+            Step::HeldBack => Turn::Full,
+            Step::Closed => Turn::Done,
+        }
+    })
 }
 
 impl Reading {
