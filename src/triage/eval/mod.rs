@@ -39,10 +39,12 @@ struct Stored {
 
 /// The series an expression reads.
 pub struct Store {
-    series: Vec<Stored>,
+    series: Arc<Vec<Stored>>,
     /// The series each selector of the expression selects, by the selector's address: the
     /// expression is evaluated at every step of a window, and matching every series' labels
-    /// again at each step was most of the work.
+    /// again at each step was most of the work. Only for one [`eval_range`] call (see
+    /// [`Store::for_one_range`]): its expression is borrowed for the whole call, so no other
+    /// selector can take an address meanwhile.
     selected: Mutex<FxHashMap<usize, Arc<[usize]>>>,
 }
 
@@ -76,7 +78,15 @@ impl Store {
             })
             .collect();
         Store {
-            series,
+            series: Arc::new(series),
+            selected: Mutex::default(),
+        }
+    }
+
+    /// The same series with selections of their own, for one expression's evaluation.
+    fn for_one_range(&self) -> Store {
+        Store {
+            series: self.series.clone(),
             selected: Mutex::default(),
         }
     }
@@ -120,6 +130,7 @@ fn matches_all(m: &Matchers, labels: &Labels) -> bool {
 pub fn eval_range(expr: &Expr, store: &Store, grid: &Grid) -> Result<Vec<Series>, String> {
     // Each step is evaluated on its own: a day at 5 s is 17,280 of them, in parts side by
     // side on the cores, then put together in time order.
+    let store = &store.for_one_range();
     let times: Vec<i64> = grid.times().collect();
     let parts: Vec<Result<Vec<(i64, Val)>, String>> = times
         .par_chunks(STEPS_PER_PART)
