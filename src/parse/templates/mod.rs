@@ -247,99 +247,37 @@ impl Compiled {
     }
 }
 
-/// The rows in a byte trie of their heads (the literal each starts with): walking a message's
-/// first bytes down it finds every row whose head the message starts with, where comparing
-/// each row's head cost a dozen compares a line. Rows that start with a hole are tried on
-/// every message, after the others (there are few).
+/// The rows by the first byte of their head; rows that start with a hole are tried on every
+/// message (there are few).
 struct Index {
-    rows: Vec<Compiled>,
-    /// Node 0 is the root (and, below it, "no node").
-    nodes: Vec<Node>,
-    /// The root's children by byte, looked up directly: every message starts there.
-    first: [usize; 256],
-    floating: Vec<usize>,
-}
-
-#[derive(Default)]
-struct Node {
-    next: Vec<(u8, usize)>,
-    /// Rows whose head ends here, by their place in the tables.
-    rows: Vec<usize>,
+    by_first: Vec<Vec<Compiled>>,
+    floating: Vec<Compiled>,
 }
 
 static INDEX: LazyLock<Index> = LazyLock::new(|| {
-    let rows: Vec<Compiled> = current::ROWS
-        .iter()
-        .chain(v0_12::ROWS)
-        .map(compile)
-        .collect();
-    let mut nodes = vec![Node::default()];
+    let mut by_first: Vec<Vec<Compiled>> = (0..256).map(|_| Vec::new()).collect();
     let mut floating = Vec::new();
-    for (i, c) in rows.iter().enumerate() {
-        if c.head().is_empty() {
-            floating.push(i);
-            continue;
+    for row in current::ROWS.iter().chain(v0_12::ROWS) {
+        let c = compile(row);
+        match c.head().first() {
+            Some(&b) => by_first[b as usize].push(c),
+            None => floating.push(c),
         }
-        let mut at = 0;
-        for &b in c.head() {
-            at = match nodes[at].next.iter().find(|(k, _)| *k == b) {
-                Some(&(_, n)) => n,
-                None => {
-                    nodes.push(Node::default());
-                    let n = nodes.len() - 1;
-                    nodes[at].next.push((b, n));
-                    n
-                }
-            };
-        }
-        nodes[at].rows.push(i);
     }
-    let mut first = [0; 256];
-    for &(b, n) in &nodes[0].next {
-        first[b as usize] = n;
-    }
-    Index {
-        rows,
-        nodes,
-        first,
-        floating,
-    }
+    Index { by_first, floating }
 });
 
 /// The row a message matches (first in table order), if any.
 pub fn lookup(msg: &str) -> Option<Matched> {
+    let first = *msg.as_bytes().first()?;
     let index = &*INDEX;
-    let bytes = msg.as_bytes();
-    if bytes.is_empty() {
-        return None;
-    }
-    let mut heads: smallvec::SmallVec<[usize; 8]> = smallvec::SmallVec::new();
-    let mut at = index.first[bytes[0] as usize];
-    for b in &bytes[1..] {
-        if at == 0 {
-            break;
-        }
-        let node = &index.nodes[at];
-        if !node.rows.is_empty() {
-            heads.extend_from_slice(&node.rows);
-        }
-        at = node
-            .next
-            .iter()
-            .find(|(k, _)| k == b)
-            .map_or(0, |&(_, n)| n);
-    }
-    if at != 0 {
-        heads.extend_from_slice(&index.nodes[at].rows);
-    }
-    heads.sort_unstable();
-    // A row's last literal ends the message: one compare passes over most rows before their
-    // literals are searched for.
-    heads
+    // A row's first literal starts the message and its last ends it: two compares pass over
+    // most rows before their literals are searched for.
+    index.by_first[first as usize]
         .iter()
+        .filter(|c| msg.as_bytes().starts_with(c.head()))
         .chain(&index.floating)
-        .map(|&i| &index.rows[i])
-        .filter(|c| bytes.ends_with(c.tail()))
+        .filter(|c| msg.as_bytes().ends_with(c.tail()))
         .find_map(|c| {
             c.matches(msg).map(|named| Matched {
                 row: c.row,
