@@ -3,6 +3,7 @@
 //! is its parser's state and a few small batches, whatever the number of streams.
 
 use std::io::Write;
+use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -27,28 +28,15 @@ fn line(f: usize, n: usize) -> (u64, String) {
     (us, text)
 }
 
-/// The child's peak resident memory so far (KiB), or `None` once it has exited. Read from
-/// /proc while it runs: the kernel's figure at its end (`wait4`'s `ru_maxrss`) also counts
-/// the test process's own memory, which the child shared until it ran the binary.
-fn peak_kib(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-}
-
-/// 300 files of 600 lines each: every line comes out once, in true merged order, and the
-/// process peaks under 100 MiB (a debug build; a thread per stream peaked at over 200 MiB).
-#[test]
-fn three_hundred_files_are_merged_in_tens_of_megabytes() {
-    let dir = tempfile::tempdir().unwrap();
+/// `FILES` files of `lines` lines each (see [`line`]) in `dir`: their paths, and every line
+/// with its time, in merged order.
+fn write_files(dir: &std::path::Path, lines: usize) -> (Vec<PathBuf>, Vec<(u64, String)>) {
     let mut all = Vec::new();
     let mut paths = Vec::new();
     for f in 0..FILES {
-        let path = dir.path().join(format!("worker-{f:03}.log"));
+        let path = dir.join(format!("worker-{f:03}.log"));
         let mut file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
-        for n in 0..LINES {
+        for n in 0..lines {
             let (us, text) = line(f, n);
             writeln!(file, "{text}").unwrap();
             all.push((us, text));
@@ -56,6 +44,15 @@ fn three_hundred_files_are_merged_in_tens_of_megabytes() {
         paths.push(path);
     }
     all.sort();
+    (paths, all)
+}
+
+/// 300 files of 600 lines each: every line comes out once, in true merged order, and the
+/// process peaks under 100 MiB (a debug build; a thread per stream peaked at over 200 MiB).
+#[test]
+fn three_hundred_files_are_merged_in_tens_of_megabytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (paths, all) = write_files(dir.path(), LINES);
     let mut child = zl()
         .args(["-o", "raw", "tail"])
         .args(&paths)
@@ -63,28 +60,14 @@ fn three_hundred_files_are_merged_in_tens_of_megabytes() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let pid = child.id();
-    let (mut stdout, mut stderr) = (String::new(), String::new());
-    let mut peak = 0;
-    std::thread::scope(|s| {
-        let mut err = child.stderr.take().unwrap();
-        let reading_err = s.spawn(move || {
-            let mut text = String::new();
-            std::io::Read::read_to_string(&mut err, &mut text).unwrap();
-            text
-        });
-        let sampling = s.spawn(move || {
-            let mut peak = 0;
-            while let Some(kib) = peak_kib(pid) {
-                peak = peak.max(kib);
-                std::thread::sleep(std::time::Duration::from_millis(20));
-            }
-            peak
-        });
-        std::io::Read::read_to_string(child.stdout.as_mut().unwrap(), &mut stdout).unwrap();
-        stderr = reading_err.join().unwrap();
-        peak = sampling.join().unwrap();
-    });
+    // Read from /proc while the child runs: the kernel's figure at its end (`wait4`'s
+    // `ru_maxrss`) also counts the test process's own memory, shared until it ran the binary.
+    let peaks = sample_peaks(child.id());
+    let mut err = child.stderr.take().unwrap();
+    let reading_err = std::thread::spawn(move || std::io::read_to_string(&mut err).unwrap());
+    let stdout = std::io::read_to_string(child.stdout.take().unwrap()).unwrap();
+    let stderr = reading_err.join().unwrap();
+    let peak = peaks.join().unwrap().rss_kib;
     let status = child.wait().unwrap();
     assert!(status.success(), "{status:?}: {stderr}");
     let got: Vec<&str> = stdout.lines().collect();
@@ -112,19 +95,8 @@ fn three_hundred_followed_files_share_a_few_threads() {
         v["fields"]["message"].as_str().unwrap().to_string()
     };
     let dir = tempfile::tempdir().unwrap();
-    let mut history = Vec::new();
-    let mut paths = Vec::new();
-    for f in 0..FILES {
-        let path = dir.path().join(format!("worker-{f:03}.log"));
-        let mut file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
-        for n in 0..HISTORY {
-            let (us, text) = line(f, n);
-            writeln!(file, "{text}").unwrap();
-            history.push((us, message(&text)));
-        }
-        paths.push(path);
-    }
-    history.sort();
+    let (paths, lines) = write_files(dir.path(), HISTORY);
+    let history: Vec<String> = lines.iter().map(|(_, text)| message(text)).collect();
     let mut child = zl()
         .args(["-o", "json", "tail", "-f", "-n", "1000000"])
         .args(&paths)
@@ -185,10 +157,7 @@ fn three_hundred_followed_files_share_a_few_threads() {
         peaks.rss_kib, peaks.threads
     );
     assert_eq!(got.len(), history.len(), "history lines; {stderr}");
-    let first_wrong = got
-        .iter()
-        .zip(&history)
-        .position(|(g, (_, want))| g != want);
+    let first_wrong = got.iter().zip(&history).position(|(g, want)| g != want);
     assert_eq!(first_wrong, None, "history out of merged order");
     live.sort();
     let mut want = appended.clone();
