@@ -73,21 +73,17 @@ pub struct History {
 /// worker holds, both at once; `tap` sees the coordinator's lines on the way.
 pub fn read(config: &Config, tap: Option<CoordinatorTap>) -> Result<History, String> {
     let coordinator = crate::read::open_source(coordinator_of(config)?, &config.source_options)?;
-    let (mut book, mut full, (index, sightings, cancels)) = std::thread::scope(|s| {
+    let (mut book, mut full, (index, seen, cancels)) = std::thread::scope(|s| {
         let tally = s.spawn(move || tally_coordinator(coordinator, tap));
-        let (index, seen, mut cancels) = scan_workers(config);
+        let (index, mut seen, mut cancels) = scan_workers(config);
         // The coordinator, the longer read, is still tallied: meanwhile, put what the workers
         // showed in an order that does not vary (sources are read in parallel).
         cancels.sort();
-        let mut sightings: Vec<Sighting> = seen
-            .into_iter()
-            .flat_map(|(_, by_key)| by_key.into_values())
-            .collect();
-        sightings.sort_by(|a, b| (&a.stream, &a.key).cmp(&(&b.stream, &b.key)));
+        seen.sort_by(|a, b| a.0.cmp(&b.0));
         let (book, full) = tally
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (book, full, (index, sightings, cancels))
+        (book, full, (index, seen, cancels))
     });
     // A cancelled job's reason is what its workers were told (the coordinator logs none).
     for (key, reason) in cancels {
@@ -107,41 +103,36 @@ pub fn read(config: &Config, tap: Option<CoordinatorTap>) -> Result<History, Str
         full.ambiguous(key);
     }
     // The workers whose own logs name a job are its workers, one per stream (two workers
-    // whose IDs print alike stay two); the coordinator's adds those whose logs were not read.
-    let mut by_stream: FxHashMap<String, Vec<(StreamName, IdRef)>> = FxHashMap::default();
-    for s in sightings {
-        if let Some(rec) = book.by_key_mut(&s.key) {
-            better_id(&mut rec.id, &s.job);
-            full.learn(&s.worker);
-            let list = by_stream.entry(s.key).or_default();
-            match list.iter_mut().find(|(stream, _)| *stream == s.stream) {
-                Some((_, have)) => better_id(have, &s.worker),
-                None => list.push((s.stream, s.worker)),
+    // whose IDs print alike stay two), in the streams' order; the coordinator's adds those
+    // whose logs were not read. Kept by the job's place in the book: a day holds a sighting
+    // for every worker of every job.
+    let mut own: Vec<Vec<IdRef>> = vec![Vec::new(); book.jobs.len()];
+    for ((source, label), by_key) in seen {
+        // The stream's own ID as its later lines complete it (`[Recovery] <id>:`).
+        let completed: &[IdRef] = index
+            .streams
+            .iter()
+            .find(|s| s.source == source && s.label == label)
+            .map(|s| s.ids.as_slice())
+            .unwrap_or_default();
+        for (key, sighting) in by_key {
+            let Some(i) = book.index_of(&key) else {
+                continue;
+            };
+            better_id(&mut book.jobs[i].id, &sighting.job);
+            full.learn(&sighting.worker);
+            let mut id = sighting.worker;
+            for have in completed {
+                better_id(&mut id, have);
             }
+            own[i].push(id);
         }
     }
-    for rec in &mut book.jobs {
-        let own: Vec<IdRef> = by_stream
-            .remove(id_key_of(&rec.id.text))
-            .unwrap_or_default()
-            .into_iter()
-            .map(|((source, label), id)| {
-                // The stream's own ID as its later lines complete it (`[Recovery] <id>:`).
-                let stream = index
-                    .streams
-                    .iter()
-                    .find(|s| s.source == source && s.label == label);
-                let mut id = id;
-                for have in stream.map(|s| s.ids.as_slice()).unwrap_or_default() {
-                    better_id(&mut id, have);
-                }
-                id
-            })
-            .collect();
-        let named = std::mem::take(&mut rec.workers);
-        rec.workers = own.clone();
+    for (rec, own) in book.jobs.iter_mut().zip(own) {
+        let named = std::mem::replace(&mut rec.workers, own);
+        let streams = rec.workers.len();
         for w in named {
-            if !own.iter().any(|o| same_worker(o, &w)) {
+            if !rec.workers[..streams].iter().any(|o| same_worker(o, &w)) {
                 rec.workers.push(w);
             }
         }
@@ -257,7 +248,7 @@ impl SourceScan {
                     seen.len() - 1
                 }
             };
-            let (stream, by_key) = &mut seen[i];
+            let by_key = &mut seen[i].1;
             match by_key.get_mut(key) {
                 Some(s) => {
                     better_id(&mut s.job, job);
@@ -265,10 +256,8 @@ impl SourceScan {
                 }
                 None => {
                     let sighting = Sighting {
-                        key: key.to_string(),
                         job: job.clone(),
                         worker: worker.clone(),
-                        stream: stream.clone(),
                     };
                     by_key.insert(key.into(), sighting);
                 }
@@ -283,12 +272,10 @@ impl SourceScan {
     }
 }
 
-/// A worker's line naming a job: the job, the worker and the stream it came from.
+/// A worker's line naming a job (kept by the job's key, per stream): the job and the worker.
 struct Sighting {
-    key: String,
     job: IdRef,
     worker: IdRef,
-    stream: StreamName,
 }
 
 /// A stream: the index of its source and its label.

@@ -528,6 +528,11 @@ impl JobBook {
         }
     }
 
+    /// The place in `jobs` of the job whose ID key (its first 8 characters) is `key`.
+    pub fn index_of(&self, key: &str) -> Option<usize> {
+        self.index.get(key).copied()
+    }
+
     /// The job whose ID key (its first 8 characters) is `key`.
     pub fn by_key_mut(&mut self, key: &str) -> Option<&mut JobRecord> {
         let i = *self.index.get(key)?;
