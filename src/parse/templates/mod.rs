@@ -116,6 +116,9 @@ enum Piece {
 struct Compiled {
     row: &'static Template,
     pieces: Vec<Piece>,
+    /// The head's first 8 bytes as [`first_8`] gives them: most rows are passed over by one
+    /// compare of a word, not a call to `memcmp` (many rows start alike, with `[`).
+    head_8: (u64, u64),
 }
 
 /// What a message matched: its row and the phase its `{P}` named.
@@ -134,6 +137,16 @@ impl Matched {
             _ => None,
         }
     }
+}
+
+/// The first (up to) 8 bytes of `bytes` as a little-endian word, zeros after the end, and the
+/// mask of the bytes it holds.
+fn first_8(bytes: &[u8]) -> (u64, u64) {
+    let n = bytes.len().min(8);
+    let mut word = [0u8; 8];
+    word[..n].copy_from_slice(&bytes[..n]);
+    let mask = if n == 8 { u64::MAX } else { (1 << (8 * n)) - 1 };
+    (u64::from_le_bytes(word), mask)
 }
 
 fn compile(row: &'static Template) -> Compiled {
@@ -166,7 +179,13 @@ fn compile(row: &'static Template) -> Compiled {
             }
         }
     }
-    Compiled { row, pieces }
+    let mut compiled = Compiled {
+        row,
+        pieces,
+        head_8: (0, 0),
+    };
+    compiled.head_8 = first_8(compiled.head());
+    compiled
 }
 
 fn hole_fits(hole: Hole, text: &str) -> bool {
@@ -238,6 +257,12 @@ impl Compiled {
         }
     }
 
+    /// Whether the message starts with the row's head, its first 8 bytes given by [`first_8`].
+    fn starts(&self, msg: &[u8], msg_8: u64) -> bool {
+        let (head_8, mask) = self.head_8;
+        msg_8 & mask == head_8 && (mask != u64::MAX || msg.starts_with(self.head()))
+    }
+
     /// The literal the message must end with (empty when the row ends with a hole).
     fn tail(&self) -> &[u8] {
         match self.pieces.last() {
@@ -273,9 +298,10 @@ pub fn lookup(msg: &str) -> Option<Matched> {
     let index = &*INDEX;
     // A row's first literal starts the message and its last ends it: two compares pass over
     // most rows before their literals are searched for.
+    let (msg_8, _) = first_8(msg.as_bytes());
     index.by_first[first as usize]
         .iter()
-        .filter(|c| msg.as_bytes().starts_with(c.head()))
+        .filter(|c| c.starts(msg.as_bytes(), msg_8))
         .chain(&index.floating)
         .filter(|c| msg.as_bytes().ends_with(c.tail()))
         .find_map(|c| {
