@@ -40,7 +40,15 @@ pub fn id_key(id: &str) -> String {
 
 /// Whether two IDs share their [`id_key`], without building either (a history's every line asks).
 pub fn same_key(a: &str, b: &str) -> bool {
-    id_key_of(a) == id_key_of(b)
+    // Most IDs are ASCII: one 8-byte compare, where comparing two borrowed keys calls memcmp
+    // (every coordinator line compares its worker with each of its job's).
+    match (
+        a.as_bytes().first_chunk::<8>(),
+        b.as_bytes().first_chunk::<8>(),
+    ) {
+        (Some(x), Some(y)) if x.is_ascii() && y.is_ascii() => x == y,
+        _ => id_key_of(a) == id_key_of(b),
+    }
 }
 
 /// Keeps the more complete of two forms of one ID (a full ID over a truncated one).
@@ -343,7 +351,7 @@ impl JobRecord {
         worker: Option<&IdRef>,
     ) {
         let at = ts.unwrap_or_default();
-        let all_done = || DONE_COUNT.find(m).is_some_and(|c| all_of(c.as_str()));
+        let all_done = || every_worker_done(m);
         if let (Some(says), Some(tag)) = (says, tag) {
             match says {
                 Says::PhaseStarted => {
@@ -468,8 +476,52 @@ fn figure(m: &str) -> Option<f64> {
     c.get(1).or(c.get(2))?.as_str().parse().ok()
 }
 
-/// Whether a [`DONE_COUNT`] match (`6 / 8 workers done`) counts every worker done. The match
-/// is taken apart by hand: captures cost several times the search, on every such line.
+/// Whether the line's count of workers done ([`DONE_COUNT`]'s first match, `6 / 8 workers
+/// done`) counts every worker. Read by hand on ASCII lines: each worker's end of each phase logs
+/// one, a third of a coordinator's lines, and the regex search cost more than the rest of the
+/// line's tally.
+fn every_worker_done(m: &str) -> bool {
+    static WORKERS: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(" workers "));
+    if !m.is_ascii() {
+        return DONE_COUNT.find(m).is_some_and(|c| all_of(c.as_str()));
+    }
+    let b = m.as_bytes();
+    // `\s` as the regex reads it on ASCII (vertical tab included).
+    let space = |c: u8| matches!(c, b' ' | b'\t' | b'\n' | b'\x0B' | b'\x0C' | b'\r');
+    let digits_before = |end: usize| {
+        end - b[..end]
+            .iter()
+            .rev()
+            .take_while(|c| c.is_ascii_digit())
+            .count()
+    };
+    for at in WORKERS.find_iter(b) {
+        let after = &b[at + " workers ".len()..];
+        if !(after.starts_with(b"done") || after.starts_with(b"completed")) {
+            continue;
+        }
+        let of = digits_before(at)..at;
+        let mut i = of.start;
+        while i > 0 && space(b[i - 1]) {
+            i -= 1;
+        }
+        if of.is_empty() || i == 0 || b[i - 1] != b'/' {
+            continue;
+        }
+        i -= 1;
+        while i > 0 && space(b[i - 1]) {
+            i -= 1;
+        }
+        let done = digits_before(i)..i;
+        if done.is_empty() {
+            continue;
+        }
+        return b[done] == b[of];
+    }
+    false
+}
+
+/// Whether a [`DONE_COUNT`] match (`6 / 8 workers done`) counts every worker done.
 fn all_of(done_count: &str) -> bool {
     let Some((done, rest)) = done_count.split_once('/') else {
         return false;
@@ -560,6 +612,32 @@ pub fn worker_cancel_reason(m: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_worker_done_reads_the_count_as_the_regex_finds_it() {
+        for m in [
+            "[Phase1] W finished phase 1 for J (8/8 workers done, Phase: 6.6s)",
+            "[Phase1] W finished phase 1 for J (7/8 workers done, Phase: 6.6s)",
+            "x (12 / 12 workers completed, 15.4s)",
+            "x (12 /12 workers done)",
+            "x (12\x0B/\t12 workers done)",
+            "x (08/8 workers done)",
+            "x (/8 workers done) (3/3 workers done)",
+            "x (2/8 workers done) (3/3 workers done)",
+            "x (8/8 workers  done)",
+            "x (8/8 workers donE)",
+            "x 8/8 workers done",
+            "8/8 workers done",
+            "x (8/8 Workers done)",
+            "x (8/8 workers done) ü",
+            "x (٣/٣ workers done)",
+            "x (1/1 workers)",
+            "",
+        ] {
+            let by_regex = DONE_COUNT.find(m).is_some_and(|c| all_of(c.as_str()));
+            assert_eq!(every_worker_done(m), by_regex, "{m:?}");
+        }
+    }
 
     #[test]
     fn reasons_keep_inner_parentheses() {
