@@ -68,12 +68,21 @@ pub enum Keep {
         /// The message is read.
         message: bool,
     },
+    /// Everything but the lines themselves, for the passes that tally what lines say and show
+    /// none (the jobs pass over a whole history): a line parsed ahead keeps no copy of its
+    /// bytes, and no event carries its origin.
+    Facts,
 }
 
 impl Keep {
     /// The consumer shows where each line was read (the JSON output, the job trail).
     pub fn origin(self) -> bool {
         matches!(self, Keep::Everything | Keep::Json)
+    }
+
+    /// The consumer shows a line's bytes (`Event::raw`).
+    pub fn bytes(self) -> bool {
+        self != Keep::Facts
     }
 }
 

@@ -30,7 +30,10 @@ pub(super) struct Mark {
 pub(super) struct ParsedAhead {
     pub(super) parsed: ParsedLine,
     pub(super) derived: Derived,
+    /// The line's bytes; empty when the consumer shows none ([`Keep::Facts`]).
     pub(super) raw: Vec<u8>,
+    /// The line is a JSON object (no untimed line can go on with it).
+    pub(super) json: bool,
 }
 
 impl ParsedAhead {
@@ -46,7 +49,7 @@ impl ParsedAhead {
                 }
                 None => everything(text)?,
             },
-            Keep::Everything => everything(text)?,
+            Keep::Everything | Keep::Facts => everything(text)?,
             // JSON lines of the usual shape are read without serde (see [`json::quick`]).
             Keep::Shown { message } => {
                 match text.starts_with('{').then(|| json::quick(text)).flatten() {
@@ -69,7 +72,11 @@ impl ParsedAhead {
         Some(ParsedAhead {
             parsed,
             derived,
-            raw: text.as_bytes().to_vec(),
+            raw: match keep.bytes() {
+                true => text.as_bytes().to_vec(),
+                false => Vec::new(),
+            },
+            json: text.starts_with('{'),
         })
     }
 }

@@ -10,7 +10,7 @@ use crate::config::{Config, SourceSpec};
 use rustc_hash::FxHashMap;
 
 use crate::event::{id_key_of, Event, IdRef, Role};
-use crate::parse::Prefilter;
+use crate::parse::{Keep, Prefilter};
 use crate::source::Selector;
 use crate::trail::record::{better_id, id_key, worker_cancel_reason, JobBook, JobRecord};
 use crate::trail::streams::{same_worker, StreamIndex};
@@ -162,18 +162,14 @@ fn tally_coordinator(
     };
     let mut book = JobBook::default();
     let mut full = FullIds::default();
-    for_each(
-        vec![(
-            coordinator,
-            request(None, None, None, Prefilter::default(), select),
-        )],
-        |e| {
-            if let Some(w) = &e.worker_id {
-                full.learn(w);
-            }
-            book.observe(&e);
-        },
-    );
+    let mut read = request(None, None, None, Prefilter::default(), select);
+    read.keep = Keep::Facts;
+    for_each(vec![(coordinator, read)], |e| {
+        if let Some(w) = &e.worker_id {
+            full.learn(w);
+        }
+        book.observe(&e);
+    });
     book.settle();
     (book, full)
 }

@@ -87,10 +87,10 @@ pub fn scan(
             look(index, e);
             false
         });
-        items.push((
-            source,
-            request(None, until, None, prefilter.clone(), select),
-        ));
+        let mut read = request(None, until, None, prefilter.clone(), select);
+        // Facts are gathered; no line is shown.
+        read.keep = Keep::Facts;
+        items.push((source, read));
     }
     collect(items);
 }

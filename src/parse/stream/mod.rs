@@ -19,6 +19,20 @@ mod held;
 
 use held::banner_line;
 
+/// An event's line as read: its bytes (none for [`Keep::Facts`] when parsed ahead), and
+/// whether it is a JSON object.
+struct Line {
+    raw: Vec<u8>,
+    json: bool,
+}
+
+impl Line {
+    fn of(raw: Vec<u8>) -> Line {
+        let json = raw.first() == Some(&b'{');
+        Line { raw, json }
+    }
+}
+
 /// A pretty event whose continuation lines may still follow.
 struct Pending {
     raw: Vec<u8>,
@@ -165,8 +179,18 @@ impl StreamParser {
                     parsed,
                     derived,
                     raw,
+                    json,
                 } = ahead;
-                self.emit(Some(parsed), Some(derived), "", raw, line_no, envelope, out);
+                let line = Line { raw, json };
+                self.emit(
+                    Some(parsed),
+                    Some(derived),
+                    "",
+                    line,
+                    line_no,
+                    envelope,
+                    out,
+                );
                 return;
             }
             Some(None) => Some(None),
@@ -193,7 +217,8 @@ impl StreamParser {
             self.finish_pending(out);
             self.cutting_event = false;
             if self.blank_lines {
-                self.emit(None, None, "", as_read.to_vec(), line_no, envelope, out);
+                let line = Line::of(as_read.to_vec());
+                self.emit(None, None, "", line, line_no, envelope, out);
             } else {
                 self.open_blanks += 1;
             }
@@ -254,8 +279,8 @@ impl StreamParser {
             self.continue_open(line, &clean);
             return;
         }
-        let raw = as_read.to_vec();
-        self.emit(parsed, None, &clean, raw, line_no, envelope, out);
+        let line = Line::of(as_read.to_vec());
+        self.emit(parsed, None, &clean, line, line_no, envelope, out);
     }
 
     /// [`scan_block`] then [`StreamParser::apply_block`], on one block.
@@ -368,7 +393,7 @@ impl StreamParser {
                     Some(p.parsed),
                     None,
                     &clean,
-                    p.raw,
+                    Line::of(p.raw),
                     p.line_no,
                     p.envelope,
                     out,
@@ -451,11 +476,12 @@ impl StreamParser {
         parsed: Option<ParsedLine>,
         derived: Option<Derived>,
         clean: &str,
-        raw: Vec<u8>,
+        line: Line,
         line_no: u64,
         envelope: Envelope,
         out: &mut dyn FnMut(Event),
     ) {
+        let Line { raw, json } = line;
         let parsed = match parsed {
             Some(p) => p,
             None => {
@@ -534,7 +560,7 @@ impl StreamParser {
                     out(early);
                 }
                 // A text line's message may go on over untimed lines; a JSON line's cannot.
-                if own_ts.is_some() && event.raw.first() != Some(&b'{') {
+                if own_ts.is_some() && !json {
                     self.open_blanks = 0;
                     self.open_cut = false;
                     self.open = Some(event);
