@@ -554,8 +554,38 @@ fn reason_in(m: &str) -> Option<String> {
 pub struct JobBook {
     pub jobs: Vec<JobRecord>,
     /// Position in `jobs` by ID key: a busy coordinator names tens of thousands of jobs, and
-    /// every line looks its job up (by the borrowed key, with a hash made for short keys).
-    index: rustc_hash::FxHashMap<Box<str>, usize>,
+    /// every line looks its job up.
+    index: KeyIndex,
+}
+
+/// Places by ID key. A key of 8 bytes (8 ASCII characters: nearly every key) is kept as the
+/// word they make, looked up without following a pointer to compare strings: the jobs pass
+/// looks one up for every coordinator line and every worker's sighting.
+#[derive(Default)]
+struct KeyIndex {
+    words: rustc_hash::FxHashMap<u64, usize>,
+    others: rustc_hash::FxHashMap<Box<str>, usize>,
+}
+
+impl KeyIndex {
+    fn word(key: &str) -> Option<u64> {
+        let bytes: &[u8; 8] = key.as_bytes().try_into().ok()?;
+        Some(u64::from_le_bytes(*bytes))
+    }
+
+    fn get(&self, key: &str) -> Option<usize> {
+        match KeyIndex::word(key) {
+            Some(word) => self.words.get(&word).copied(),
+            None => self.others.get(key).copied(),
+        }
+    }
+
+    fn insert(&mut self, key: &str, place: usize) {
+        match KeyIndex::word(key) {
+            Some(word) => self.words.insert(word, place),
+            None => self.others.insert(key.into(), place),
+        };
+    }
 }
 
 impl JobBook {
@@ -563,10 +593,10 @@ impl JobBook {
         let Some(id) = &e.job_id else { return };
         let key = id_key_of(&id.text);
         let i = match self.index.get(key) {
-            Some(&i) => i,
+            Some(i) => i,
             None => {
                 self.jobs.push(JobRecord::new(id.clone()));
-                self.index.insert(key.into(), self.jobs.len() - 1);
+                self.index.insert(key, self.jobs.len() - 1);
                 self.jobs.len() - 1
             }
         };
@@ -582,12 +612,12 @@ impl JobBook {
 
     /// The place in `jobs` of the job whose ID key (its first 8 characters) is `key`.
     pub fn index_of(&self, key: &str) -> Option<usize> {
-        self.index.get(key).copied()
+        self.index.get(key)
     }
 
     /// The job whose ID key (its first 8 characters) is `key`.
     pub fn by_key_mut(&mut self, key: &str) -> Option<&mut JobRecord> {
-        let i = *self.index.get(key)?;
+        let i = self.index.get(key)?;
         self.jobs.get_mut(i)
     }
 
