@@ -200,10 +200,12 @@ pub fn derive(
     });
 
     // coordinator_worker_jobs_total{worker_id, outcome}: each worker of a job at its end.
+    // In the order first seen (a set beside the list: a day's jobs name a worker each time).
     let mut workers: Vec<String> = Vec::new();
+    let mut seen: rustc_hash::FxHashSet<&str> = Default::default();
     for (j, _, _) in &ended {
         for w in &j.workers {
-            if !workers.iter().any(|have| *have == *w.text) {
+            if seen.insert(&w.text) {
                 workers.push(w.text.to_string());
             }
         }
