@@ -174,6 +174,36 @@ pub fn id_key_of(id: &str) -> &str {
     }
 }
 
+/// Places by ID key. A key of 8 bytes (8 ASCII characters: nearly every key) is kept as the
+/// word they make, looked up without following a pointer to compare strings: the jobs pass
+/// looks one up for every coordinator line and every worker's line naming a job.
+#[derive(Clone, Debug, Default)]
+pub struct KeyIndex {
+    words: rustc_hash::FxHashMap<u64, usize>,
+    others: rustc_hash::FxHashMap<Box<str>, usize>,
+}
+
+impl KeyIndex {
+    fn word(key: &str) -> Option<u64> {
+        let bytes: &[u8; 8] = key.as_bytes().try_into().ok()?;
+        Some(u64::from_le_bytes(*bytes))
+    }
+
+    pub fn get(&self, key: &str) -> Option<usize> {
+        match KeyIndex::word(key) {
+            Some(word) => self.words.get(&word).copied(),
+            None => self.others.get(key).copied(),
+        }
+    }
+
+    pub fn insert(&mut self, key: &str, place: usize) {
+        match KeyIndex::word(key) {
+            Some(word) => self.words.insert(word, place),
+            None => self.others.insert(key.into(), place),
+        };
+    }
+}
+
 /// An ID as a line shows it: whole, or cut to its first characters (`JobId(1a2b3c4d…)`).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IdRef {

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use crate::config::{Config, SourceSpec};
 use rustc_hash::FxHashMap;
 
-use crate::event::{id_key_of, Event, IdRef, Role};
+use crate::event::{id_key_of, Event, IdRef, KeyIndex, Role};
 use crate::parse::{Keep, Prefilter};
 use crate::source::Selector;
 use crate::trail::record::{better_id, id_key, worker_cancel_reason, JobBook, JobRecord};
@@ -107,7 +107,7 @@ pub fn read(config: &Config, tap: Option<CoordinatorTap>) -> Result<History, Str
     // whose logs were not read. Kept by the job's place in the book: a day holds a sighting
     // for every worker of every job.
     let mut own: Vec<Vec<IdRef>> = vec![Vec::new(); book.jobs.len()];
-    for ((source, label), by_key) in seen {
+    for ((source, label), sightings) in seen {
         // The stream's own ID as its later lines complete it (`[Recovery] <id>:`).
         let completed: &[IdRef] = index
             .streams
@@ -115,8 +115,8 @@ pub fn read(config: &Config, tap: Option<CoordinatorTap>) -> Result<History, Str
             .find(|s| s.source == source && s.label == label)
             .map(|s| s.ids.as_slice())
             .unwrap_or_default();
-        for (key, sighting) in by_key {
-            let Some(i) = book.index_of(&key) else {
+        for sighting in sightings.list {
+            let Some(i) = book.index_of(id_key_of(&sighting.job.text)) else {
                 continue;
             };
             better_id(&mut book.jobs[i].id, &sighting.job);
@@ -174,9 +174,15 @@ fn tally_coordinator(
     (book, full)
 }
 
-/// Per stream, its sightings by job key (looked up by the borrowed key: a day of worker lines
-/// is millions, of a few thousand jobs).
-type Sightings = Vec<(StreamName, FxHashMap<Box<str>, Sighting>)>;
+/// Per stream, its sightings, in the order first seen, found by job key (a day of worker
+/// lines is millions, of a few thousand jobs).
+type Sightings = Vec<(StreamName, StreamSightings)>;
+
+#[derive(Default)]
+struct StreamSightings {
+    by_key: KeyIndex,
+    list: Vec<Sighting>,
+}
 
 /// The workers' setup lines carry full job IDs, and say which worker got which job.
 fn scan_workers(config: &Config) -> (StreamIndex, Sightings, Vec<(String, String)>) {
@@ -240,22 +246,23 @@ impl SourceScan {
             {
                 Some(i) => i,
                 None => {
-                    seen.push(((source, e.source.clone()), FxHashMap::default()));
+                    seen.push(((source, e.source.clone()), StreamSightings::default()));
                     seen.len() - 1
                 }
             };
-            let by_key = &mut seen[i].1;
-            match by_key.get_mut(key) {
-                Some(s) => {
+            let stream = &mut seen[i].1;
+            match stream.by_key.get(key) {
+                Some(at) => {
+                    let s = &mut stream.list[at];
                     better_id(&mut s.job, job);
                     better_id(&mut s.worker, worker);
                 }
                 None => {
-                    let sighting = Sighting {
+                    stream.by_key.insert(key, stream.list.len());
+                    stream.list.push(Sighting {
                         job: job.clone(),
                         worker: worker.clone(),
-                    };
-                    by_key.insert(key.into(), sighting);
+                    });
                 }
             }
         }
@@ -268,7 +275,7 @@ impl SourceScan {
     }
 }
 
-/// A worker's line naming a job (kept by the job's key, per stream): the job and the worker.
+/// A worker's line naming a job (one per job and stream): the job and the worker.
 struct Sighting {
     job: IdRef,
     worker: IdRef,

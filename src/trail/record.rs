@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 use memchr::memmem::Finder;
 use regex::Regex;
 
-use crate::event::{id_key_of, Event, IdRef, Level, Phase};
+use crate::event::{id_key_of, Event, IdRef, KeyIndex, Level, Phase};
 use crate::parse::templates::Says;
 use crate::time::Timestamp;
 
@@ -556,36 +556,6 @@ pub struct JobBook {
     /// Position in `jobs` by ID key: a busy coordinator names tens of thousands of jobs, and
     /// every line looks its job up.
     index: KeyIndex,
-}
-
-/// Places by ID key. A key of 8 bytes (8 ASCII characters: nearly every key) is kept as the
-/// word they make, looked up without following a pointer to compare strings: the jobs pass
-/// looks one up for every coordinator line and every worker's sighting.
-#[derive(Default)]
-struct KeyIndex {
-    words: rustc_hash::FxHashMap<u64, usize>,
-    others: rustc_hash::FxHashMap<Box<str>, usize>,
-}
-
-impl KeyIndex {
-    fn word(key: &str) -> Option<u64> {
-        let bytes: &[u8; 8] = key.as_bytes().try_into().ok()?;
-        Some(u64::from_le_bytes(*bytes))
-    }
-
-    fn get(&self, key: &str) -> Option<usize> {
-        match KeyIndex::word(key) {
-            Some(word) => self.words.get(&word).copied(),
-            None => self.others.get(key).copied(),
-        }
-    }
-
-    fn insert(&mut self, key: &str, place: usize) {
-        match KeyIndex::word(key) {
-            Some(word) => self.words.insert(word, place),
-            None => self.others.insert(key.into(), place),
-        };
-    }
 }
 
 impl JobBook {

@@ -4,9 +4,7 @@
 
 use std::sync::Arc;
 
-use rustc_hash::FxHashMap;
-
-use crate::event::{id_key_of, Event, IdRef, Level};
+use crate::event::{id_key_of, Event, IdRef, KeyIndex, Level};
 use crate::time::Timestamp;
 use crate::trail::record::{better_id, id_key, same_key};
 
@@ -54,7 +52,7 @@ pub struct StreamInfo {
     /// Jobs the stream's lines name (keys), in the order first seen.
     pub jobs: Vec<IdRef>,
     /// Position in `jobs` by ID key, so that a worker of thousands of jobs is not searched per line.
-    job_index: FxHashMap<Box<str>, usize>,
+    job_index: KeyIndex,
 }
 
 fn add_id(list: &mut Vec<IdRef>, id: &IdRef) {
@@ -87,7 +85,7 @@ impl StreamIndex {
                         last_seen: None,
                         errors: 0,
                         jobs: Vec::new(),
-                        job_index: FxHashMap::default(),
+                        job_index: KeyIndex::default(),
                     });
                     self.streams.len() - 1
                 }
@@ -121,9 +119,9 @@ impl StreamIndex {
         if let Some(j) = &e.job_id {
             let key = id_key_of(&j.text);
             match s.job_index.get(key) {
-                Some(&i) => better_id(&mut s.jobs[i], j),
+                Some(i) => better_id(&mut s.jobs[i], j),
                 None => {
-                    s.job_index.insert(key.into(), s.jobs.len());
+                    s.job_index.insert(key, s.jobs.len());
                     s.jobs.push(j.clone());
                 }
             }
