@@ -48,10 +48,16 @@ impl StrFields for Map<String, Value> {
 }
 
 pub fn derive(message: &str, fields: &impl StrFields) -> Derived {
+    with_ids(derive_phase(message, fields), message, fields)
+}
+
+/// [`derive_phase`]'s result completed with the job and worker IDs: [`derive`] in two steps,
+/// for a caller that may not need the IDs once it knows the phase.
+pub fn with_ids(phase: Derived, message: &str, fields: &impl StrFields) -> Derived {
     let mut out = Derived {
         job_id: field_id(fields, "job_id", "JobId("),
         worker_id: field_id(fields, "worker_id", "WorkerId("),
-        ..derive_phase(message, fields)
+        ..phase
     };
     if out.job_id.is_none() || out.worker_id.is_none() {
         let ids = ids_in_message(message);

@@ -9,12 +9,12 @@ use std::collections::HashMap;
 
 use crate::derive::Derived;
 use crate::event::{IdRef, Phase};
-use crate::parse::templates::{Carries, Says};
+use crate::parse::templates::{Carries, Says, Template};
 
 /// Jobs the coordinator is running at once: more than this and the oldest are forgotten.
 const MAX_RUNNING: usize = 4096;
 
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PhaseState {
     /// The stream showed a line only a real release logs.
     real: bool,
@@ -97,6 +97,40 @@ impl PhaseState {
     }
 }
 
+/// Whether a row's line may change a stream's [`PhaseState`] (the rows `resolve` acts on, and
+/// the rows that show a real release).
+fn changes_state(row: &Template) -> bool {
+    row.real
+        || matches!(
+            row.says,
+            Says::PhaseStarted
+                | Says::AggregatorAssigned
+                | Says::JobCompleted
+                | Says::JobFailed
+                | Says::JobCancelled
+                | Says::Opens
+                | Says::Closes
+        )
+}
+
+/// Whatever the stream's state, the line's phase is not `want`, and the line changes no state:
+/// a line `--phase want` cannot select and that no later line's phase hangs on. Its row fixes
+/// its phase (a tag, a named phase, or none), so neither the worker's window nor a job's phase
+/// can make it `want`; nor can the field or the loose words.
+pub fn never_of(d: &Derived, want: &Phase) -> bool {
+    let Some(m) = &d.matched else {
+        // No row: the window's phase, which may be `want`.
+        return false;
+    };
+    let by_row = match m.row.carries {
+        Carries::Tag(_) | Carries::Named => m.tagged(),
+        Carries::Never => None,
+        Carries::JobPhase | Carries::Window => return false,
+    };
+    let is_want = |p: &Option<Phase>| p.as_ref().is_some_and(|p| p.matches(want));
+    !changes_state(m.row) && !is_want(&by_row) && !is_want(&d.phase)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,6 +191,59 @@ mod tests {
         assert_eq!(got[4], None);
         assert_eq!(got[5].as_deref(), Some("Aggregate"));
         assert_eq!(got[6], None, "the job ended: no phase left");
+    }
+
+    #[test]
+    fn a_line_never_of_a_phase_is_not_of_it_in_any_state_and_changes_none() {
+        // Every row, as a line, in every state a stream can be in for its job.
+        let line = |text: &str| {
+            text.replace("{J}", "JobId(1a2b3c4d…)")
+                .replace("{uuid}", "1a2b3c4d-0000-4000-8000-00000000abcd")
+                .replace("{W}", "WorkerId(9f8e7d6c…)")
+                .replace("{id}", "9f8e7d6c5b4a39281706f5e4d3c2b1a0")
+                .replace("{*}", "7 (x: 1.5s)")
+        };
+        let mut states = Vec::new();
+        for real in [false, true] {
+            for want in Phase::KNOWN.map(Phase::new) {
+                let window = Some(("1a2b3c4d".to_string(), want.clone()));
+                let job_phase = HashMap::from([("1a2b3c4d".to_string(), want)]);
+                states.push(PhaseState {
+                    real,
+                    window,
+                    job_phase,
+                });
+            }
+        }
+        let mut never = 0;
+        for row in crate::parse::templates::all_rows() {
+            for named in Phase::KNOWN {
+                let d = derive(&line(&row.text.replace("{P}", named)), &Map::new());
+                for want in Phase::KNOWN.map(Phase::new) {
+                    if !never_of(&d, &want) {
+                        continue;
+                    }
+                    never += 1;
+                    for state in &states {
+                        let mut after = state.clone();
+                        let got = after.resolve(&d);
+                        assert!(
+                            !got.is_some_and(|p| p.matches(&want)),
+                            "{:?} is {want} in {state:?}",
+                            row.text
+                        );
+                        assert_eq!(&after, state, "{:?} changed the state", row.text);
+                    }
+                }
+            }
+        }
+        assert!(
+            never > 100,
+            "only {never} (row, phase) pairs never of the phase"
+        );
+        // A line no row matches takes the window's phase: never ruled out.
+        let d = derive(">>> GENERATING_INNER_PROOFS", &Map::new());
+        assert!(!never_of(&d, &Phase::prove()));
     }
 
     #[test]

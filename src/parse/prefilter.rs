@@ -8,7 +8,7 @@ use aho_corasick::{packed, AhoCorasick, AhoCorasickKind, Input, Match, MatchKind
 
 use super::lines::LineLiteral;
 use super::Envelope;
-use crate::event::Level;
+use crate::event::{Level, Phase};
 
 /// A conjunction of groups; an event passes a group when one of the group's patterns occurs
 /// in its raw text and that occurrence passes the pattern's check.
@@ -18,6 +18,10 @@ pub struct Prefilter {
     /// The group `and_phase` added: a worker's lines take its window's phase without showing
     /// it, so its streams drop that group (see [`Prefilter::without_phase`]).
     phase_group: Option<usize>,
+    /// The phase `and_phase` asks for. Past the bytes, a line the scan parses whose phase
+    /// cannot be it whatever the stream's state is passed over as this test's rejects are
+    /// (see [`crate::parse::phases::never_of`]); a worker's streams keep it.
+    phase: Option<Phase>,
 }
 
 #[derive(Debug)]
@@ -218,7 +222,14 @@ impl Prefilter {
         let at = self.groups.len();
         let mut p = self.and(group);
         p.phase_group = Some(at);
+        p.phase = Some(Phase::new(phase));
         p
+    }
+
+    /// The phase every event that passes must be of: the scan passes over a line it parses
+    /// whose phase cannot be it.
+    pub fn phase(&self) -> Option<&Phase> {
+        self.phase.as_ref()
     }
 
     /// The same test without the phase group: for a worker's stream, whose lines inside a
@@ -237,6 +248,7 @@ impl Prefilter {
         Prefilter {
             groups: Arc::new(groups),
             phase_group: None,
+            phase: self.phase.clone(),
         }
     }
 
@@ -271,13 +283,14 @@ impl Prefilter {
     }
 
     fn and(self, group: Group) -> Prefilter {
-        let phase_group = self.phase_group;
+        let (phase_group, phase) = (self.phase_group, self.phase);
         let mut groups: Vec<Group> = Arc::try_unwrap(self.groups)
             .unwrap_or_else(|a| a.iter().map(Group::duplicate).collect());
         groups.push(group);
         Prefilter {
             groups: Arc::new(groups),
             phase_group,
+            phase,
         }
     }
 

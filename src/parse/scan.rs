@@ -4,10 +4,11 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use super::phases;
 use super::view::{strip_line_ending, LineView};
 use super::{json, lines, Keep, ParsedLine, Prefilter, MAX_LINE_BYTES};
-use crate::derive::{derive, Derived, StrFields};
-use crate::event::Level;
+use crate::derive::{derive_phase, with_ids, Derived, StrFields};
+use crate::event::{Level, Phase};
 use crate::time::Timestamp;
 
 /// Blocks at least this large are scanned in two parts, the second on another thread.
@@ -22,7 +23,30 @@ pub(super) struct Mark {
     /// Where the line ends (after its `\n`).
     pub(super) end: usize,
     /// The line parsed, when that was certain to be asked for (`Some(None)`: it did not parse).
-    pub(super) parsed: Option<Option<ParsedAhead>>,
+    pub(super) parsed: Option<Option<Ahead>>,
+}
+
+/// What the scan made of a line it parsed.
+// Inline as `ParsedAhead` was before: boxing it would be an allocation per line parsed.
+#[allow(clippy::large_enum_variant)]
+pub(super) enum Ahead {
+    Event(ParsedAhead),
+    /// A timed line `--phase` cannot select whatever the stream's state, which changes no
+    /// state ([`phases::never_of`]): the parser passes it over as the prefilter's rejects, and
+    /// its IDs are not read.
+    NotSelected {
+        ts: Timestamp,
+        json: bool,
+    },
+}
+
+impl Ahead {
+    pub(super) fn ts(&self) -> Option<Timestamp> {
+        match self {
+            Ahead::Event(a) => a.parsed.ts,
+            Ahead::NotSelected { ts, .. } => Some(*ts),
+        }
+    }
 }
 
 /// A line the scan parsed, with the IDs and phase derived from it and its bytes: the work
@@ -36,68 +60,99 @@ pub(super) struct ParsedAhead {
     pub(super) json: bool,
 }
 
-impl ParsedAhead {
-    fn parse(text: &str, keep: Keep) -> Option<ParsedAhead> {
-        let (parsed, derived) = match keep {
-            Keep::Json => match text.starts_with('{').then(|| json::quick(text)).flatten() {
+impl Ahead {
+    /// `want`: the phase every selected event has (`--phase`), if any.
+    fn parse(text: &str, keep: Keep, want: Option<&Phase>) -> Option<Ahead> {
+        let json = text.starts_with('{');
+        let made = match keep {
+            Keep::Json => match json.then(|| json::quick(text)).flatten() {
                 Some(json::Quick::NotEvent) => return None,
                 Some(json::Quick::Event(line)) => {
-                    let (mut parsed, derived) =
-                        shown(line.ts, line.level, line.message, &line, true);
-                    parsed.fields_in_raw = true;
-                    (parsed, derived)
+                    shown(line.ts, line.level, line.message, &line, true, want).map(
+                        |(mut parsed, derived)| {
+                            parsed.fields_in_raw = true;
+                            (parsed, derived)
+                        },
+                    )
                 }
-                None => everything(text)?,
+                None => everything(text, want)?,
             },
-            Keep::Everything | Keep::Facts => everything(text)?,
+            Keep::Everything | Keep::Facts => everything(text, want)?,
             // JSON lines of the usual shape are read without serde (see [`json::quick`]).
             Keep::Shown { message } => {
-                match text.starts_with('{').then(|| json::quick(text)).flatten() {
+                match json.then(|| json::quick(text)).flatten() {
                     Some(json::Quick::NotEvent) => return None,
                     Some(json::Quick::Event(line)) => {
-                        shown(line.ts, line.level, line.message, &line, message)
+                        shown(line.ts, line.level, line.message, &line, message, want)
                     }
                     // The view is read where it lies: it is a few hundred bytes (a text
                     // line's fields are on the stack), and moving it out was a copy per line.
                     None => match &LineView::of(text) {
                         Some(view) => {
                             let line_message = view.message();
-                            shown(view.ts(), view.level(), &line_message, view, message)
+                            shown(view.ts(), view.level(), &line_message, view, message, want)
                         }
                         None => return None,
                     },
                 }
             }
         };
-        Some(ParsedAhead {
-            parsed,
-            derived,
-            raw: match keep.bytes() {
-                true => text.as_bytes().to_vec(),
-                false => Vec::new(),
-            },
-            json: text.starts_with('{'),
+        Some(match made {
+            Ok((parsed, derived)) => Ahead::Event(ParsedAhead {
+                parsed,
+                derived,
+                raw: match keep.bytes() {
+                    true => text.as_bytes().to_vec(),
+                    false => Vec::new(),
+                },
+                json,
+            }),
+            Err(ts) => Ahead::NotSelected { ts, json },
         })
     }
 }
 
-/// A line parsed whole, its IDs and phase derived.
-fn everything(text: &str) -> Option<(ParsedLine, Derived)> {
-    let parsed = LineView::of(text)?.into_parsed();
-    let derived = derive(&parsed.message, &*parsed.fields);
-    Some((parsed, derived))
+/// The line's phase and what it hangs on; `Err` with the line's time when the line is timed
+/// and `want` is a phase it cannot have ([`phases::never_of`]), so it will be passed over.
+fn phase_or_time(
+    ts: Option<Timestamp>,
+    text: &str,
+    fields: &impl StrFields,
+    want: Option<&Phase>,
+) -> Result<Derived, Timestamp> {
+    let derived = derive_phase(text, fields);
+    match (ts, want) {
+        (Some(ts), Some(want)) if phases::never_of(&derived, want) => Err(ts),
+        _ => Ok(derived),
+    }
 }
 
-/// What the shown outputs read of a line (see [`Keep::Shown`]).
+/// A line parsed whole, its IDs and phase derived (`Err`: see [`phase_or_time`]).
+fn everything(
+    text: &str,
+    want: Option<&Phase>,
+) -> Option<Result<(ParsedLine, Derived), Timestamp>> {
+    let view = LineView::of(text)?;
+    let phase = match phase_or_time(view.ts(), &view.message(), &view, want) {
+        Ok(phase) => phase,
+        Err(ts) => return Some(Err(ts)),
+    };
+    let parsed = view.into_parsed();
+    let derived = with_ids(phase, &parsed.message, &*parsed.fields);
+    Some(Ok((parsed, derived)))
+}
+
+/// What the shown outputs read of a line (see [`Keep::Shown`]; `Err`: see [`phase_or_time`]).
 fn shown(
     ts: Option<Timestamp>,
     level: Option<Level>,
     text: &str,
     fields: &impl StrFields,
     message: bool,
-) -> (ParsedLine, Derived) {
+    want: Option<&Phase>,
+) -> Result<(ParsedLine, Derived), Timestamp> {
     // The IDs are read even when not shown: a worker's phase window is kept per job.
-    let derived = derive(text, fields);
+    let derived = with_ids(phase_or_time(ts, text, fields, want)?, text, fields);
     let parsed = ParsedLine {
         ts,
         level,
@@ -108,7 +163,7 @@ fn shown(
         },
         ..ParsedLine::default()
     };
-    (parsed, derived)
+    Ok((parsed, derived))
 }
 
 /// What scanning one part of a block found: the lines to push, and how many lines it holds.
@@ -127,7 +182,7 @@ impl ScannedBlock {
     pub fn parsed_ahead_bytes(&self) -> usize {
         let marks = self.parts.iter().flat_map(|(_, scan)| &scan.marks);
         marks
-            .filter(|m| matches!(m.parsed, Some(Some(_))))
+            .filter(|m| matches!(m.parsed, Some(Some(Ahead::Event(_)))))
             .map(|m| m.end - m.at)
             .sum()
     }
@@ -251,12 +306,12 @@ fn scan_part(prefilter: &Prefilter, keep: Keep, part: &[u8]) -> Scan {
             .then(|| std::str::from_utf8(text).ok())
             .flatten()
             .map(|text| {
-                let mut ahead = ParsedAhead::parse(text, keep);
+                let mut ahead = Ahead::parse(text, keep, prefilter.phase());
                 // As the stream parser keeps it: the line as read, `\r` and all.
-                if let Some(ahead) = ahead.as_mut().filter(|_| {
-                    part[pos..end].ends_with(b"\r\n") || part[pos..end].ends_with(b"\r")
-                }) {
-                    ahead.raw.push(b'\r');
+                if let Some(Ahead::Event(ahead)) = ahead.as_mut() {
+                    if part[pos..end].ends_with(b"\r\n") || part[pos..end].ends_with(b"\r") {
+                        ahead.raw.push(b'\r');
+                    }
                 }
                 ahead
             });
@@ -304,4 +359,49 @@ fn stretch_end(part: &[u8], from: usize) -> usize {
 /// The end of the line starting at `pos` (after its `\n`, or the end of `buf`).
 pub(super) fn line_end(buf: &[u8], pos: usize) -> usize {
     memchr::memchr(b'\n', &buf[pos..]).map_or(buf.len(), |i| pos + i + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ahead(prefilter: &Prefilter, keep: Keep, line: &str) -> Option<Ahead> {
+        let mut marks = scan_part(prefilter, keep, line.as_bytes()).marks;
+        assert_eq!(marks.len(), 1, "{line}");
+        marks.remove(0).parsed.flatten()
+    }
+
+    #[test]
+    fn lines_phase_cannot_select_are_not_read_for_their_ids() {
+        let words = crate::derive::phase_words(&Phase::prove());
+        let prove = Prefilter::default().and_phase("Prove", &words);
+        let other = "2026-11-21T10:00:10.984215Z INFO: [Phase1] WorkerId(1be3c5f6…) finished phase 1 for JobId(2382adac…) (1/8 workers done, Phase: 5.982s)";
+        let started = "2026-11-21T10:00:05.002000Z INFO: [Phase1] Started with 8 workers for JobId(2382adac…)";
+        let proving = "2026-11-21T10:00:20.984215Z INFO: [Phase2] WorkerId(1be3c5f6…) finished phase 2 for JobId(2382adac…) (1/8 workers done, 4.1s)";
+        for keep in [Keep::Json, Keep::Shown { message: false }, Keep::Everything] {
+            assert!(matches!(
+                ahead(&prove, keep, other),
+                Some(Ahead::NotSelected { json: false, .. })
+            ));
+            // A phase starting moves the job: read whole, as is a line of the phase.
+            assert!(matches!(
+                ahead(&prove, keep, started),
+                Some(Ahead::Event(_))
+            ));
+            assert!(
+                matches!(ahead(&prove, keep, proving), Some(Ahead::Event(a)) if a.derived.job_id.is_some())
+            );
+        }
+        let json = r#"{"timestamp":"2026-11-21T10:00:10Z","level":"INFO","fields":{"message":"[Phase1] WorkerId(1be3c5f6…) finished phase 1 for JobId(2382adac…) (1/8 workers done)"}}"#;
+        assert!(matches!(
+            ahead(&prove, Keep::Json, json),
+            Some(Ahead::NotSelected { json: true, .. })
+        ));
+        // Without --phase every line is read whole.
+        let level = Prefilter::default().and_level(Level::Info);
+        assert!(matches!(
+            ahead(&level, Keep::Json, other),
+            Some(Ahead::Event(_))
+        ));
+    }
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 #[cfg(test)]
 use super::scan::scan_block;
-use super::scan::{line_end, ParsedAhead, ScannedBlock};
+use super::scan::{line_end, Ahead, ParsedAhead, ScannedBlock};
 use super::view::{parse_single_line, strip_line_ending};
 use super::{
     banner_id, lines, pretty, strip_ansi, DataProblems, Envelope, Keep, ParsedLine, Prefilter,
@@ -165,11 +165,21 @@ impl StreamParser {
         line: &[u8],
         line_no: u64,
         envelope: Envelope,
-        parsed_ahead: Option<Option<ParsedAhead>>,
+        parsed_ahead: Option<Option<Ahead>>,
         out: &mut dyn FnMut(Event),
     ) {
         let parsed_ahead = match parsed_ahead {
-            Some(Some(ahead)) => {
+            Some(Some(Ahead::NotSelected { ts, json })) => {
+                // What emitting it would have done, the filters then dropping it: a text
+                // line's continuation lines go with it; after a JSON line there are none.
+                self.finish_pending(out);
+                // Numbered as the event was: a live merge breaks ties by the number.
+                self.seq += 1;
+                self.timed_line_skipped(ts, out);
+                self.open_skipped = !json;
+                return;
+            }
+            Some(Some(Ahead::Event(ahead))) => {
                 // The scan parsed it because it is shaped like an event (so neither blank nor
                 // pretty), plain valid UTF-8 and passes the prefilter: the checks below would
                 // all let it through. Its bytes are not read again here: another thread read
@@ -318,7 +328,7 @@ impl StreamParser {
                     // Lines of the run this thread has not read yet: only the last one
                     // counts, and only when the next event carries no time of its own
                     // (emitting a timed event forgets the skipped line).
-                    let timed_next = matches!(&mark.parsed, Some(Some(a)) if a.parsed.ts.is_some());
+                    let timed_next = matches!(&mark.parsed, Some(Some(a)) if a.ts().is_some());
                     if let Some(rest) = rest.filter(|_| !timed_next) {
                         self.skip_last_line(&part[pos + rest..mark.at], out);
                     }
