@@ -174,9 +174,18 @@ pub fn id_key_of(id: &str) -> &str {
     }
 }
 
-/// Places by ID key. A key of 8 bytes (8 ASCII characters: nearly every key) is kept as the
-/// word they make, looked up without following a pointer to compare strings: the jobs pass
-/// looks one up for every coordinator line and every worker's line naming a job.
+/// An ID's key ([`id_key_of`]) as one word, when it is its first 8 bytes (they are ASCII:
+/// nearly every ID): two keys compare, and hash, as a word instead of strings.
+pub fn key_word(id: &str) -> Option<u64> {
+    id.as_bytes()
+        .first_chunk::<8>()
+        .filter(|head| head.is_ascii())
+        .map(|head| u64::from_le_bytes(*head))
+}
+
+/// Places by ID key. A key that is a [`key_word`] is kept as that word, looked up without
+/// following a pointer to compare strings: the jobs pass looks one up for every coordinator
+/// line and every worker's line naming a job.
 #[derive(Clone, Debug, Default)]
 pub struct KeyIndex {
     words: rustc_hash::FxHashMap<u64, usize>,
@@ -184,20 +193,15 @@ pub struct KeyIndex {
 }
 
 impl KeyIndex {
-    fn word(key: &str) -> Option<u64> {
-        let bytes: &[u8; 8] = key.as_bytes().try_into().ok()?;
-        Some(u64::from_le_bytes(*bytes))
-    }
-
     pub fn get(&self, key: &str) -> Option<usize> {
-        match KeyIndex::word(key) {
+        match key_word(key) {
             Some(word) => self.words.get(&word).copied(),
             None => self.others.get(key).copied(),
         }
     }
 
     pub fn insert(&mut self, key: &str, place: usize) {
-        match KeyIndex::word(key) {
+        match key_word(key) {
             Some(word) => self.words.insert(word, place),
             None => self.others.insert(key.into(), place),
         };

@@ -101,9 +101,10 @@ impl Ahead {
             Ok((parsed, derived)) => Ahead::Event(ParsedAhead {
                 parsed,
                 derived,
-                raw: match keep.bytes() {
-                    true => text.as_bytes().to_vec(),
-                    false => Vec::new(),
+                raw: if keep.bytes() {
+                    text.as_bytes().to_vec()
+                } else {
+                    Vec::new()
                 },
                 json,
             }),

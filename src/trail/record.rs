@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 use memchr::memmem::Finder;
 use regex::Regex;
 
-use crate::event::{id_key_of, Event, IdRef, KeyIndex, Level, Phase};
+use crate::event::{id_key_of, key_word, Event, IdRef, KeyIndex, Level, Phase};
 use crate::parse::templates::Says;
 use crate::time::Timestamp;
 
@@ -40,13 +40,10 @@ pub fn id_key(id: &str) -> String {
 
 /// Whether two IDs share their [`id_key`], without building either (a history's every line asks).
 pub fn same_key(a: &str, b: &str) -> bool {
-    // Most IDs are ASCII: one 8-byte compare, where comparing two borrowed keys calls memcmp
-    // (every coordinator line compares its worker with each of its job's).
-    match (
-        a.as_bytes().first_chunk::<8>(),
-        b.as_bytes().first_chunk::<8>(),
-    ) {
-        (Some(x), Some(y)) if x.is_ascii() && y.is_ascii() => x == y,
+    // Most keys are words: one compare, where comparing two borrowed keys calls memcmp (every
+    // coordinator line compares its worker with each of its job's).
+    match (key_word(a), key_word(b)) {
+        (Some(x), Some(y)) => x == y,
         _ => id_key_of(a) == id_key_of(b),
     }
 }
