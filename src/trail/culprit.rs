@@ -6,10 +6,11 @@ use serde::Serialize;
 use crate::event::{Event, IdRef, Level, Role};
 use crate::render::JsonEvent;
 use crate::time::Timestamp;
-use crate::trail::record::{worker_cancel_reason, JobRecord};
+use crate::trail::record::JobRecord;
 use crate::trail::stitch::WorkerTie;
 use crate::trail::streams::{json_id, same_worker};
 use crate::trail::summary::{job_id_display, order_key, SummaryWorker};
+use crate::trail::wording::worker_cancel_reason;
 use crate::trail::Outcome;
 
 /// How far around the job the suggested `tail` reads a worker's logs.

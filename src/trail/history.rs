@@ -12,8 +12,9 @@ use rustc_hash::FxHashMap;
 use crate::event::{id_key_of, Event, IdRef, KeyIndex, Role};
 use crate::parse::{Keep, Prefilter};
 use crate::source::Selector;
-use crate::trail::record::{better_id, id_key, worker_cancel_reason, JobBook, JobRecord};
+use crate::trail::record::{better_id, id_key, JobBook, JobRecord};
 use crate::trail::streams::{same_worker, StreamIndex};
+use crate::trail::wording::worker_cancel_reason;
 use crate::trail::Outcome;
 use crate::trail::{for_each, of_role, request, scan};
 

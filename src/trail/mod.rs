@@ -12,6 +12,7 @@ pub mod streams;
 pub mod summary;
 pub mod timeline;
 pub mod windows;
+pub mod wording;
 
 pub use record::Outcome;
 

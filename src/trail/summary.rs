@@ -12,9 +12,10 @@ use crate::event::{Event, Level, Role};
 use crate::render::JsonEvent;
 use crate::time::Timestamp;
 use crate::trail::culprit::{self, Culprit};
-use crate::trail::record::{worker_cancel_reason, JobKind, JobRecord};
+use crate::trail::record::{JobKind, JobRecord};
 use crate::trail::stitch::WorkerTie;
 use crate::trail::streams::display_name;
+use crate::trail::wording::worker_cancel_reason;
 use crate::trail::Outcome;
 use crate::zone;
 
