@@ -69,8 +69,9 @@ pub fn run(task: Box<dyn Task>) {
 }
 
 /// Threads in the pool: enough to parse on every core while the merge runs on its own.
-fn threads() -> usize {
-    std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 8))
+pub fn threads() -> usize {
+    static THREADS: OnceLock<usize> = OnceLock::new();
+    *THREADS.get_or_init(|| std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 8)))
 }
 
 fn queue() -> &'static Sender<Box<dyn Task>> {

@@ -10,15 +10,20 @@ use std::cell::RefCell;
 use std::fs::File;
 use std::io;
 use std::os::unix::fs::{FileExt, FileTypeExt};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use super::follow::{Follower, Step};
 use super::{keep_capped, open_input, read_group, FileGroup, Input};
 use crate::report;
-use crate::source::mapped::{self, Checkpoints};
-use crate::source::pool::{Room, Task, Turn};
+use crate::source::mapped::{self, Checkpoints, Window};
+use crate::source::pool::{self, Room, Task, Turn};
 use crate::source::{read_ahead_share, LineFeeder, ReadRequest, StreamSet};
 
+/// What is left of a file, at least, for its reader to move to a thread of its own once few
+/// streams are left: the last large file (a coordinator's beside its workers') is then
+/// scanned on every core instead of in turns on one.
+const HAND_OFF_REST: u64 = 8 << 20;
 /// Pieces a task reads in one turn before the next task's turn.
 const PIECES_PER_TURN: usize = 16;
 /// Bytes read at once, at most and at least: a small share of the read-ahead budget, so that
@@ -50,6 +55,29 @@ pub(super) struct GroupTask {
     ended: bool,
     /// The set the stream belongs to: a small one reads on threads of its own.
     set: StreamSet,
+    /// Held while the task has bytes left to read (see [`GroupTask::better_on_its_own`]).
+    busy: Option<Busy>,
+}
+
+/// Pooled tasks with bytes left to read. Tasks that have read all (or wait, queue full, for the
+/// merge to take their last batches) do not count: when fewer than the pool's threads are
+/// left, a thread has nothing to read, and a large file left is better read on its own.
+static BUSY: AtomicUsize = AtomicUsize::new(0);
+
+/// One count of [`BUSY`], given back when dropped.
+struct Busy;
+
+impl Busy {
+    fn new() -> Busy {
+        BUSY.fetch_add(1, Ordering::Relaxed);
+        Busy
+    }
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        BUSY.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 /// The file being read: where, up to where, and the start of a line not yet ended.
@@ -61,6 +89,9 @@ struct Reading {
     line_no: u64,
     carry: Vec<u8>,
     checkpoints: Checkpoints,
+    /// The part of the file mapped for this turn (see [`Reading::piece`]); unmapped when the
+    /// turn ends, so that between turns a stream holds no pages.
+    window: Option<Window>,
 }
 
 impl GroupTask {
@@ -81,6 +112,7 @@ impl GroupTask {
             started: false,
             ended: false,
             set,
+            busy: Some(Busy::new()),
         }
     }
 
@@ -99,6 +131,38 @@ impl GroupTask {
             read_group(&group, &mut feeder, &req);
         });
         Turn::Done
+    }
+
+    /// The rest of the file being read, then the files after it, are read on a thread of
+    /// their own, from the start of the line the last piece ended in.
+    fn hand_off_rest(&mut self) -> Turn {
+        let (Some(reading), Some(mut feeder)) = (self.reading.take(), self.feeder.take()) else {
+            return self.hand_off();
+        };
+        let group = FileGroup {
+            label: self.group.label.clone(),
+            files: self.group.files.split_off(self.next),
+        };
+        let req = self.req.clone();
+        std::thread::spawn(move || {
+            feeder.sink.wait_again();
+            reading.read_rest_mapped(&mut feeder);
+            if !feeder.sink.is_closed() {
+                read_group(&group, &mut feeder, &req);
+            }
+        });
+        Turn::Done
+    }
+
+    /// Fewer streams than the pool's threads have bytes left to read, and this one has much:
+    /// it is better read on threads of its own (its windows scanned side by side).
+    fn better_on_its_own(&self) -> bool {
+        self.following.is_none()
+            && BUSY.load(Ordering::Relaxed) < pool::threads()
+            && self
+                .reading
+                .as_ref()
+                .is_some_and(|r| r.end - r.pos >= HAND_OFF_REST && !r.carry_was_cut())
     }
 
     /// Opens the next file; false when it must be read on a thread of its own.
@@ -138,6 +202,7 @@ impl GroupTask {
                     line_no,
                     carry: Vec::new(),
                     checkpoints,
+                    window: None,
                 });
             }
             Err(e) => read_error(&shown, line_no, &e, feeder),
@@ -162,10 +227,17 @@ impl Task for GroupTask {
             }
             feeder.sink.never_wait();
         }
+        if self.better_on_its_own() {
+            self.feeder = Some(feeder);
+            return self.hand_off_rest();
+        }
         let turn = match &mut self.following {
             Some(follower) => Some(follow_on(follower, &mut feeder)),
             None => self.read_on(&mut feeder),
         };
+        if let Some(reading) = &mut self.reading {
+            reading.window = None;
+        }
         self.feeder = Some(feeder);
         match turn {
             Some(turn) => turn,
@@ -206,6 +278,7 @@ impl GroupTask {
                 None if self.next == self.group.files.len() => {
                     feeder.caught_up();
                     self.ended = true;
+                    self.busy = None;
                 }
                 None => {
                     if !self.open_next(feeder) {
@@ -236,8 +309,75 @@ fn follow_on(follower: &mut Follower, feeder: &mut LineFeeder) -> Turn {
 }
 
 impl Reading {
-    /// Reads and feeds the next piece; true when the file is done.
+    /// Feeds the rest of the file through memory maps (see [`mapped::read_range`]), from the
+    /// start of the line carried.
+    fn read_rest_mapped(mut self, feeder: &mut LineFeeder) {
+        let start = self.pos - self.carry.len() as u64;
+        let read = mapped::read_range(
+            &self.file,
+            start..self.end,
+            self.checkpoints,
+            &self.shown,
+            feeder,
+            &mut self.line_no,
+        );
+        if let Err(e) = read {
+            read_error(&self.shown, self.line_no, &e, feeder);
+        } else {
+            feeder.report_data_problems(&self.shown);
+        }
+    }
+
+    /// The line carried is longer than what is kept of it: its start is not known.
+    fn carry_was_cut(&self) -> bool {
+        self.carry.len() > crate::parse::MAX_LINE_BYTES
+    }
+
+    /// Reads and feeds the next piece; true when the file is done. Whole lines are fed from
+    /// a window mapped for the turn (no copy of every byte, which `pread` costs); a line
+    /// longer than the window, or the rest of one, is read into the buffer.
     fn piece(&mut self, feeder: &mut LineFeeder) -> bool {
+        if self.carry.is_empty() {
+            if let Some(done) = self.mapped_piece(feeder) {
+                return done;
+            }
+        }
+        self.read_piece(feeder)
+    }
+
+    /// [`Reading::piece`] from the turn's window: `None` when the piece holds no whole line.
+    fn mapped_piece(&mut self, feeder: &mut LineFeeder) -> Option<bool> {
+        let want = piece_bytes();
+        let covers = |w: &Window| self.pos >= w.base && self.pos < w.base + w.map.len() as u64;
+        if !self.window.as_ref().is_some_and(covers) {
+            self.window = None;
+            let turn = want * PIECES_PER_TURN;
+            match Window::sized(&self.file, self.pos, self.end, &self.shown, turn) {
+                Ok((window, _)) => self.window = Some(window),
+                Err(_) => return None,
+            }
+        }
+        let window = self.window.as_ref()?;
+        let from = (self.pos - window.base) as usize;
+        let to = (from + want).min(window.map.len());
+        let at_end = window.base + to as u64 >= self.end;
+        let cut = if at_end {
+            to
+        } else {
+            let last = memchr::memrchr(b'\n', &window.map[from..to])
+                .or_else(|| memchr::memchr(b'\n', &window.map[to..]).map(|i| to - from + i))?;
+            from + last + 1
+        };
+        let (n, _) = feeder.block(&window.map[from..cut], self.line_no + 1);
+        self.line_no += n;
+        self.pos = window.base + cut as u64;
+        let done = self.pos >= self.end;
+        self.checkpoints.passed(self.pos, feeder, self.line_no);
+        Some(done || feeder.sink.is_closed())
+    }
+
+    /// [`Reading::piece`] read with `pread` into the thread's buffer.
+    fn read_piece(&mut self, feeder: &mut LineFeeder) -> bool {
         BUFFER.with(|buffer| {
             let mut buffer = buffer.borrow_mut();
             let want = piece_bytes().min((self.end - self.pos) as usize);

@@ -26,7 +26,7 @@ use super::LineFeeder;
 use crate::parse::{scan_block, Keep, Prefilter, ScannedBlock, MAX_LINE_BYTES};
 use crate::time::Timestamp;
 use seek::{line_before, next_line_after, prefix, Checkpoint, Known};
-use window::Window;
+pub(super) use window::Window;
 
 /// Bytes mapped at once, at most: a reader alone goes through a file in large steps.
 pub(super) const WINDOW: usize = 4 << 20;
@@ -124,7 +124,20 @@ pub fn read_mapped(
     feeder: &mut LineFeeder,
     line_no: &mut u64,
 ) -> io::Result<()> {
-    let (range, mut checkpoints) = begin(file, len, window, shown, feeder, line_no)?;
+    let (range, checkpoints) = begin(file, len, window, shown, feeder, line_no)?;
+    read_range(file, range, checkpoints, shown, feeder, line_no)
+}
+
+/// Feeds the lines of `range` of `file` (it starts at a line's start) to the feeder;
+/// `line_no` counts the lines fed before and now.
+pub(super) fn read_range(
+    file: &File,
+    range: Range<u64>,
+    mut checkpoints: Checkpoints,
+    shown: &str,
+    feeder: &mut LineFeeder,
+    line_no: &mut u64,
+) -> io::Result<()> {
     let (offset, len) = (range.start, range.end);
     let (prefilter, keep) = (feeder.parser.prefilter().clone(), feeder.parser.keep());
     // A thread maps the next windows and has them scanned while this one parses the last.

@@ -21,11 +21,11 @@ fn page_size() -> u64 {
 }
 
 /// One mapped window, registered with the SIGBUS guard while it lives.
-pub(super) struct Window {
-    pub(super) map: Mmap,
+pub(in crate::source) struct Window {
+    pub(in crate::source) map: Mmap,
     slot: usize,
     /// The file offset of the window's first byte.
-    pub(super) base: u64,
+    pub(in crate::source) base: u64,
     /// The window reaches the end of what is read.
     pub(super) reaches_end: bool,
 }
@@ -43,7 +43,7 @@ impl Window {
     }
 
     /// [`Window::at`] reaching at most `size` bytes.
-    pub(super) fn sized(
+    pub(in crate::source) fn sized(
         file: &File,
         offset: u64,
         end: u64,
@@ -69,7 +69,7 @@ impl Window {
 
     /// The end of the whole lines from `skip` on (all of it at the end of what is read);
     /// `None` when a line runs past the window.
-    pub(super) fn whole_lines_from(&self, skip: usize) -> Option<usize> {
+    pub(in crate::source) fn whole_lines_from(&self, skip: usize) -> Option<usize> {
         if self.reaches_end {
             return Some(self.map.len());
         }
