@@ -1,7 +1,9 @@
 //! A file group read in turns on the reader pool (see [`crate::source::pool`]) when many
-//! streams are open: a piece at a time with `pread` into the pool thread's buffer, so that
+//! streams are open: a piece at a time from a window mapped for the turn (or with `pread`
+//! into the pool thread's buffer, for the rest of a line longer than the window), so that
 //! between its turns a stream holds no thread, no mapped window and no lines parsed ahead,
-//! only its parser's state and the batches queued for the merge. A group that turns out to
+//! only its parser's state and the batches queued for the merge. Once fewer streams than
+//! the pool's threads have bytes left, a large file's rest is read on threads of its own. A group that turns out to
 //! need a thread (few streams, a compressed file, a FIFO) is handed to one and read as before.
 //! With `-f` the live file is then followed in turns too, a [`Follower`] step each turn, and
 //! waits for the pool's next poll when it has read all there is.
