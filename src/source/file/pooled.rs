@@ -353,6 +353,11 @@ impl Reading {
         let covers = |w: &Window| self.pos >= w.base && self.pos < w.base + w.map.len() as u64;
         if !self.window.as_ref().is_some_and(covers) {
             self.window = None;
+            // A file cut shorter (copytruncate) is read with `pread`, which says so and goes
+            // on: a mapped page gone would end the process (see `mapped`'s SIGBUS guard).
+            if !self.file.metadata().is_ok_and(|m| m.len() >= self.end) {
+                return None;
+            }
             let turn = want * PIECES_PER_TURN;
             match Window::sized(&self.file, self.pos, self.end, &self.shown, turn) {
                 Ok((window, _)) => self.window = Some(window),
