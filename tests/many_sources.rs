@@ -175,3 +175,66 @@ fn three_hundred_followed_files_share_a_few_threads() {
         peaks.threads
     );
 }
+
+/// Once the small files are read, the large one is left alone: its rest is read on threads of
+/// its own from the line its last piece ended in (`file::pooled`). Every line of it comes out
+/// once, in order, with its own line number: lines of a piece and longer than one, and a last
+/// line without its newline.
+#[test]
+fn a_large_file_left_alone_keeps_every_line_and_its_number() {
+    const SMALL: usize = 8;
+    const LARGE_LINES: usize = 100_000;
+    let dir = tempfile::tempdir().unwrap();
+    let ts = |us: usize| {
+        format!(
+            "2026-11-21T10:{:02}:{:02}.{:06}Z",
+            us / 60_000_000,
+            us / 1_000_000 % 60,
+            us % 1_000_000
+        )
+    };
+    for f in 0..SMALL {
+        let mut text = String::new();
+        for n in 0..40 {
+            text += &format!("{} INFO: small {f} line {n}\n", ts(n * 10 + f + 1));
+        }
+        std::fs::write(dir.path().join(format!("small-{f}.log")), text).unwrap();
+    }
+    let mut large =
+        std::io::BufWriter::new(std::fs::File::create(dir.path().join("large.log")).unwrap());
+    let mut messages = Vec::new();
+    for n in 0..LARGE_LINES {
+        // Past the middle, one line longer than a piece of the pool's reads.
+        let pad = if n == LARGE_LINES * 3 / 4 {
+            300_000
+        } else {
+            180
+        };
+        let message = format!("large line {n} {}", "x".repeat(pad));
+        let end = if n + 1 == LARGE_LINES { "" } else { "\n" };
+        write!(large, "{} INFO: {message}{end}", ts(n * 10)).unwrap();
+        messages.push(message);
+    }
+    drop(large);
+    let out = zl()
+        .args(["-o", "json", "tail"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let mut got = Vec::new();
+    for line in String::from_utf8(out.stdout).unwrap().lines() {
+        let e: serde_json::Value = serde_json::from_str(line).unwrap();
+        let path = e["origin"]["path"].as_str().unwrap_or("");
+        if path.ends_with("large.log") {
+            let no = e["origin"]["line"].as_u64().unwrap();
+            got.push((no, e["message"].as_str().unwrap().to_string()));
+        }
+    }
+    assert_eq!(got.len(), LARGE_LINES, "{stderr}");
+    for (i, (no, message)) in got.iter().enumerate() {
+        assert_eq!(*no, i as u64 + 1, "line {i}'s number");
+        assert_eq!(message, &messages[i], "line {}", i + 1);
+    }
+}
