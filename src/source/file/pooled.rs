@@ -54,10 +54,10 @@ pub(super) struct GroupTask {
     /// The live file, once the files before it have been read (with `-f`).
     following: Option<Follower>,
     started: bool,
-    ended: bool,
     /// The set the stream belongs to: a small one reads on threads of its own.
     set: StreamSet,
-    /// Held while the task has bytes left to read (see [`GroupTask::better_on_its_own`]).
+    /// Held while the task has bytes left to read (see [`GroupTask::better_on_its_own`]);
+    /// `None` once the group's files are all read.
     busy: Option<Busy>,
 }
 
@@ -112,17 +112,18 @@ impl GroupTask {
             reading: None,
             following: None,
             started: false,
-            ended: false,
             set,
             busy: Some(Busy::new()),
         }
     }
 
-    /// The files from `next` on are read on a thread of their own, as without the pool.
+    /// The rest of the file being read (from the start of the line the last piece ended in),
+    /// then the files from `next` on, are read on a thread of their own, as without the pool.
     fn hand_off(&mut self) -> Turn {
         let Some(mut feeder) = self.feeder.take() else {
             return Turn::Done;
         };
+        let reading = self.reading.take();
         let group = FileGroup {
             label: self.group.label.clone(),
             files: self.group.files.split_off(self.next),
@@ -130,28 +131,13 @@ impl GroupTask {
         let req = self.req.clone();
         std::thread::spawn(move || {
             feeder.sink.wait_again();
-            read_group(&group, &mut feeder, &req);
-        });
-        Turn::Done
-    }
-
-    /// The rest of the file being read, then the files after it, are read on a thread of
-    /// their own, from the start of the line the last piece ended in.
-    fn hand_off_rest(&mut self) -> Turn {
-        let (Some(reading), Some(mut feeder)) = (self.reading.take(), self.feeder.take()) else {
-            return self.hand_off();
-        };
-        let group = FileGroup {
-            label: self.group.label.clone(),
-            files: self.group.files.split_off(self.next),
-        };
-        let req = self.req.clone();
-        std::thread::spawn(move || {
-            feeder.sink.wait_again();
-            reading.read_rest_mapped(&mut feeder);
-            if !feeder.sink.is_closed() {
-                read_group(&group, &mut feeder, &req);
+            if let Some(reading) = reading {
+                reading.read_rest_mapped(&mut feeder);
+                if feeder.sink.is_closed() {
+                    return;
+                }
             }
+            read_group(&group, &mut feeder, &req);
         });
         Turn::Done
     }
@@ -231,7 +217,7 @@ impl Task for GroupTask {
         }
         if self.better_on_its_own() {
             self.feeder = Some(feeder);
-            return self.hand_off_rest();
+            return self.hand_off();
         }
         let turn = match &mut self.following {
             Some(follower) => Some(follow_on(follower, &mut feeder)),
@@ -264,7 +250,7 @@ impl GroupTask {
             if !feeder.sink.has_room() {
                 return Some(Turn::Full);
             }
-            if self.ended || feeder.sink.is_closed() {
+            if self.busy.is_none() || feeder.sink.is_closed() {
                 return Some(Turn::Done);
             }
             if let Some(follower) = &mut self.following {
@@ -279,7 +265,6 @@ impl GroupTask {
                 }
                 None if self.next == self.group.files.len() => {
                     feeder.caught_up();
-                    self.ended = true;
                     self.busy = None;
                 }
                 None => {

@@ -69,7 +69,7 @@ impl Window {
 
     /// The end of the whole lines from `skip` on (all of it at the end of what is read);
     /// `None` when a line runs past the window.
-    pub(in crate::source) fn whole_lines_from(&self, skip: usize) -> Option<usize> {
+    pub(super) fn whole_lines_from(&self, skip: usize) -> Option<usize> {
         if self.reaches_end {
             return Some(self.map.len());
         }
