@@ -35,7 +35,21 @@ pub fn find_odd_line(data: &[u8]) -> (u64, Option<usize>) {
 
 /// How far ahead of the scan its bytes are asked for: past the next page boundary, where the
 /// processor's own prefetcher stops (a mapped file's pages lie anywhere in memory).
+#[cfg(target_arch = "x86_64")]
 const PREFETCH_AHEAD: usize = 4096;
+
+/// For a scan at `i` of `data`, 32 bytes at a time: asks for the bytes [`PREFETCH_AHEAD`]
+/// on, once per 64-byte cache line.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+unsafe fn prefetch_ahead(data: &[u8], i: usize) {
+    use std::arch::x86_64::*;
+    if i.is_multiple_of(64) {
+        // A prefetch reads nothing and cannot fault, even past the end of `data`.
+        _mm_prefetch::<_MM_HINT_T0>(data.as_ptr().wrapping_add(i + PREFETCH_AHEAD).cast());
+    }
+}
 
 /// The sum of the 32 byte lanes of `lanes`.
 #[cfg(target_arch = "x86_64")]
@@ -100,9 +114,7 @@ unsafe fn find_odd_line_avx2(data: &[u8]) -> (u64, Option<usize>) {
             if i + 33 > data.len() {
                 break;
             }
-            if i % 64 == 0 {
-                _mm_prefetch::<_MM_HINT_T0>(data.as_ptr().wrapping_add(i + PREFETCH_AHEAD).cast());
-            }
+            prefetch_ahead(data, i);
             let v = _mm256_loadu_si256(data.as_ptr().add(i).cast());
             let nl = _mm256_cmpeq_epi8(v, newline);
             // Most chunks lie inside a line: no newline, ESC or backslash, nothing to look at.
@@ -243,9 +255,7 @@ impl LineLiteral {
                 (lanes, in_lanes) = (_mm256_setzero_si256(), 0);
             }
             let at = data.as_ptr().add(i);
-            if i % 64 == 0 {
-                _mm_prefetch::<_MM_HINT_T0>(at.wrapping_add(PREFETCH_AHEAD).cast());
-            }
+            prefetch_ahead(data, i);
             let v = _mm256_loadu_si256(at.cast());
             let nl = _mm256_cmpeq_epi8(v, newline);
             let pair = _mm256_and_si256(
