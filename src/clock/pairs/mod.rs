@@ -3,7 +3,9 @@
 //! position in the text.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+
+use aho_corasick::{AhoCorasick, AhoCorasickKind};
 
 use crate::event::{Event, IdRef, Role};
 use crate::time::Timestamp;
@@ -129,18 +131,30 @@ pub fn pairs_up(e: &Event) -> bool {
 }
 
 fn classify(e: &Event) -> Option<Mark> {
-    let table = match e.role? {
-        Role::Coordinator => COORDINATOR,
-        Role::Worker => WORKER,
+    static SEARCH: OnceLock<[AhoCorasick; 2]> = OnceLock::new();
+    let [coordinator, worker] = SEARCH.get_or_init(|| {
+        let of = |table: &[(&str, Mark)]| {
+            AhoCorasick::builder()
+                .kind(Some(AhoCorasickKind::DFA))
+                .build(table.iter().map(|(text, _)| text))
+                .expect("a few short literals always build")
+        };
+        [of(COORDINATOR), of(WORKER)]
+    });
+    let (table, search) = match e.role? {
+        Role::Coordinator => (COORDINATOR, coordinator),
+        Role::Worker => (WORKER, worker),
     };
     let first = e.message.lines().next().unwrap_or("");
     if e.role == Some(Role::Worker) && is_worker_cancel(first) {
         return Some(Mark::Done(Step::Cancel));
     }
-    table
-        .iter()
-        .find(|(text, _)| first.contains(text))
-        .map(|&(_, mark)| mark)
+    // The first template of the table the line holds (one search for all of them).
+    search
+        .find_overlapping_iter(first)
+        .map(|m| m.pattern().as_usize())
+        .min()
+        .map(|i| table[i].1)
 }
 
 /// A start-up banner's `Worker ID <id>` line: the stream's own ID, not one a line mentions.
@@ -289,6 +303,8 @@ impl PairBook {
 
     /// The matched pairs of every worker stream.
     pub fn pairs(&self) -> HashMap<Arc<str>, Vec<Pair>> {
+        let began = StepIndex::of(&self.workers, |w| &w.began);
+        let done = StepIndex::of(&self.workers, |w| &w.done);
         let mut out: HashMap<Arc<str>, Vec<Pair>> = HashMap::new();
         // Per stream and job, the tightest upper bound the job's dispatches put on the offset.
         let mut highs: HashMap<(Arc<str>, Box<str>), i64> = HashMap::new();
@@ -312,7 +328,7 @@ impl PairBook {
             }
         }
         for (job, step, to, tc) in &self.sent_to {
-            if let [(stream, tw)] = self.streams_with(Some(to), job, *step, |w| &w.began)[..] {
+            if let [(stream, tw)] = began.streams_with(Some(to), job, *step)[..] {
                 forward(stream, job, *tc, tw);
             }
         }
@@ -346,7 +362,7 @@ impl PairBook {
             HashMap<(&'a str, Step, Option<Box<str>>), (Option<&'a IdRef>, Vec<Timestamp>)>;
         let mut unsure: Unsure = HashMap::new();
         for (job, step, from, tc) in &self.answered {
-            match self.streams_with(from.as_ref(), job, *step, |w| &w.done)[..] {
+            match done.streams_with(from.as_ref(), job, *step)[..] {
                 [(stream, tw)] if from.is_some() => add_backward(stream, *tc, tw),
                 [] => {}
                 _ => unsure
@@ -357,7 +373,7 @@ impl PairBook {
             }
         }
         for ((job, step, _), (from, mut receipts)) in unsure {
-            let senders = self.streams_with(from, job, step, |w| &w.done);
+            let senders = done.streams_with(from, job, step);
             for (stream, tc, tw) in assign(&mut receipts, senders, |s| {
                 highs.get(&(s.clone(), job.into())).copied()
             }) {
@@ -370,20 +386,50 @@ impl PairBook {
         }
         out
     }
+}
+
+/// Per job and step, the worker streams that logged it (their first line of it), so that an
+/// answer is matched among those streams, not among every worker's.
+struct StepIndex<'a> {
+    by_step: HashMap<(&'a str, Step), Vec<Logged<'a>>>,
+}
+
+/// A stream that logged a step: its label, what it said, and when it logged the step.
+type Logged<'a> = (&'a Arc<str>, &'a WorkerMarks, Timestamp);
+
+impl<'a> StepIndex<'a> {
+    fn of(
+        workers: &'a HashMap<Arc<str>, WorkerMarks>,
+        marks: impl Fn(&WorkerMarks) -> &HashMap<(Box<str>, Step), Timestamp>,
+    ) -> StepIndex<'a> {
+        let mut by_step: HashMap<_, Vec<_>> = HashMap::new();
+        for (stream, w) in workers {
+            for ((job, step), &t) in marks(w) {
+                by_step
+                    .entry((&**job, *step))
+                    .or_default()
+                    .push((stream, w, t));
+            }
+        }
+        StepIndex { by_step }
+    }
 
     /// The streams of worker `id` (any worker when None) that logged the step, with the time.
-    fn streams_with<'a>(
-        &'a self,
+    fn streams_with(
+        &self,
         id: Option<&IdRef>,
         job: &str,
         step: Step,
-        marks: impl Fn(&WorkerMarks) -> &HashMap<(Box<str>, Step), Timestamp>,
     ) -> Vec<(&'a Arc<str>, Timestamp)> {
-        let key = (Box::from(job), step);
-        self.workers
+        let Some(logged) = self.by_step.get(&(job, step)) else {
+            return Vec::new();
+        };
+        logged
             .iter()
-            .filter(|(_, w)| id.is_none_or(|id| w.id.as_ref().is_some_and(|h| same_worker(h, id))))
-            .filter_map(|(stream, w)| Some((stream, *marks(w).get(&key)?)))
+            .filter(|(_, w, _)| {
+                id.is_none_or(|id| w.id.as_ref().is_some_and(|h| same_worker(h, id)))
+            })
+            .map(|&(stream, _, t)| (stream, t))
             .collect()
     }
 }
