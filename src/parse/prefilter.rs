@@ -9,6 +9,7 @@ use aho_corasick::{packed, AhoCorasick, AhoCorasickKind, Input, Match, MatchKind
 use super::lines::LineLiteral;
 use super::Envelope;
 use crate::event::{Level, Phase};
+use crate::time::Timestamp;
 
 /// A conjunction of groups; an event passes a group when one of the group's patterns occurs
 /// in its raw text and that occurrence passes the pattern's check.
@@ -47,6 +48,14 @@ enum Check {
     /// The pattern is a JSON key naming the level (`"level"`); its string value must parse to
     /// a level at least as severe as `max`.
     JsonLevel { max: Level },
+    /// The pattern counts only on a line whose leading time (see [`leading_time`]) is within
+    /// the window, or that shows none there: for lines read only for what they tell beside the
+    /// output (a trail's other jobs' steps, whose pairs pin the clocks), which the selection
+    /// takes only from that window. The read around it is minutes wider.
+    Within {
+        since: Option<Timestamp>,
+        until: Option<Timestamp>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -144,6 +153,19 @@ impl GroupBuilder {
         self
     }
 
+    fn hit_within(
+        mut self,
+        literal: &str,
+        window: (Option<Timestamp>, Option<Timestamp>),
+    ) -> GroupBuilder {
+        if !literal.is_empty() {
+            let (since, until) = window;
+            self.patterns
+                .push((literal.as_bytes().to_vec(), Check::Within { since, until }));
+        }
+        self
+    }
+
     fn json_level(mut self, key: &str, max: Level) -> GroupBuilder {
         self.patterns
             .push((format!("\"{key}\"").into_bytes(), Check::JsonLevel { max }));
@@ -192,6 +214,23 @@ impl Prefilter {
     /// Passes text containing any one of these literals (case-sensitive).
     pub fn any_of(literals: &[String]) -> Prefilter {
         Prefilter::default().and_any_of(literals)
+    }
+
+    /// [`Prefilter::any_of`], also passing a line timed within `window` (or untimed) that holds
+    /// one of `also`.
+    pub fn any_of_or_within(
+        literals: &[String],
+        also: &[String],
+        window: (Option<Timestamp>, Option<Timestamp>),
+    ) -> Prefilter {
+        let group = also
+            .iter()
+            .fold(
+                literals.iter().fold(GroupBuilder::new(), |g, l| g.hit(l)),
+                |g, l| g.hit_within(l, window),
+            )
+            .build(Bypass::Never);
+        Prefilter::default().and(group)
     }
 
     /// Also requires one of these literals (case-sensitive).
@@ -270,13 +309,20 @@ impl Prefilter {
         self.and(group)
     }
 
-    /// [`Prefilter::and_job_or_level`], also passing text that holds one of `also`.
-    pub fn and_job_or_level_or(self, literal: &str, max: Level, also: &[String]) -> Prefilter {
+    /// [`Prefilter::and_job_or_level`], also passing a line timed within `window` (or untimed)
+    /// that holds one of `also`.
+    pub fn and_job_or_level_or(
+        self,
+        literal: &str,
+        max: Level,
+        also: &[String],
+        window: (Option<Timestamp>, Option<Timestamp>),
+    ) -> Prefilter {
         let group = also
             .iter()
             .fold(
                 level_patterns(GroupBuilder::new().hit(literal), max),
-                |g, l| g.hit(l),
+                |g, l| g.hit_within(l, window),
             )
             .build(Bypass::EnvelopeLevelOrField("job_id"));
         self.and(group)
@@ -399,8 +445,17 @@ impl Group {
                 .and_then(|start| text.get(start..start + needle.len()))
                 .is_some_and(|w| w.eq_ignore_ascii_case(needle)),
             Check::JsonLevel { max } => json_level_at_least(text, pos, *max),
+            Check::Within { since, until } => leading_time(text)
+                .is_none_or(|t| since.is_none_or(|s| t >= s) && until.is_none_or(|u| t <= u)),
         }
     }
+}
+
+/// The time a line begins with, read without parsing it: the text formats' leading RFC 3339
+/// time, or a JSON line's first member when it is tracing's `"timestamp"`.
+fn leading_time(line: &[u8]) -> Option<Timestamp> {
+    let rest = line.strip_prefix(b"{\"timestamp\":\"").unwrap_or(line);
+    Timestamp::parse_rfc3339_prefix(rest).map(|(t, _)| t)
 }
 
 /// At `pos` in `text` is a quoted key; is it followed by `: "<value>"` where the value parses
@@ -474,6 +529,31 @@ mod tests {
             ..Envelope::default()
         };
         assert!(p.may_match_with(b"Main process exited, code=exited", &stamped));
+    }
+
+    #[test]
+    fn literals_read_for_a_window_count_only_on_lines_timed_in_it() {
+        let t = |s: &str| Timestamp::parse_rfc3339_prefix(s.as_bytes()).map(|(t, _)| t);
+        let window = (t("2026-11-21T10:00:00Z"), t("2026-11-21T10:01:00Z"));
+        let also = ["Computing Prove".to_string()];
+        let p = Prefilter::default().and_job_or_level_or("1a2b3c4d", Level::Warn, &also, window);
+        assert!(p.may_match(b"2026-11-21T10:00:30.5Z INFO: Computing Prove for JobId(99aa88bb)"));
+        assert!(p.may_match(
+            br#"{"timestamp":"2026-11-21T10:00:59Z","fields":{"message":"Computing Prove for x"}}"#
+        ));
+        // Outside the window: the line is kept only for what else it shows.
+        assert!(!p.may_match(b"2026-11-21T10:05:00Z INFO: Computing Prove for JobId(99aa88bb)"));
+        assert!(!p.may_match(
+            br#"{"timestamp":"2026-11-21T09:59:00Z","fields":{"message":"Computing Prove for x"}}"#
+        ));
+        assert!(p.may_match(b"2026-11-21T10:05:00Z INFO: Computing Prove for JobId(1a2b3c4d)"));
+        assert!(p.may_match(b"2026-11-21T10:05:00Z WARN: Computing Prove for JobId(99aa88bb)"));
+        // No leading time to tell by (another key first, an envelope's time): it may pass.
+        assert!(p.may_match(br#"{"level":"INFO","fields":{"message":"Computing Prove for x"}}"#));
+        assert!(p.may_match(b"Computing Prove for JobId(99aa88bb)"));
+        let block = b"2026-11-21T09:00:00Z INFO: Computing Prove\n2026-11-21T10:00:01Z INFO: Computing Prove\n";
+        let q = Prefilter::any_of_or_within(&["1a2b3c4d".into()], &also, window);
+        assert_eq!(q.next_candidate(block, 0), Some(43));
     }
 
     #[test]
