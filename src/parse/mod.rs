@@ -135,6 +135,18 @@ pub fn json_line(line: &str) -> Option<ParsedLine> {
     json::view(line).map(json::JsonView::into_parsed)
 }
 
+/// Reads into the event the fields and target a [`Keep::Json`] read left in its line: it is
+/// then the event [`Keep::Everything`] makes of the line.
+pub fn fill_fields(e: &mut crate::event::Event) {
+    if !e.fields_in_raw {
+        return;
+    }
+    let parsed = json_line(&e.raw_lossy()).unwrap_or_default();
+    e.fields = parsed.fields;
+    e.target = parsed.target;
+    e.fields_in_raw = false;
+}
+
 /// The worker ID a start-up banner line names.
 /// Releases print it as `WorkerId(xxxxxxxx…)` (truncated) or `WorkerId(<id>)` (8 characters
 /// or fewer, or v0.12's whole ID); DOMAIN.md's banner shows the bare ID.

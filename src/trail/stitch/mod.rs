@@ -392,7 +392,9 @@ impl Plan {
             tail_lines: None,
             grep_literal: None,
             prefilter,
-            keep: Keep::Everything,
+            // Lines of the usual JSON shape are read without their fields (most lines read
+            // in the windows are other jobs'); the trail's own get them in `finish`.
+            keep: if follow { Keep::Everything } else { Keep::Json },
             blank_lines: false,
             select,
         };
@@ -419,10 +421,13 @@ impl Plan {
             let mut literals: Vec<String> =
                 self.workers.iter().map(|w| id_key(&w.id.text)).collect();
             literals.push(job_literal.clone());
-            if pairing {
-                literals.extend(crate::clock::pairs::coordinator_literals());
-            }
-            out.push((source, mk(select, Prefilter::any_of(&literals), (0, 0))));
+            let pair_literals = if pairing {
+                crate::clock::pairs::coordinator_literals()
+            } else {
+                Vec::new()
+            };
+            let prefilter = Prefilter::any_of_or_within(&literals, &pair_literals, (since, until));
+            out.push((source, mk(select, prefilter, (0, 0))));
         }
         let pair_literals = if pairing {
             crate::clock::pairs::worker_literals()
@@ -459,6 +464,10 @@ impl Plan {
                         &job_literal,
                         Level::Warn,
                         &pair_literals,
+                        (
+                            shift(since, moved.window().0),
+                            shift(until, moved.window().1),
+                        ),
                     ),
                     moved.window(),
                 ),
@@ -556,6 +565,7 @@ impl Plan {
         }
         let mut out = Vec::with_capacity(events.len());
         for mut e in events {
+            crate::parse::fill_fields(&mut e);
             let named = self.job.matches_event(&e);
             if let (true, Some(id)) = (named, &e.job_id) {
                 better_id(&mut self.job.id, id);
