@@ -153,13 +153,13 @@ impl GroupBuilder {
         self
     }
 
-    fn hit_within(
+    /// Each of `literals`, counted only on a line timed within `window` (see [`Check::Within`]).
+    fn hits_within(
         mut self,
-        literal: &str,
-        window: (Option<Timestamp>, Option<Timestamp>),
+        literals: &[String],
+        (since, until): (Option<Timestamp>, Option<Timestamp>),
     ) -> GroupBuilder {
-        if !literal.is_empty() {
-            let (since, until) = window;
+        for literal in literals.iter().filter(|l| !l.is_empty()) {
             self.patterns
                 .push((literal.as_bytes().to_vec(), Check::Within { since, until }));
         }
@@ -223,12 +223,10 @@ impl Prefilter {
         also: &[String],
         window: (Option<Timestamp>, Option<Timestamp>),
     ) -> Prefilter {
-        let group = also
+        let group = literals
             .iter()
-            .fold(
-                literals.iter().fold(GroupBuilder::new(), |g, l| g.hit(l)),
-                |g, l| g.hit_within(l, window),
-            )
+            .fold(GroupBuilder::new(), |g, l| g.hit(l))
+            .hits_within(also, window)
             .build(Bypass::Never);
         Prefilter::default().and(group)
     }
@@ -318,12 +316,8 @@ impl Prefilter {
         also: &[String],
         window: (Option<Timestamp>, Option<Timestamp>),
     ) -> Prefilter {
-        let group = also
-            .iter()
-            .fold(
-                level_patterns(GroupBuilder::new().hit(literal), max),
-                |g, l| g.hit_within(l, window),
-            )
+        let group = level_patterns(GroupBuilder::new().hit(literal), max)
+            .hits_within(also, window)
             .build(Bypass::EnvelopeLevelOrField("job_id"));
         self.and(group)
     }

@@ -367,8 +367,10 @@ impl Plan {
         let mut out = Vec::new();
         let worker_keys: Vec<IdRef> = self.workers.iter().map(|w| w.id.clone()).collect();
         let (since, until) = (self.since, if follow { None } else { self.until });
-        let window = move |(lo, hi): (i64, i64)| {
-            let (since, until) = (shift(since, lo), shift(until, hi));
+        // The window moved by (lo, hi): what is read, and the lines whose pairs are set aside.
+        let bounds = move |(lo, hi): (i64, i64)| (shift(since, lo), shift(until, hi));
+        let window = move |moved: (i64, i64)| {
+            let (since, until) = bounds(moved);
             move |e: &Event| {
                 let t = e.ts.unwrap_or(e.sort_ts);
                 since.is_none_or(|s| t >= s) && until.is_none_or(|u| t <= u)
@@ -385,18 +387,21 @@ impl Plan {
                 t >= cs && t <= ce
             }
         };
-        let mk = |select: Selector, prefilter: Prefilter, (lo, hi): (i64, i64)| ReadRequest {
-            since: shift(since, lo),
-            until: shift(until, hi),
-            follow,
-            tail_lines: None,
-            grep_literal: None,
-            prefilter,
-            // Lines of the usual JSON shape are read without their fields (most lines read
-            // in the windows are other jobs'); the trail's own get them in `finish`.
-            keep: if follow { Keep::Everything } else { Keep::Json },
-            blank_lines: false,
-            select,
+        let mk = |select: Selector, prefilter: Prefilter, moved: (i64, i64)| {
+            let (since, until) = bounds(moved);
+            ReadRequest {
+                since,
+                until,
+                follow,
+                tail_lines: None,
+                grep_literal: None,
+                prefilter,
+                // Lines of the usual JSON shape are read without their fields (most lines read
+                // in the windows are other jobs'); the trail's own get them in `finish`.
+                keep: if follow { Keep::Everything } else { Keep::Json },
+                blank_lines: false,
+                select,
+            }
         };
         let job_literal = id_key(&self.job.id.text);
         // Not when following: the lines set aside would pile up.
@@ -421,19 +426,15 @@ impl Plan {
             let mut literals: Vec<String> =
                 self.workers.iter().map(|w| id_key(&w.id.text)).collect();
             literals.push(job_literal.clone());
-            let pair_literals = if pairing {
-                crate::clock::pairs::coordinator_literals()
-            } else {
-                Vec::new()
-            };
-            let prefilter = Prefilter::any_of_or_within(&literals, &pair_literals, (since, until));
+            let pair_literals = pairing
+                .then(crate::clock::pairs::coordinator_literals)
+                .unwrap_or_default();
+            let prefilter = Prefilter::any_of_or_within(&literals, &pair_literals, bounds((0, 0)));
             out.push((source, mk(select, prefilter, (0, 0))));
         }
-        let pair_literals = if pairing {
-            crate::clock::pairs::worker_literals()
-        } else {
-            Vec::new()
-        };
+        let pair_literals = pairing
+            .then(crate::clock::pairs::worker_literals)
+            .unwrap_or_default();
         for &i in &self.worker_sources {
             let Ok(source) = crate::read::open_source(&config.sources[i], &config.source_options)
             else {
@@ -464,10 +465,7 @@ impl Plan {
                         &job_literal,
                         Level::Warn,
                         &pair_literals,
-                        (
-                            shift(since, moved.window().0),
-                            shift(until, moved.window().1),
-                        ),
+                        bounds(moved.window()),
                     ),
                     moved.window(),
                 ),
