@@ -104,7 +104,7 @@ pub fn run(config: &Config, args: &TailArgs, out: impl Write) -> Result<i32, Str
             Merged::Event(e) => {
                 let shown = match &mut around {
                     Some(a) => a.take(e, &filter),
-                    None => vec![(e, false)],
+                    None => smallvec::smallvec![(e, false)],
                 };
                 let mut result = Ok(());
                 for (e, is_around) in shown {
@@ -179,6 +179,10 @@ pub fn run(config: &Config, args: &TailArgs, out: impl Write) -> Result<i32, Str
 
 /// `-A/-B/-C`: the lines before and after each line the patterns select, over the merged
 /// stream (the other filters still apply to them), as grep shows context.
+/// The lines one event brings out, each marked whether it is only around a match: inline,
+/// since without -A/-B/-C it is always the one event (a `Vec` was an allocation per line).
+type Shown = smallvec::SmallVec<[(Event, bool); 1]>;
+
 struct Around {
     before: usize,
     after: usize,
@@ -208,21 +212,21 @@ impl Around {
     }
 
     /// The lines to show now for this one, each marked whether it is only around a match.
-    fn take(&mut self, e: Event, filter: &Filter) -> Vec<(Event, bool)> {
+    fn take(&mut self, e: Event, filter: &Filter) -> Shown {
         if filter.matches_patterns(&e) {
-            let mut shown: Vec<(Event, bool)> = self.waiting.drain(..).map(|w| (w, true)).collect();
+            let mut shown: Shown = self.waiting.drain(..).map(|w| (w, true)).collect();
             shown.push((e, false));
             self.left = self.after;
             shown
         } else if self.left > 0 {
             self.left -= 1;
-            vec![(e, true)]
+            smallvec::smallvec![(e, true)]
         } else {
             self.waiting.push_back(e);
             if self.waiting.len() > self.before {
                 self.waiting.pop_front();
             }
-            Vec::new()
+            Shown::new()
         }
     }
 }

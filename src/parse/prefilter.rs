@@ -363,12 +363,14 @@ impl Prefilter {
         self.groups.first().and_then(|g| g.literal.as_ref())
     }
 
-    /// In `block` (whole lines), the start of the first line at or after `from` that may pass
-    /// the first group by its bytes; `None` when no line may. Lines before it cannot pass this
-    /// prefilter, unless their bytes hide text from it (see [`super::lines::hides_text`]).
-    pub fn next_candidate(&self, block: &[u8], from: usize) -> Option<usize> {
+    /// In `block` (whole lines), the first line at or after `from` that may pass the first
+    /// group by its bytes, as its start and end (after its `\n`, or the block's end: the
+    /// search found both, and the scan reads the line next); `None` when no line may. Lines
+    /// before it cannot pass this prefilter, unless their bytes hide text from it (see
+    /// [`super::lines::hides_text`]).
+    pub fn next_candidate(&self, block: &[u8], from: usize) -> Option<(usize, usize)> {
         let Some(group) = self.groups.first() else {
-            return (from < block.len()).then_some(from);
+            return (from < block.len()).then(|| (from, super::scan::line_end(block, from)));
         };
         let mut at = from;
         while at < block.len() {
@@ -381,7 +383,7 @@ impl Prefilter {
                 &block[start..end],
                 m.start() - start,
             ) {
-                return Some(start.max(from));
+                return Some((start.max(from), (end + 1).min(block.len())));
             }
             at = m.start() + 1;
         }
@@ -547,7 +549,7 @@ mod tests {
         assert!(p.may_match(b"Computing Prove for JobId(99aa88bb)"));
         let block = b"2026-11-21T09:00:00Z INFO: Computing Prove\n2026-11-21T10:00:01Z INFO: Computing Prove\n";
         let q = Prefilter::any_of_or_within(&["1a2b3c4d".into()], &also, window);
-        assert_eq!(q.next_candidate(block, 0), Some(43));
+        assert_eq!(q.next_candidate(block, 0).map(|c| c.0), Some(43));
     }
 
     #[test]
@@ -574,11 +576,11 @@ mod tests {
     fn next_candidate_finds_the_first_line_that_may_pass() {
         let p = Prefilter::default().and_level(Level::Warn);
         let block = b"{\"level\":\"INFO\"}\n{\"level\":\"warn\"}\n{\"level\":\"INFO\"}\n";
-        assert_eq!(p.next_candidate(block, 0), Some(17));
+        assert_eq!(p.next_candidate(block, 0), Some((17, 34)));
         assert_eq!(p.next_candidate(block, 34), None);
         let p = Prefilter::any_of(&["abc".into()]);
-        assert_eq!(p.next_candidate(b"x\nyy abc\n", 0), Some(2));
-        assert_eq!(p.next_candidate(b"x\nyy abc\n", 4), Some(4));
-        assert_eq!(Prefilter::default().next_candidate(b"x\n", 0), Some(0));
+        assert_eq!(p.next_candidate(b"x\nyy abc\n", 0), Some((2, 9)));
+        assert_eq!(p.next_candidate(b"x\nyy abc\n", 4), Some((4, 9)));
+        assert_eq!(Prefilter::default().next_candidate(b"x\n", 0), Some((0, 2)));
     }
 }

@@ -468,7 +468,7 @@ impl StreamParser {
     }
 
     fn decode<'a>(&mut self, line: &'a [u8], line_no: u64) -> Cow<'a, str> {
-        match std::str::from_utf8(line) {
+        match simdutf8::basic::from_utf8(line) {
             Ok(s) => Cow::Borrowed(s),
             Err(_) => {
                 self.problems.invalid_utf8_lines += 1;
