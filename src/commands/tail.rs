@@ -177,12 +177,12 @@ pub fn run(config: &Config, args: &TailArgs, out: impl Write) -> Result<i32, Str
     Ok(report::exit_code(printed, count))
 }
 
-/// `-A/-B/-C`: the lines before and after each line the patterns select, over the merged
-/// stream (the other filters still apply to them), as grep shows context.
 /// The lines one event brings out, each marked whether it is only around a match: inline,
 /// since without -A/-B/-C it is always the one event (a `Vec` was an allocation per line).
 type Shown = smallvec::SmallVec<[(Event, bool); 1]>;
 
+/// `-A/-B/-C`: the lines before and after each line the patterns select, over the merged
+/// stream (the other filters still apply to them), as grep shows context.
 struct Around {
     before: usize,
     after: usize,

@@ -232,23 +232,22 @@ fn scan_part(prefilter: &Prefilter, keep: Keep, part: &[u8]) -> Scan {
         };
         (prefilter.next_candidate(&part[..reach], from), reach)
     };
-    // Where the candidate's line ends, as its search found it (not looked for again).
-    let mut candidate_end = 0;
     // A first group of one literal is searched for in the pass that finds odd lines instead.
     let literal = prefilter.first_literal();
+    // The next line that may pass: its start and its end, as the search found them (the end
+    // is not looked for again).
     let (mut candidate, mut searched) = if skipping && literal.is_none() {
-        let (found, reach) = search(0, 0);
-        candidate_end = found.map_or(0, |c| c.1);
-        (found.map(|c| c.0), reach)
+        search(0, 0)
     } else {
-        (Some(0), part.len())
+        (Some((0, line_end(part, 0))), part.len())
     };
     let mut marks = Vec::with_capacity(mark_capacity(part.len()));
     let (mut pos, mut line) = (0, 0);
     while pos < part.len() {
         if let Some(literal) = literal {
-            let first = &part[pos..line_end(part, pos)];
-            candidate = literal.occurs_in(first).then_some(pos);
+            let first_end = line_end(part, pos);
+            let first = &part[pos..first_end];
+            candidate = literal.occurs_in(first).then_some((pos, first_end));
             if candidate.is_none()
                 && lines::event_shaped_start(first[0])
                 && !lines::hides_text(first)
@@ -265,12 +264,10 @@ fn scan_part(prefilter: &Prefilter, keep: Keep, part: &[u8]) -> Scan {
                 continue;
             }
         } else if candidate.is_none() && pos >= searched {
-            let found;
-            (found, searched) = search(pos, searched);
-            (candidate, candidate_end) = (found.map(|c| c.0), found.map_or(0, |c| c.1));
+            (candidate, searched) = search(pos, searched);
         }
         let run_end = if skipping && literal.is_none() {
-            candidate.unwrap_or(searched)
+            candidate.map_or(searched, |(start, _)| start)
         } else {
             pos
         };
@@ -292,20 +289,17 @@ fn scan_part(prefilter: &Prefilter, keep: Keep, part: &[u8]) -> Scan {
             }
             continue;
         }
-        let end = if skipping && literal.is_none() && candidate == Some(pos) {
-            candidate_end
-        } else {
-            line_end(part, pos)
+        let end = match candidate {
+            Some((start, end)) if start == pos => end,
+            _ => line_end(part, pos),
         };
         let text = strip_line_ending(&part[pos..end]);
         let shaped = matches!(text.first(), Some(&b) if lines::event_shaped_start(b))
             && text.len() <= MAX_LINE_BYTES;
         // The candidate search found the first group in this line: not searched again.
-        let passes_first = skipping && candidate == Some(pos);
-        if skipping && literal.is_none() && candidate.is_some_and(|c| c < end) {
-            let found;
-            (found, searched) = search(end, searched);
-            (candidate, candidate_end) = (found.map(|c| c.0), found.map_or(0, |c| c.1));
+        let passes_first = skipping && candidate.is_some_and(|(start, _)| start == pos);
+        if skipping && literal.is_none() && candidate.is_some_and(|(start, _)| start < end) {
+            (candidate, searched) = search(end, searched);
         }
         let may_match = || {
             if passes_first {
